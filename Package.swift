@@ -1,0 +1,46 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+  name: "zoo",
+  platforms: [.macOS(.v14)],
+  products: [
+    .library(name: "ZooTensor", targets: ["ZooTensor"]),
+    .library(name: "ZooNN", targets: ["ZooNN"]),
+    .library(name: "ZooData", targets: ["ZooData"]),
+    //ZOO .library(name: "Zoo", targets: ["Zoo"]),
+    //ZOO .executable(name: "zoo", targets: ["zoo"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // C libraries, found through pkg-config (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, zlib1g-dev).
+    .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+    .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+    .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+    .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+    // libjpeg with an error manager that returns instead of calling exit().
+    .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+
+    .target(name: "ZooTensor", dependencies: ["CBLAS"]),
+    .target(name: "ZooNN", dependencies: ["ZooTensor"]),
+    .target(name: "ZooData", dependencies: ["ZooTensor", "CZlib", "CJPEG", "CPNG"]),
+    /*ZOO .target(name: "Zoo", dependencies: ["ZooNN"]),
+    .executableTarget(
+      name: "zoo",
+      dependencies: [
+        "Zoo", "ZooData", "ZooNN", "ZooTensor",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]), ZOO*/
+
+    // Gradient checks and comparisons shared by the test targets.
+    .target(name: "ZooTestSupport", dependencies: ["ZooTensor"]),
+    .testTarget(
+      name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooTestSupport"],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"]),
+    .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
+    //ZOO .testTarget(name: "ZooTests", dependencies: ["Zoo", "ZooData"]),
+  ]
+)

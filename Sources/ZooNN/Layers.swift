@@ -1,0 +1,70 @@
+import ZooTensor
+
+/// Children run in order, named "0", "1", ... as in `torch.nn.Sequential`, so parameter
+/// paths (`features.3.weight`) match torchvision's.
+public final class Sequential: Module {
+  public init(_ layers: [Module]) {
+    super.init()
+    for (index, layer) in layers.enumerated() { register(String(index), layer) }
+  }
+
+  public convenience init(@SequentialBuilder _ layers: () -> [Module]) {
+    self.init(layers())
+  }
+
+  public var layers: [Module] { children.map(\.module) }
+
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try children.reduce(x) { try $1.module($0) }
+  }
+}
+
+@resultBuilder
+public enum SequentialBuilder {
+  public static func buildExpression(_ layer: Module) -> [Module] { [layer] }
+  public static func buildExpression(_ layers: [Module]) -> [Module] { layers }
+  public static func buildBlock(_ parts: [Module]...) -> [Module] { parts.flatMap { $0 } }
+  public static func buildArray(_ parts: [[Module]]) -> [Module] { parts.flatMap { $0 } }
+  public static func buildOptional(_ part: [Module]?) -> [Module] { part ?? [] }
+  public static func buildEither(first part: [Module]) -> [Module] { part }
+  public static func buildEither(second part: [Module]) -> [Module] { part }
+}
+
+/// Fully connected layer, weight (out, in) as PyTorch's `nn.Linear`.
+public final class Linear: Module {
+  public let inFeatures: Int
+  public let outFeatures: Int
+  public let weight: Tensor
+  public let bias: Tensor?
+
+  public init(
+    _ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
+    initializer: Initializer = .pytorchDefault, rng: RandomStream = .global
+  ) {
+    self.inFeatures = inFeatures
+    self.outFeatures = outFeatures
+    weight = Tensor(shape: [outFeatures, inFeatures])
+    self.bias = bias ? Tensor(shape: [outFeatures]) : nil
+    super.init()
+    initializer.fill(weight, fanIn: inFeatures, fanOut: outFeatures, rng: rng)
+    if let b = self.bias { Initializer.pytorchDefault.fill(b, fanIn: inFeatures, fanOut: outFeatures, rng: rng) }
+    register(parameter: "weight", weight)
+    if let b = self.bias { register(parameter: "bias", b) }
+  }
+
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try linear(x, weight: weight, bias: bias)
+  }
+}
+
+/// (N, C, H, W) -> (N, C*H*W).
+public final class Flatten: Module {
+  public override init() { super.init() }
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor { try x.flattened() }
+}
+
+/// Passes its input through; stands in for a removed head.
+public final class Identity: Module {
+  public override init() { super.init() }
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor { x }
+}
