@@ -39,7 +39,8 @@ let package = Package(
     .testTarget(
       name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooTestSupport"],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"]),
+    .testTarget(
+      name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
     //ZOO .testTarget(name: "ZooTests", dependencies: ["Zoo", "ZooData"]),
   ]
