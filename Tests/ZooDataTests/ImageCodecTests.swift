@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+import ZooData
+
+@Suite struct ImageCodecTests {
+  /// A smooth RGB gradient, large enough that most of a JPEG is scan data.
+  static let gradient: DecodedImage = {
+    var pixels: [UInt8] = []
+    for y in 0..<48 {
+      for x in 0..<64 { pixels += [UInt8(x * 4), UInt8(y * 5), UInt8((x + y) % 256)] }
+    }
+    return DecodedImage(width: 64, height: 48, channels: 3, pixels: pixels)
+  }()
+
+  @Test func jpegRoundTripsWithinCompressionError() throws {
+    let bytes = try ImageCodec.encodeJPEG(Self.gradient, quality: 95)
+    let decoded = try ImageCodec.decode(bytes, path: "gradient.jpg")
+    #expect((decoded.width, decoded.height, decoded.channels) == (64, 48, 3))
+    let errors = zip(decoded.pixels, Self.gradient.pixels).map { abs(Int($0) - Int($1)) }
+    let meanError = Double(errors.reduce(0, +)) / Double(errors.count)
+    #expect(meanError < 3, "mean absolute error \(meanError) levels")
+  }
+
+  @Test func pngRoundTripsExactly() throws {
+    for channels in [1, 3, 4] {
+      let image = DecodedImage(
+        width: 5, height: 3, channels: channels, pixels: (0..<(15 * channels)).map { UInt8($0 * 3 % 256) })
+      let decoded = try ImageCodec.decode(try ImageCodec.encodePNG(image), path: "x.png")
+      #expect(decoded == image)
+    }
+  }
+
+  @Test func corruptJPEGIsAnErrorNotAnExit() throws {
+    var bytes = try ImageCodec.encodeJPEG(Self.gradient)
+    // Overwrite the start-of-frame marker's contents: libjpeg's error handler would exit().
+    for i in 2..<min(40, bytes.count) { bytes[i] = 0xFF }
+    #expect(throws: ImageError.self) { try ImageCodec.decode(bytes, path: "bad.jpg") }
+    do {
+      _ = try ImageCodec.decode(bytes, path: "bad.jpg")
+    } catch let ImageError.corrupt(path, format, reason) {
+      #expect(path == "bad.jpg")
+      #expect(format == "JPEG")
+      #expect(!reason.isEmpty)
+    }
+  }
+
+  @Test func truncatedJPEGAndPNGAreReportedAsTruncated() throws {
+    let jpeg = try ImageCodec.encodeJPEG(Self.gradient)
+    #expect(throws: ImageError.truncated(path: "cut.jpg")) {
+      try ImageCodec.decode(Array(jpeg.prefix(jpeg.count * 2 / 3)), path: "cut.jpg")
+    }
+    let png = try ImageCodec.encodePNG(Self.gradient)
+    #expect(throws: ImageError.self) {
+      try ImageCodec.decode(Array(png.prefix(png.count / 2)), path: "cut.png")
+    }
+  }
+
+  @Test func unknownBytesAreNamed() {
+    #expect(throws: ImageError.unknownFormat(path: "notes.txt")) {
+      try ImageCodec.decode(Array("hello".utf8), path: "notes.txt")
+    }
+  }
+}
