@@ -1,0 +1,188 @@
+// Element-wise activations: y = f(x) for every element, any shape.
+
+import Foundation
+
+/// `max(x, 0)`.
+public func relu(_ x: Tensor) -> Tensor {
+  elementwise("relu", x, ActivationKernels.ReLU())
+}
+
+/// `x` for positive `x`, `negativeSlope * x` otherwise.
+public func leakyRelu(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
+  elementwise("leakyRelu", x, ActivationKernels.LeakyReLU(slope: negativeSlope))
+}
+
+/// `1 / (1 + exp(-x))`.
+public func sigmoid(_ x: Tensor) -> Tensor {
+  elementwise("sigmoid", x, ActivationKernels.Sigmoid())
+}
+
+/// The hyperbolic tangent.
+public func tanh(_ x: Tensor) -> Tensor {
+  elementwise("tanh", x, ActivationKernels.Tanh())
+}
+
+/// `x * Phi(x)` with the exact normal CDF `Phi(x) = (1 + erf(x / sqrt 2)) / 2`, as torch's default.
+public func gelu(_ x: Tensor) -> Tensor {
+  elementwise("gelu", x, ActivationKernels.GELU())
+}
+
+/// `log(1 + exp(beta * x)) / beta`, and `x` itself where `beta * x > threshold` (torch semantics).
+public func softplus(_ x: Tensor, beta: Float = 1, threshold: Float = 20) -> Tensor {
+  elementwise("softplus", x, ActivationKernels.Softplus(beta: beta, threshold: threshold))
+}
+
+/// A scalar function with its derivative, which may use the input or the output.
+protocol ScalarActivation {
+  func value(_ x: Float) -> Float
+  func derivative(x: Float, y: Float) -> Float
+}
+
+/// Applies `activation` to every element and records the matching backward. Generic, so each
+/// activation gets its own specialised loop.
+private func elementwise<F: ScalarActivation>(_ name: String, _ x: Tensor, _ activation: F)
+  -> Tensor
+{
+  let y = Tensor(shape: x.shape)
+  ActivationKernels.forward(y: &y.scalars, x: x.scalars, activation)
+  y.record(name, inputs: [x]) { [xs = x.scalars, ys = y.scalars] dy in
+    x.accumulateGrad { dx in
+      ActivationKernels.backward(dx: dx, dy: dy.scalars, x: xs, y: ys, activation)
+    }
+  }
+  return y
+}
+
+/// The scalar activations and the parallel element-wise loops that apply them.
+enum ActivationKernels {
+  struct ReLU: ScalarActivation {
+    func value(_ x: Float) -> Float { max(x, 0) }
+    func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : 0 }
+  }
+
+  struct LeakyReLU: ScalarActivation {
+    let slope: Float
+    func value(_ x: Float) -> Float { x > 0 ? x : slope * x }
+    func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : slope }
+  }
+
+  struct Sigmoid: ScalarActivation {
+    func value(_ x: Float) -> Float { stableSigmoid(x) }
+    func derivative(x: Float, y: Float) -> Float { y * (1 - y) }
+  }
+
+  struct Tanh: ScalarActivation {
+    func value(_ x: Float) -> Float { Foundation.tanh(x) }
+    func derivative(x: Float, y: Float) -> Float { 1 - y * y }
+  }
+
+  struct GELU: ScalarActivation {
+    static let invSqrt2 = Float(0.5.squareRoot())
+    static let invSqrt2Pi = Float(1 / (2 * Double.pi).squareRoot())
+    func value(_ x: Float) -> Float { 0.5 * x * (1 + erf(x * Self.invSqrt2)) }
+    func derivative(x: Float, y: Float) -> Float {
+      0.5 * (1 + erf(x * Self.invSqrt2)) + x * exp(-0.5 * x * x) * Self.invSqrt2Pi
+    }
+  }
+
+  struct Softplus: ScalarActivation {
+    let beta: Float
+    let threshold: Float
+    func value(_ x: Float) -> Float {
+      let z = beta * x
+      // log(1 + e^z) = max(z, 0) + log(1 + e^-|z|) keeps e^z from overflowing.
+      return z > threshold ? x : (max(z, 0) + log1p(exp(-abs(z)))) / beta
+    }
+    func derivative(x: Float, y: Float) -> Float {
+      beta * x > threshold ? 1 : stableSigmoid(beta * x)
+    }
+  }
+
+  /// `1 / (1 + e^-x)` without overflowing `e^-x` for very negative `x`.
+  @inline(__always)
+  static func stableSigmoid(_ x: Float) -> Float {
+    if x >= 0 { return 1 / (1 + exp(-x)) }
+    let e = exp(x)
+    return e / (1 + e)
+  }
+
+  static func forward<F: ScalarActivation>(y: inout [Float], x: [Float], _ f: F) {
+    y.withUnsafeMutableBufferPointer { y in
+      x.withUnsafeBufferPointer { x in
+        Parallel.forRanges(y.count) { range in
+          for i in range { y[i] = f.value(x[i]) }
+        }
+      }
+    }
+  }
+
+  /// dx += dy * f'(x)
+  static func backward<F: ScalarActivation>(
+    dx: UnsafeMutableBufferPointer<Float>, dy: [Float], x: [Float], y: [Float], _ f: F
+  ) {
+    dy.withUnsafeBufferPointer { dy in
+      x.withUnsafeBufferPointer { x in
+        y.withUnsafeBufferPointer { y in
+          Parallel.forRanges(dx.count) { range in
+            for i in range { dx[i] += dy[i] * f.derivative(x: x[i], y: y[i]) }
+          }
+        }
+      }
+    }
+  }
+}
+
+/// Plain Double loops that define what the activation kernels compute; tests compare the two.
+public enum ActivationReference {
+  public enum Function: Sendable {
+    case relu
+    case leakyRelu(negativeSlope: Double)
+    case sigmoid
+    case tanh
+    case gelu
+    case softplus(beta: Double, threshold: Double)
+
+    public func value(_ x: Double) -> Double {
+      switch self {
+      case .relu: return x > 0 ? x : 0
+      case .leakyRelu(let slope): return x > 0 ? x : slope * x
+      case .sigmoid: return 1 / (1 + exp(-x))
+      case .tanh: return Foundation.tanh(x)
+      case .gelu: return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+      case .softplus(let beta, let threshold):
+        return beta * x > threshold ? x : log(1 + exp(beta * x)) / beta
+      }
+    }
+
+    public func derivative(_ x: Double) -> Double {
+      switch self {
+      case .relu: return x > 0 ? 1 : 0
+      case .leakyRelu(let slope): return x > 0 ? 1 : slope
+      case .sigmoid:
+        let s = 1 / (1 + exp(-x))
+        return s * (1 - s)
+      case .tanh:
+        let t = Foundation.tanh(x)
+        return 1 - t * t
+      case .gelu:
+        return 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2)
+          / (2 * Double.pi).squareRoot()
+      case .softplus(let beta, let threshold):
+        return beta * x > threshold ? 1 : 1 / (1 + exp(-beta * x))
+      }
+    }
+  }
+
+  public static func forward(_ function: Function, x: Tensor) -> Tensor {
+    Tensor(shape: x.shape, scalars: x.scalars.map { Float(function.value(Double($0))) })
+  }
+
+  /// The gradient of `sum(dy * f(x))` with respect to x.
+  public static func backward(_ function: Function, x: Tensor, dy: Tensor) -> Tensor {
+    var dx = [Float](repeating: 0, count: x.count)
+    for i in 0..<x.count {
+      dx[i] = Float(Double(dy.scalars[i]) * function.derivative(Double(x.scalars[i])))
+    }
+    return Tensor(shape: x.shape, scalars: dx)
+  }
+}

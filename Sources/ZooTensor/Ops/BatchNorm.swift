@@ -1,0 +1,277 @@
+// Batch normalisation over the channels of x (N, C) or (N, C, H, W); y has x's shape.
+
+import Foundation
+
+/// `y = (x - mean) / sqrt(var + eps) * weight + bias` per channel.
+///
+/// Training normalises with the batch mean and biased variance, and updates `runningMean` and
+/// `runningVar` in place as PyTorch does: `running = (1 - momentum) * running + momentum * stat`,
+/// with the unbiased batch variance for `runningVar`. Inference normalises with the running
+/// statistics. `weight` and `bias` (C) are optional.
+public func batchNorm(
+  _ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor, runningVar: Tensor,
+  training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+) throws -> Tensor {
+  guard x.rank == 2 || x.rank == 4 else {
+    throw TensorError.invalidArgument(
+      op: "batchNorm",
+      message: "expected an (N, C) or (N, C, H, W) input, got shape \(describe(shape: x.shape))")
+  }
+  let (n, channels) = (x.shape[0], x.shape[1])
+  let spatial = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+  let perChannel = n * spatial
+  try expectShape(runningMean, [channels], "batchNorm running mean")
+  try expectShape(runningVar, [channels], "batchNorm running variance")
+  if let weight { try expectShape(weight, [channels], "batchNorm weight") }
+  if let bias { try expectShape(bias, [channels], "batchNorm bias") }
+  if training && perChannel < 2 {
+    throw TensorError.invalidArgument(
+      op: "batchNorm",
+      message:
+        "training needs more than one value per channel, got shape \(describe(shape: x.shape))"
+    )
+  }
+
+  let gamma = weight?.scalars ?? [Float](repeating: 1, count: channels)
+  let beta = bias?.scalars ?? [Float](repeating: 0, count: channels)
+  var mean = [Float](repeating: 0, count: channels)
+  var invStd = [Float](repeating: 0, count: channels)
+  if training {
+    var batchMean = [Double](repeating: 0, count: channels)
+    var batchVar = [Double](repeating: 0, count: channels)
+    BatchNormKernels.statistics(
+      mean: &batchMean, variance: &batchVar, x: x.scalars, n: n, channels: channels,
+      spatial: spatial)
+    let (keep, take) = (1 - Double(momentum), Double(momentum))
+    let unbiased = Double(perChannel) / Double(perChannel - 1)
+    for c in 0..<channels {
+      mean[c] = Float(batchMean[c])
+      invStd[c] = Float(1 / (batchVar[c] + Double(eps)).squareRoot())
+      runningMean.scalars[c] = Float(keep * Double(runningMean.scalars[c]) + take * batchMean[c])
+      runningVar.scalars[c] = Float(
+        keep * Double(runningVar.scalars[c]) + take * batchVar[c] * unbiased)
+    }
+  } else {
+    mean = runningMean.scalars
+    for c in 0..<channels {
+      invStd[c] = Float(1 / (Double(runningVar.scalars[c]) + Double(eps)).squareRoot())
+    }
+  }
+
+  let y = Tensor(shape: x.shape)
+  BatchNormKernels.forward(
+    y: &y.scalars, x: x.scalars, mean: mean, invStd: invStd, gamma: gamma, beta: beta,
+    n: n, channels: channels, spatial: spatial)
+
+  y.record("batchNorm", inputs: [x] + [weight, bias].compactMap { $0 }) { [xs = x.scalars] dy in
+    let wantsWeight = weight?.requiresGrad ?? false
+    let wantsBias = bias?.requiresGrad ?? false
+    var dGamma = [Float](repeating: 0, count: channels)
+    var dBeta = [Float](repeating: 0, count: channels)
+    func run(_ dx: UnsafeMutablePointer<Float>?) {
+      BatchNormKernels.backward(
+        dx: dx, dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean,
+        invStd: invStd, gamma: gamma, n: n, channels: channels, spatial: spatial,
+        training: training, needSums: training || wantsWeight || wantsBias)
+    }
+    if x.requiresGrad {
+      x.accumulateGrad { run($0.baseAddress!) }
+    } else {
+      run(nil)
+    }
+    if let weight, wantsWeight {
+      weight.accumulateGrad { g in for c in 0..<channels { g[c] += dGamma[c] } }
+    }
+    if let bias, wantsBias {
+      bias.accumulateGrad { g in for c in 0..<channels { g[c] += dBeta[c] } }
+    }
+  }
+  return y
+}
+
+/// Per-channel kernels, parallel over channels. Channel c of sample i is the contiguous run
+/// `(i * channels + c) * spatial ..< + spatial`.
+enum BatchNormKernels {
+  /// Rank-2 inputs interleave the channels in memory, so they stay on one thread.
+  private static func cost(_ n: Int, _ spatial: Int) -> Int {
+    spatial == 1 ? 1 : 8 * n * spatial
+  }
+
+  /// Batch mean and biased variance per channel, accumulated in Double.
+  static func statistics(
+    mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>,
+    x: UnsafePointer<Float>, n: Int, channels: Int, spatial: Int
+  ) {
+    let count = Double(n * spatial)
+    Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
+      var total = 0.0
+      for i in 0..<n {
+        let row = x + (i * channels + c) * spatial
+        for s in 0..<spatial { total += Double(row[s]) }
+      }
+      let mu = total / count
+      var squares = 0.0
+      for i in 0..<n {
+        let row = x + (i * channels + c) * spatial
+        for s in 0..<spatial {
+          let d = Double(row[s]) - mu
+          squares += d * d
+        }
+      }
+      mean[c] = mu
+      variance[c] = squares / count
+    }
+  }
+
+  /// y = (x - mean) * invStd * gamma + beta
+  static func forward(
+    y: UnsafeMutablePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+    invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>, beta: UnsafePointer<Float>,
+    n: Int, channels: Int, spatial: Int
+  ) {
+    Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
+      let scale = invStd[c] * gamma[c]
+      let shift = beta[c] - mean[c] * scale
+      for i in 0..<n {
+        let offset = (i * channels + c) * spatial
+        for s in 0..<spatial { y[offset + s] = x[offset + s] * scale + shift }
+      }
+    }
+  }
+
+  /// Writes dGamma = sum(dy * xhat) and dBeta = sum(dy) per channel (when `needSums`) and, if
+  /// `dx` is given, accumulates dx. Training includes the path through the batch statistics:
+  /// dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat));
+  /// inference: dx = gamma * invStd * dy.
+  static func backward(
+    dx: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>,
+    dBeta: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+    n: Int, channels: Int, spatial: Int, training: Bool, needSums: Bool
+  ) {
+    let count = Float(n * spatial)
+    Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
+      let (mu, sigma) = (mean[c], invStd[c])
+      var sumDy = 0.0
+      var sumDyXhat = 0.0
+      if needSums {
+        for i in 0..<n {
+          let offset = (i * channels + c) * spatial
+          for s in 0..<spatial {
+            let g = Double(dy[offset + s])
+            sumDy += g
+            sumDyXhat += g * Double((x[offset + s] - mu) * sigma)
+          }
+        }
+        dGamma[c] = Float(sumDyXhat)
+        dBeta[c] = Float(sumDy)
+      }
+      guard let dx else { return }
+      let scale = gamma[c] * sigma
+      let meanDy = training ? Float(sumDy) / count : 0
+      let meanDyXhat = training ? Float(sumDyXhat) / count : 0
+      for i in 0..<n {
+        let offset = (i * channels + c) * spatial
+        for s in 0..<spatial {
+          let xhat = (x[offset + s] - mu) * sigma
+          dx[offset + s] += scale * (dy[offset + s] - meanDy - xhat * meanDyXhat)
+        }
+      }
+    }
+  }
+}
+
+/// Plain Double loops that define what the batch-norm kernels compute; tests compare the two.
+public enum BatchNormReference {
+  /// The output and the running statistics the call leaves behind (the inputs are not changed).
+  public static func forward(
+    x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: [Float], runningVar: [Float],
+    training: Bool, momentum: Double = 0.1, eps: Double = 1e-5
+  ) -> (y: Tensor, runningMean: [Float], runningVar: [Float]) {
+    let channels = x.shape[1]
+    var y = [Float](repeating: 0, count: x.count)
+    var newMean = runningMean
+    var newVar = runningVar
+    for c in 0..<channels {
+      let indices = channelIndices(x.shape, c)
+      let values = indices.map { Double(x.scalars[$0]) }
+      let (mu, variance) = statistics(
+        values, training, Double(runningMean[c]), Double(runningVar[c]))
+      if training {
+        let unbiased = variance * Double(values.count) / Double(values.count - 1)
+        newMean[c] = Float((1 - momentum) * Double(runningMean[c]) + momentum * mu)
+        newVar[c] = Float((1 - momentum) * Double(runningVar[c]) + momentum * unbiased)
+      }
+      let g = Double(weight?.scalars[c] ?? 1)
+      let b = Double(bias?.scalars[c] ?? 0)
+      for (k, i) in indices.enumerated() {
+        y[i] = Float((values[k] - mu) / (variance + eps).squareRoot() * g + b)
+      }
+    }
+    return (Tensor(shape: x.shape, scalars: y), newMean, newVar)
+  }
+
+  /// Gradients of `sum(dy * batchNorm(x))`. In training mode dx comes from the full per-channel
+  /// Jacobian `d y_j / d x_i = g / sigma * (delta_ij - 1/m - xhat_i * xhat_j / m)`; in inference
+  /// it is diagonal.
+  public static func backward(
+    x: Tensor, weight: Tensor?, runningMean: [Float], runningVar: [Float], training: Bool,
+    eps: Double = 1e-5, dy: Tensor
+  ) -> (dx: Tensor, dWeight: Tensor, dBias: Tensor) {
+    let channels = x.shape[1]
+    let dx = Tensor(shape: x.shape)
+    let dWeight = Tensor(shape: [channels])
+    let dBias = Tensor(shape: [channels])
+    for c in 0..<channels {
+      let indices = channelIndices(x.shape, c)
+      let values = indices.map { Double(x.scalars[$0]) }
+      let m = Double(values.count)
+      let (mu, variance) = statistics(
+        values, training, Double(runningMean[c]), Double(runningVar[c]))
+      let sigma = (variance + eps).squareRoot()
+      let xhat = values.map { ($0 - mu) / sigma }
+      let g = Double(weight?.scalars[c] ?? 1)
+      var dGamma = 0.0
+      var dBeta = 0.0
+      for (k, i) in indices.enumerated() {
+        dGamma += Double(dy.scalars[i]) * xhat[k]
+        dBeta += Double(dy.scalars[i])
+      }
+      dWeight.scalars[c] = Float(dGamma)
+      dBias.scalars[c] = Float(dBeta)
+      for (a, i) in indices.enumerated() {
+        guard training else {
+          dx.scalars[i] = Float(g / sigma * Double(dy.scalars[i]))
+          continue
+        }
+        var total = 0.0
+        for (b, j) in indices.enumerated() {
+          let delta = a == b ? 1.0 : 0.0
+          total += Double(dy.scalars[j]) * g / sigma * (delta - 1 / m - xhat[a] * xhat[b] / m)
+        }
+        dx.scalars[i] = Float(total)
+      }
+    }
+    return (dx, dWeight, dBias)
+  }
+
+  /// Flat indices of channel `c` in an (N, C) or (N, C, H, W) tensor.
+  private static func channelIndices(_ shape: [Int], _ c: Int) -> [Int] {
+    let (n, channels) = (shape[0], shape[1])
+    let spatial = shape.dropFirst(2).reduce(1, *)
+    var indices: [Int] = []
+    for i in 0..<n {
+      let start: Int = (i * channels + c) * spatial
+      indices.append(contentsOf: start..<(start + spatial))
+    }
+    return indices
+  }
+
+  private static func statistics(
+    _ values: [Double], _ training: Bool, _ runningMean: Double, _ runningVar: Double
+  ) -> (Double, Double) {
+    guard training else { return (runningMean, runningVar) }
+    let mu = values.reduce(0, +) / Double(values.count)
+    return (mu, values.map { ($0 - mu) * ($0 - mu) }.reduce(0, +) / Double(values.count))
+  }
+}

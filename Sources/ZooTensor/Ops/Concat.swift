@@ -1,0 +1,122 @@
+// Channel concatenation: (N, C1, H, W), (N, C2, H, W), ... -> (N, C1 + C2 + ..., H, W).
+
+/// Concatenates along channels, as U-Net's skip connections do. N, H and W must agree.
+public func concatChannels(_ tensors: [Tensor]) throws -> Tensor {
+  guard let first = tensors.first else {
+    throw TensorError.invalidArgument(op: "concatChannels", message: "needs at least one tensor")
+  }
+  for (k, t) in tensors.enumerated() {
+    try expectRank(t, 4, "concatChannels: tensor \(k)")
+    let expected = [first.shape[0], t.shape[1], first.shape[2], first.shape[3]]
+    guard t.shape == expected else {
+      let reference = describe(shape: first.shape)
+      throw TensorError.shapeMismatch(
+        op: "concatChannels: tensor \(k) must match tensor 0 \(reference) in N, H, W",
+        expected: expected, actual: t.shape)
+    }
+  }
+  let (n, height, width) = (first.shape[0], first.shape[2], first.shape[3])
+  let plane = height * width
+  let channels = tensors.map { $0.shape[1] }
+  let total = channels.reduce(0, +)
+  let y = Tensor(shape: [n, total, height, width])
+  y.scalars.withUnsafeMutableBufferPointer { y in
+    var offset = 0
+    for (t, c) in zip(tensors, channels) {
+      t.scalars.withUnsafeBufferPointer { x in
+        ConcatKernels.copy(
+          from: x.baseAddress!, sourceChannels: c, to: y.baseAddress!, targetChannels: total,
+          channelOffset: offset, n: n, plane: plane)
+      }
+      offset += c
+    }
+  }
+  y.record("concatChannels", inputs: tensors) { dy in
+    var offset = 0
+    for (t, c) in zip(tensors, channels) {
+      if t.requiresGrad {
+        t.accumulateGrad { dx in
+          dy.scalars.withUnsafeBufferPointer { dy in
+            ConcatKernels.accumulateSlice(
+              into: dx.baseAddress!, sourceChannels: c, from: dy.baseAddress!,
+              targetChannels: total, channelOffset: offset, n: n, plane: plane)
+          }
+        }
+      }
+      offset += c
+    }
+  }
+  return y
+}
+
+/// Copies between a (N, c, H, W) tensor and channels `channelOffset ..< + c` of a (N, total, H, W)
+/// one; each sample's slice is one contiguous run.
+enum ConcatKernels {
+  static func copy(
+    from x: UnsafePointer<Float>, sourceChannels: Int, to y: UnsafeMutablePointer<Float>,
+    targetChannels: Int, channelOffset: Int, n: Int, plane: Int
+  ) {
+    let run = sourceChannels * plane
+    Parallel.forEach(n, costPerItem: run) { i in
+      (y + (i * targetChannels + channelOffset) * plane).update(from: x + i * run, count: run)
+    }
+  }
+
+  /// dx += the matching slice of dy
+  static func accumulateSlice(
+    into dx: UnsafeMutablePointer<Float>, sourceChannels: Int, from dy: UnsafePointer<Float>,
+    targetChannels: Int, channelOffset: Int, n: Int, plane: Int
+  ) {
+    let run = sourceChannels * plane
+    Parallel.forEach(n, costPerItem: run) { i in
+      let source = dy + (i * targetChannels + channelOffset) * plane
+      let target = dx + i * run
+      for k in 0..<run { target[k] += source[k] }
+    }
+  }
+}
+
+/// Plain index loops that define `concatChannels`; tests compare the two.
+public enum ConcatReference {
+  public static func forward(_ tensors: [Tensor]) -> Tensor {
+    let (n, height, width) = (tensors[0].shape[0], tensors[0].shape[2], tensors[0].shape[3])
+    let total = tensors.map { $0.shape[1] }.reduce(0, +)
+    let y = Tensor(shape: [n, total, height, width])
+    for i in 0..<n {
+      var base = 0
+      for t in tensors {
+        for c in 0..<t.shape[1] {
+          for h in 0..<height {
+            for w in 0..<width {
+              y.scalars[((i * total + base + c) * height + h) * width + w] =
+                t.scalars[((i * t.shape[1] + c) * height + h) * width + w]
+            }
+          }
+        }
+        base += t.shape[1]
+      }
+    }
+    return y
+  }
+
+  /// The gradient of `sum(dy * concatChannels(tensors))` for each input: its slice of dy.
+  public static func backward(shapes: [[Int]], dy: Tensor) -> [Tensor] {
+    let (n, total, height, width) = (dy.shape[0], dy.shape[1], dy.shape[2], dy.shape[3])
+    var base = 0
+    return shapes.map { shape in
+      let dx = Tensor(shape: shape)
+      for i in 0..<n {
+        for c in 0..<shape[1] {
+          for h in 0..<height {
+            for w in 0..<width {
+              dx.scalars[((i * shape[1] + c) * height + h) * width + w] =
+                dy.scalars[((i * total + base + c) * height + h) * width + w]
+            }
+          }
+        }
+      }
+      base += shape[1]
+      return dx
+    }
+  }
+}
