@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Writes PyTorch reference outputs and gradients for the ZooTensor parity tests.
+
+One JSON file per op family in Tests/ZooTensorTests/Fixtures/:
+
+    {"cases": [{"name": "...", "args": {...},
+                "tensors": {"x": {"shape": [...], "data": [...]}, ..., "out": ..., "grad_x": ...}}]}
+
+For every op the script records the inputs, the output, a random weight tensor `w` of the
+output's shape, and the gradients of L = sum(out * w) for every input that takes a gradient.
+For losses (cross_entropy) the gradients are those of the scalar loss itself (seed 1) and
+there is no `w`. Batch norm in training mode also records the running statistics after the
+call (`running_mean_out`, `running_var_out`); its inputs `running_mean` / `running_var` are
+the statistics before it.
+
+Values are float32 computed on one CPU thread, written as the shortest decimal that reads back
+to the same float64 (every float32 is exactly a float64), so the Swift side gets them bit for bit.
+Everything is seeded: running the script twice gives identical files.
+
+Usage: python3 Tools/make_torch_fixtures.py [--out DIR]
+"""
+
+import argparse
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(1)
+torch.set_default_dtype(torch.float32)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "..", "Tests", "ZooTensorTests", "Fixtures")
+
+
+def encode(t):
+    t = t.detach().to(torch.float32).contiguous()
+    return {"shape": list(t.shape), "data": [float(v) for v in t.reshape(-1).tolist()]}
+
+
+def seeded(family_seed, index):
+    torch.manual_seed(1000 * family_seed + index)
+
+
+def randn(*shape, scale=1.0, grad=True):
+    return (torch.randn(*shape) * scale).requires_grad_(grad)
+
+
+def weighted_backward(out):
+    """Backprops L = sum(out * w) for a fresh random w; returns w."""
+    w = torch.randn(out.shape)
+    out.backward(w)
+    return w
+
+
+def grads(**inputs):
+    return {
+        f"grad_{name}": t.grad for name, t in inputs.items() if t is not None and t.requires_grad
+    }
+
+
+def case(name, args, inputs, out, w=None, extra=None):
+    tensors = {k: encode(v) for k, v in inputs.items() if v is not None}
+    if w is not None:
+        tensors["w"] = encode(w)
+    tensors["out"] = encode(out)
+    tensors.update({k: encode(v) for k, v in grads(**inputs).items()})
+    for k, v in (extra or {}).items():
+        tensors[k] = encode(v)
+    return {"name": name, "args": args, "tensors": tensors}
+
+
+# --- conv2d -------------------------------------------------------------------------------
+
+
+def conv2d_cases():
+    specs = [
+        # name, x shape, weight shape, bias, stride, padding, dilation
+        ("stride2_pad1_bias", (2, 3, 7, 7), (4, 3, 3, 3), True, 2, 1, 1),
+        ("dilation2_nobias", (2, 2, 9, 9), (3, 2, 3, 3), False, 1, 0, 2),
+        ("pointwise_1x1", (3, 4, 5, 5), (2, 4, 1, 1), True, 1, 0, 1),
+        ("nonsquare_input", (2, 3, 6, 9), (2, 3, 3, 3), True, 1, 1, 1),
+        ("nonsquare_stride2_k5_pad2", (2, 2, 7, 8), (3, 2, 5, 5), True, 2, 2, 1),
+        ("stride3_pad2_dilation2", (2, 3, 9, 8), (4, 3, 3, 3), True, 3, 2, 2),
+    ]
+    out = []
+    for i, (name, xs, ws, has_bias, stride, padding, dilation) in enumerate(specs):
+        seeded(1, i)
+        x = randn(*xs)
+        weight = randn(*ws, scale=0.3)
+        bias = randn(ws[0], scale=0.5) if has_bias else None
+        y = F.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+        w = weighted_backward(y)
+        args = {"stride": stride, "padding": padding, "dilation": dilation}
+        out.append(case(name, args, {"x": x, "weight": weight, "bias": bias}, y, w))
+    return out
+
+
+def conv_transpose2d_cases():
+    specs = [
+        # name, x shape, weight shape (Cin, Cout, kh, kw), bias, stride, padding, output_padding, dilation
+        ("stride2_pad1_outpad1_bias", (2, 3, 4, 4), (3, 2, 3, 3), True, 2, 1, 1, 1),
+        ("unet_up_k2_stride2", (2, 4, 3, 3), (4, 2, 2, 2), True, 2, 0, 0, 1),
+        ("stride1_pad1_nobias_nonsquare", (2, 2, 5, 7), (2, 3, 3, 3), False, 1, 1, 0, 1),
+        ("stride2_dilation2_bias", (2, 2, 4, 5), (2, 3, 3, 3), True, 2, 1, 0, 2),
+    ]
+    out = []
+    for i, (name, xs, ws, has_bias, stride, padding, output_padding, dilation) in enumerate(specs):
+        seeded(2, i)
+        x = randn(*xs)
+        weight = randn(*ws, scale=0.3)
+        bias = randn(ws[1], scale=0.5) if has_bias else None
+        y = F.conv_transpose2d(
+            x, weight, bias, stride=stride, padding=padding, output_padding=output_padding,
+            dilation=dilation)
+        w = weighted_backward(y)
+        args = {
+            "stride": stride, "padding": padding, "output_padding": output_padding,
+            "dilation": dilation,
+        }
+        out.append(case(name, args, {"x": x, "weight": weight, "bias": bias}, y, w))
+    return out
+
+
+# --- batch norm ---------------------------------------------------------------------------
+
+
+def batch_norm2d_cases():
+    specs = [
+        # name, x shape, training, affine
+        ("train_affine", (3, 4, 5, 6), True, True),
+        ("train_no_affine", (2, 3, 5, 5), True, False),
+        ("eval_affine", (3, 4, 5, 6), False, True),
+    ]
+    momentum, eps = 0.1, 1e-5
+    out = []
+    for i, (name, xs, training, affine) in enumerate(specs):
+        seeded(3, i)
+        c = xs[1]
+        # Shifted, scaled input so the batch statistics are far from (0, 1).
+        x = (torch.randn(*xs) * 1.7 + 0.6).requires_grad_(True)
+        weight = (torch.rand(c) + 0.5).requires_grad_(True) if affine else None
+        bias = randn(c, scale=0.5) if affine else None
+        running_mean = torch.randn(c) * 0.2
+        running_var = torch.rand(c) + 0.5
+        rm, rv = running_mean.clone(), running_var.clone()
+        y = F.batch_norm(x, rm, rv, weight, bias, training=training, momentum=momentum, eps=eps)
+        w = weighted_backward(y)
+        args = {"training": training, "momentum": momentum, "eps": eps}
+        inputs = {
+            "x": x, "weight": weight, "bias": bias,
+            "running_mean": running_mean, "running_var": running_var,
+        }
+        extra = {"running_mean_out": rm, "running_var_out": rv}
+        out.append(case(name, args, inputs, y, w, extra))
+    return out
+
+
+# --- pooling ------------------------------------------------------------------------------
+
+
+def max_pool2d_cases():
+    specs = [
+        # name, x shape, kernel, stride (None = kernel), padding, ceil_mode
+        ("k3_s2_p1", (2, 3, 7, 7), 3, 2, 1, False),
+        ("k2_s2", (2, 3, 8, 8), 2, 2, 0, False),
+        ("k2_default_stride_odd_input", (2, 2, 7, 9), 2, None, 0, False),
+        ("k3_s2_ceil_mode", (2, 2, 8, 6), 3, 2, 0, True),
+    ]
+    out = []
+    for i, (name, xs, k, s, p, ceil_mode) in enumerate(specs):
+        seeded(4, i)
+        x = randn(*xs)
+        y = F.max_pool2d(x, k, stride=s, padding=p, ceil_mode=ceil_mode)
+        w = weighted_backward(y)
+        args = {"kernel_size": k, "padding": p, "ceil_mode": ceil_mode}
+        if s is not None:
+            args["stride"] = s
+        out.append(case(name, args, {"x": x}, y, w))
+    return out
+
+
+def avg_pool2d_cases():
+    specs = [
+        # name, x shape, kernel, stride, padding, count_include_pad
+        ("k3_s2_p1_include_pad", (2, 3, 7, 7), 3, 2, 1, True),
+        ("k3_s2_p1_exclude_pad", (2, 3, 7, 7), 3, 2, 1, False),
+        ("k2_s2", (2, 2, 6, 8), 2, 2, 0, True),
+        ("k3_s1_p1_exclude_pad_nonsquare", (2, 2, 5, 8), 3, 1, 1, False),
+    ]
+    out = []
+    for i, (name, xs, k, s, p, include) in enumerate(specs):
+        seeded(5, i)
+        x = randn(*xs)
+        y = F.avg_pool2d(x, k, stride=s, padding=p, count_include_pad=include)
+        w = weighted_backward(y)
+        args = {"kernel_size": k, "stride": s, "padding": p, "count_include_pad": include}
+        out.append(case(name, args, {"x": x}, y, w))
+    return out
+
+
+def adaptive_avg_pool2d_cases():
+    specs = [
+        ("7x5_to_3x2", (2, 3, 7, 5), (3, 2)),
+        ("7x5_to_1x1", (2, 3, 7, 5), (1, 1)),
+        ("6x6_to_4x4_overlapping", (2, 2, 6, 6), (4, 4)),
+        ("5x7_to_5x7_identity", (2, 2, 5, 7), (5, 7)),
+    ]
+    out = []
+    for i, (name, xs, size) in enumerate(specs):
+        seeded(6, i)
+        x = randn(*xs)
+        y = F.adaptive_avg_pool2d(x, size)
+        w = weighted_backward(y)
+        args = {"output_size": list(size)}
+        out.append(case(name, args, {"x": x}, y, w))
+    return out
+
+
+# --- softmax ------------------------------------------------------------------------------
+
+
+def softmax_cases():
+    specs = [
+        # name, x shape, log, axis
+        ("softmax_rank2_axis1", (3, 5), False, 1),
+        ("log_softmax_rank2_axis1", (3, 5), True, 1),
+        ("softmax_rank4_axis1", (2, 4, 3, 3), False, 1),
+        ("log_softmax_rank4_axis1", (2, 4, 3, 3), True, 1),
+        ("log_softmax_rank4_last_axis", (2, 3, 2, 5), True, 3),
+    ]
+    out = []
+    for i, (name, xs, log, axis) in enumerate(specs):
+        seeded(7, i)
+        x = randn(*xs, scale=2.0)
+        y = F.log_softmax(x, dim=axis) if log else F.softmax(x, dim=axis)
+        w = weighted_backward(y)
+        args = {"log": log, "axis": axis}
+        out.append(case(name, args, {"x": x}, y, w))
+    return out
+
+
+# --- cross entropy ------------------------------------------------------------------------
+
+
+def cross_entropy_cases():
+    specs = [
+        # name, logits shape, class weights, label smoothing
+        ("plain", (6, 5), False, 0.0),
+        ("class_weights", (6, 5), True, 0.0),
+        ("label_smoothing", (6, 5), False, 0.1),
+        ("class_weights_and_label_smoothing", (6, 5), True, 0.1),
+        ("rank4_nchw", (2, 4, 3, 3), False, 0.0),
+        ("rank4_nchw_weights_smoothing", (2, 3, 2, 3), True, 0.1),
+    ]
+    out = []
+    for i, (name, shape, weighted, smoothing) in enumerate(specs):
+        seeded(8, i)
+        logits = randn(*shape, scale=2.0)
+        c = shape[1]
+        target_shape = (shape[0],) + tuple(shape[2:])
+        labels = torch.randint(0, c, target_shape)
+        class_weights = (torch.rand(c) * 1.5 + 0.25) if weighted else None
+        loss = F.cross_entropy(logits, labels, weight=class_weights, label_smoothing=smoothing)
+        loss.backward()
+        args = {
+            "labels": [int(v) for v in labels.reshape(-1).tolist()],
+            "label_smoothing": smoothing,
+        }
+        if weighted:
+            args["class_weights"] = [float(v) for v in class_weights.tolist()]
+        out.append(case(name, args, {"logits": logits}, loss))
+    return out
+
+
+FAMILIES = {
+    "conv2d": conv2d_cases,
+    "conv_transpose2d": conv_transpose2d_cases,
+    "batch_norm2d": batch_norm2d_cases,
+    "max_pool2d": max_pool2d_cases,
+    "avg_pool2d": avg_pool2d_cases,
+    "adaptive_avg_pool2d": adaptive_avg_pool2d_cases,
+    "softmax": softmax_cases,
+    "cross_entropy": cross_entropy_cases,
+}
+
+
+def dump(cases):
+    """One case per line block, one tensor per line: readable diffs, compact numbers."""
+    lines = ['{"cases": [']
+    for ci, c in enumerate(cases):
+        lines.append("  {")
+        lines.append(f'    "name": {json.dumps(c["name"])},')
+        lines.append(f'    "args": {json.dumps(c["args"], sort_keys=True)},')
+        lines.append('    "tensors": {')
+        items = list(c["tensors"].items())
+        for ti, (k, v) in enumerate(items):
+            comma = "," if ti + 1 < len(items) else ""
+            lines.append(f"      {json.dumps(k)}: {json.dumps(v, separators=(',', ':'))}{comma}")
+        lines.append("    }")
+        lines.append("  }" + ("," if ci + 1 < len(cases) else ""))
+    lines.append("]}")
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=DEFAULT_OUT, help="fixture directory")
+    opts = parser.parse_args()
+    os.makedirs(opts.out, exist_ok=True)
+    total = 0
+    for family, make in FAMILIES.items():
+        cases = make()
+        text = dump(cases)
+        json.loads(text)  # well-formed
+        path = os.path.join(opts.out, f"{family}.json")
+        with open(path, "w") as f:
+            f.write(text)
+        total += len(text)
+        print(f"{family}.json: {len(cases)} cases, {len(text)} bytes")
+    print(f"total {total} bytes, torch {torch.__version__}")
+
+
+if __name__ == "__main__":
+    main()
