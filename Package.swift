@@ -8,8 +8,8 @@ let package = Package(
     .library(name: "ZooTensor", targets: ["ZooTensor"]),
     .library(name: "ZooNN", targets: ["ZooNN"]),
     .library(name: "ZooData", targets: ["ZooData"]),
-    //ZOO .library(name: "Zoo", targets: ["Zoo"]),
-    //ZOO .executable(name: "zoo", targets: ["zoo"]),
+    .library(name: "Zoo", targets: ["Zoo"]),
+    .executable(name: "zoo", targets: ["zoo"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
@@ -26,13 +26,13 @@ let package = Package(
     .target(name: "ZooTensor", dependencies: ["CBLAS"]),
     .target(name: "ZooNN", dependencies: ["ZooTensor"]),
     .target(name: "ZooData", dependencies: ["ZooTensor", "CZlib", "CJPEG", "CPNG"]),
-    /*ZOO .target(name: "Zoo", dependencies: ["ZooNN"]),
+    .target(name: "Zoo", dependencies: ["ZooNN", "ZooData"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
         "Zoo", "ZooData", "ZooNN", "ZooTensor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]), ZOO*/
+      ]),
 
     // Gradient checks and comparisons shared by the test targets.
     .target(name: "ZooTestSupport", dependencies: ["ZooTensor"]),
@@ -42,6 +42,6 @@ let package = Package(
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
-    //ZOO .testTarget(name: "ZooTests", dependencies: ["Zoo", "ZooData"]),
+    .testTarget(name: "ZooTests", dependencies: ["Zoo", "ZooData"]),
   ]
 )

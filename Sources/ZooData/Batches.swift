@@ -15,7 +15,8 @@ public struct Normalization: Sendable, Equatable, Codable {
   public static let fashionMNIST = Normalization(mean: [0.2860], std: [0.3530])
   /// Pixels scaled to [0, 1] only.
   public static func none(channels: Int) -> Normalization {
-    Normalization(mean: .init(repeating: 0, count: channels), std: .init(repeating: 1, count: channels))
+    Normalization(
+      mean: .init(repeating: 0, count: channels), std: .init(repeating: 1, count: channels))
   }
 }
 
@@ -28,7 +29,9 @@ public struct ImageBatches: Sendable {
   private let values: [Float]
 
   public init(_ images: LabeledImages, normalization: Normalization, batchSize: Int) {
-    precondition(normalization.mean.count == images.channels, "normalisation has \(normalization.mean.count) channels, images have \(images.channels)")
+    precondition(
+      normalization.mean.count == images.channels,
+      "normalisation has \(normalization.mean.count) channels, images have \(images.channels)")
     self.images = images
     self.normalization = normalization
     self.batchSize = batchSize
@@ -74,7 +77,8 @@ public struct ImageBatches: Sendable {
         }
       }
     }
-    let tensor = Tensor(shape: [members.count, images.channels, images.height, images.width], scalars: x)
+    let tensor = Tensor(
+      shape: [members.count, images.channels, images.height, images.width], scalars: x)
     return (tensor, members.map { images.labels[$0] })
   }
 }

@@ -17,7 +17,8 @@ public enum FashionMNIST {
   }
 
   /// Loads a split (60,000 training or 10,000 test images, 28x28 grey).
-  public static func load(_ split: Split, directory: URL = defaultDirectory) throws -> LabeledImages {
+  public static func load(_ split: Split, directory: URL = defaultDirectory) throws -> LabeledImages
+  {
     func file(_ kind: String) -> URL {
       let plain = directory.appendingPathComponent("\(split.filePrefix)-\(kind)-ubyte")
       if FileManager.default.fileExists(atPath: plain.path) { return plain }

@@ -24,7 +24,8 @@ public enum IDXError: Error, Equatable, LocalizedError {
       let hex = found.map { String(format: "%02x", $0) }.joined(separator: " ")
       return "\(path): not an IDX file: expected magic 00 00 08 <rank>, found \(hex)"
     case .unsupportedType(let path, let typeCode):
-      return "\(path): IDX element type 0x\(String(typeCode, radix: 16)) is not supported, only unsigned bytes (0x08)"
+      return
+        "\(path): IDX element type 0x\(String(typeCode, radix: 16)) is not supported, only unsigned bytes (0x08)"
     case .truncated(let path, let expected, let actual):
       return "\(path): IDX file is truncated: header declares \(expected) bytes, file has \(actual)"
     case .countMismatch(let images, let imageCount, let labels, let labelCount):
@@ -58,7 +59,8 @@ public enum IDX {
     }
     guard !overflow, headerSize + payload <= data.count else {
       throw IDXError.truncated(
-        path: path, expectedBytes: overflow ? Int.max : headerSize + payload, actualBytes: data.count)
+        path: path, expectedBytes: overflow ? Int.max : headerSize + payload,
+        actualBytes: data.count)
     }
     return IDXArray(dimensions: dimensions, bytes: Array(data[headerSize..<(headerSize + payload)]))
   }

@@ -11,7 +11,9 @@ public struct DecodedImage: Sendable, Equatable {
   public let pixels: [UInt8]
 
   public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
-    precondition(pixels.count == width * height * channels, "pixel count does not match \(width)x\(height)x\(channels)")
+    precondition(
+      pixels.count == width * height * channels,
+      "pixel count does not match \(width)x\(height)x\(channels)")
     self.width = width
     self.height = height
     self.channels = channels
@@ -63,7 +65,8 @@ public enum ImageCodec {
       zoo_jpeg_decode(buffer.baseAddress, buffer.count, &image, &message, message.count)
     }
     guard status == 0 else {
-      let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let reason = String(
+        decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       throw ImageError.corrupt(path: path, format: "JPEG", reason: reason)
     }
     defer { zoo_jpeg_free(image.pixels) }
@@ -77,7 +80,10 @@ public enum ImageCodec {
   static func decodePNG(_ bytes: [UInt8], path: String) throws -> DecodedImage {
     var image = png_image()
     image.version = UInt32(PNG_IMAGE_VERSION)
-    guard bytes.withUnsafeBufferPointer({ png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }) != 0
+    guard
+      bytes.withUnsafeBufferPointer({
+        png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count)
+      }) != 0
     else { throw pngError(&image, path: path) }
     // Decode to 8-bit grey, grey+alpha -> RGBA, colour -> RGB or RGBA; 16-bit is reduced to 8.
     let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
@@ -122,7 +128,8 @@ public enum ImageCodec {
         Int32(quality), &output, &size, &message, message.count)
     }
     guard status == 0, let output else {
-      let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+      let reason = String(
+        decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
       throw ImageError.corrupt(path: "<encoder>", format: "JPEG", reason: reason)
     }
     defer { zoo_jpeg_free(output) }
@@ -138,11 +145,16 @@ public enum ImageCodec {
     info.format = pngFormat(channels: image.channels)
     var size = 0
     let stride = Int32(image.width * image.channels)
-    guard image.pixels.withUnsafeBytes({ png_image_write_to_memory(&info, nil, &size, 0, $0.baseAddress, stride, nil) }) != 0
+    guard
+      image.pixels.withUnsafeBytes({
+        png_image_write_to_memory(&info, nil, &size, 0, $0.baseAddress, stride, nil)
+      }) != 0
     else { throw pngError(&info, path: "<encoder>") }
     var bytes = [UInt8](repeating: 0, count: size)
     let ok = bytes.withUnsafeMutableBytes { out in
-      image.pixels.withUnsafeBytes { png_image_write_to_memory(&info, out.baseAddress, &size, 0, $0.baseAddress, stride, nil) }
+      image.pixels.withUnsafeBytes {
+        png_image_write_to_memory(&info, out.baseAddress, &size, 0, $0.baseAddress, stride, nil)
+      }
     }
     guard ok != 0 else { throw pngError(&info, path: "<encoder>") }
     return Array(bytes.prefix(size))

@@ -14,7 +14,9 @@ public struct LabeledImages: Sendable {
   public init(
     channels: Int, height: Int, width: Int, pixels: [UInt8], labels: [Int], classNames: [String]
   ) {
-    precondition(pixels.count == labels.count * channels * height * width, "pixel count does not match the labels")
+    precondition(
+      pixels.count == labels.count * channels * height * width,
+      "pixel count does not match the labels")
     self.channels = channels
     self.height = height
     self.width = width
@@ -27,14 +29,18 @@ public struct LabeledImages: Sendable {
   public var imageSize: Int { channels * height * width }
 
   /// Reads an MNIST-format pair: images (N, rows, cols) and labels (N).
-  public static func readIDX(images: URL, labels: URL, classNames: [String]? = nil) throws -> LabeledImages {
+  public static func readIDX(images: URL, labels: URL, classNames: [String]? = nil) throws
+    -> LabeledImages
+  {
     let imageArray = try IDX.read(contentsOf: images)
     let labelArray = try IDX.read(contentsOf: labels)
     guard imageArray.dimensions.count == 3 else {
-      throw IDXError.unexpectedRank(path: images.path, expected: 3, actual: imageArray.dimensions.count)
+      throw IDXError.unexpectedRank(
+        path: images.path, expected: 3, actual: imageArray.dimensions.count)
     }
     guard labelArray.dimensions.count == 1 else {
-      throw IDXError.unexpectedRank(path: labels.path, expected: 1, actual: labelArray.dimensions.count)
+      throw IDXError.unexpectedRank(
+        path: labels.path, expected: 1, actual: labelArray.dimensions.count)
     }
     guard imageArray.dimensions[0] == labelArray.dimensions[0] else {
       throw IDXError.countMismatch(

@@ -47,7 +47,9 @@ public final class Linear: Module {
     self.bias = bias ? Tensor(shape: [outFeatures]) : nil
     super.init()
     initializer.fill(weight, fanIn: inFeatures, fanOut: outFeatures, rng: rng)
-    if let b = self.bias { Initializer.pytorchDefault.fill(b, fanIn: inFeatures, fanOut: outFeatures, rng: rng) }
+    if let b = self.bias {
+      Initializer.pytorchDefault.fill(b, fanIn: inFeatures, fanOut: outFeatures, rng: rng)
+    }
     register(parameter: "weight", weight)
     if let b = self.bias { register(parameter: "bias", b) }
   }
@@ -55,12 +57,6 @@ public final class Linear: Module {
   public override func callAsFunction(_ x: Tensor) throws -> Tensor {
     try linear(x, weight: weight, bias: bias)
   }
-}
-
-/// (N, C, H, W) -> (N, C*H*W).
-public final class Flatten: Module {
-  public override init() { super.init() }
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor { try x.flattened() }
 }
 
 /// Passes its input through; stands in for a removed head.

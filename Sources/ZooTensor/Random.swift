@@ -1,3 +1,5 @@
+import Foundation
+
 /// A seeded random source (SplitMix64): the same seed gives the same weights, shuffles and
 /// dropout masks on every machine.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
@@ -81,5 +83,3 @@ public final class RandomStream: @unchecked Sendable {
     withGenerator { $0 = SeededGenerator(seed: seed) }
   }
 }
-
-import Foundation

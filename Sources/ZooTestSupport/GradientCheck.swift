@@ -48,7 +48,8 @@ public func checkGradients(
       report.checkedElements += 1
       if ratio > report.worstRatio || report.checkedElements == 1 {
         report.worstRatio = ratio
-        report.worst = "input \(inputIndex) element \(i): analytic \(analytic[i]), numeric \(numeric)"
+        report.worst =
+          "input \(inputIndex) element \(i): analytic \(analytic[i]), numeric \(numeric)"
       }
     }
   }

@@ -4,7 +4,8 @@ import ZooData
 
 /// Writes IDX files (optionally gzipped with the system's gzip) into a fresh folder.
 struct IDXFiles {
-  let folder = FileManager.default.temporaryDirectory.appendingPathComponent("idx-\(UUID().uuidString)")
+  let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+    "idx-\(UUID().uuidString)")
 
   init() throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -17,7 +18,8 @@ struct IDXFiles {
   }
 
   static func header(_ dimensions: [Int]) -> [UInt8] {
-    [0, 0, 8, UInt8(dimensions.count)] + dimensions.flatMap { d in (0..<4).map { UInt8(truncatingIfNeeded: d >> (24 - 8 * $0)) } }
+    [0, 0, 8, UInt8(dimensions.count)]
+      + dimensions.flatMap { d in (0..<4).map { UInt8(truncatingIfNeeded: d >> (24 - 8 * $0)) } }
   }
 }
 
@@ -56,14 +58,19 @@ struct IDXFiles {
       try IDX.read(contentsOf: header)
     }
     let empty = try files.write("empty", [])
-    #expect(throws: IDXError.wrongMagic(path: empty.path, found: [])) { try IDX.read(contentsOf: empty) }
+    #expect(throws: IDXError.wrongMagic(path: empty.path, found: [])) {
+      try IDX.read(contentsOf: empty)
+    }
   }
 
   @Test func rejectsCountMismatch() throws {
     let files = try IDXFiles()
     let images = try files.write("images", IDXFiles.header([2, 1, 1]) + [1, 2])
     let labels = try files.write("labels", IDXFiles.header([3]) + [0, 1, 2])
-    #expect(throws: IDXError.countMismatch(images: images.path, imageCount: 2, labels: labels.path, labelCount: 3)) {
+    #expect(
+      throws: IDXError.countMismatch(
+        images: images.path, imageCount: 2, labels: labels.path, labelCount: 3)
+    ) {
       try LabeledImages.readIDX(images: images, labels: labels)
     }
   }
@@ -71,7 +78,9 @@ struct IDXFiles {
   @Test func rejectsUnsupportedElementType() throws {
     let files = try IDXFiles()
     let url = try files.write("floats", [0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0])
-    #expect(throws: IDXError.unsupportedType(path: url.path, typeCode: 0x0D)) { try IDX.read(contentsOf: url) }
+    #expect(throws: IDXError.unsupportedType(path: url.path, typeCode: 0x0D)) {
+      try IDX.read(contentsOf: url)
+    }
   }
 
   @Test func reportsAMissingFile() {

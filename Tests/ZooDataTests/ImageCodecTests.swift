@@ -24,7 +24,8 @@ import ZooData
   @Test func pngRoundTripsExactly() throws {
     for channels in [1, 3, 4] {
       let image = DecodedImage(
-        width: 5, height: 3, channels: channels, pixels: (0..<(15 * channels)).map { UInt8($0 * 3 % 256) })
+        width: 5, height: 3, channels: channels,
+        pixels: (0..<(15 * channels)).map { UInt8($0 * 3 % 256) })
       let decoded = try ImageCodec.decode(try ImageCodec.encodePNG(image), path: "x.png")
       #expect(decoded == image)
     }

@@ -4,7 +4,9 @@ import ZooTensor
 
 /// A two-level model whose paths must read like a PyTorch state dict.
 private final class TinyNet: Module {
-  let body = Sequential([Linear(4, 8, rng: RandomStream(seed: 1)), Identity(), Linear(8, 8, rng: RandomStream(seed: 2))])
+  let body = Sequential([
+    Linear(4, 8, rng: RandomStream(seed: 1)), Identity(), Linear(8, 8, rng: RandomStream(seed: 2)),
+  ])
   var fc = Linear(8, 3, rng: RandomStream(seed: 3))
 
   override init() {
@@ -21,9 +23,10 @@ private final class TinyNet: Module {
 @Suite struct ModuleTests {
   @Test func parameterPathsFollowTheStructure() {
     let net = TinyNet()
-    #expect(net.namedParameters().map(\.path) == [
-      "body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias", "fc.weight", "fc.bias",
-    ])
+    #expect(
+      net.namedParameters().map(\.path) == [
+        "body.0.weight", "body.0.bias", "body.2.weight", "body.2.bias", "fc.weight", "fc.bias",
+      ])
     #expect(net.parameterCount == 4 * 8 + 8 + 8 * 8 + 8 + 8 * 3 + 3)
     #expect(net.child(at: "body.2") === net.body.layers[2])
   }

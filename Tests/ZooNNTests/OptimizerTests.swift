@@ -21,7 +21,8 @@ struct OptimizerFixtures: Decodable {
   let schedules: [Schedule]
 
   static let shared: OptimizerFixtures = {
-    let url = Bundle.module.url(forResource: "optimizers", withExtension: "json", subdirectory: "Fixtures")!
+    let url = Bundle.module.url(
+      forResource: "optimizers", withExtension: "json", subdirectory: "Fixtures")!
     return try! JSONDecoder().decode(OptimizerFixtures.self, from: Data(contentsOf: url))
   }()
 
@@ -31,12 +32,16 @@ struct OptimizerFixtures: Decodable {
 }
 
 @Suite struct OptimizerTests {
-  static func makeOptimizer(_ name: String, _ parameters: [(path: String, tensor: Tensor)]) -> Optimizer {
+  static func makeOptimizer(_ name: String, _ parameters: [(path: String, tensor: Tensor)])
+    -> Optimizer
+  {
     switch name {
     case "sgd": return SGD(parameters: parameters, learningRate: 0.1)
     case "sgd_momentum": return SGD(parameters: parameters, learningRate: 0.05, momentum: 0.9)
     case "sgd_nesterov_decay":
-      return SGD(parameters: parameters, learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-2)
+      return SGD(
+        parameters: parameters, learningRate: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-2
+      )
     case "sgd_dampening":
       return SGD(parameters: parameters, learningRate: 0.05, momentum: 0.8, dampening: 0.3)
     case "adam": return Adam.adam(parameters: parameters, learningRate: 1e-2)
@@ -46,7 +51,9 @@ struct OptimizerFixtures: Decodable {
     }
   }
 
-  @Test(arguments: ["sgd", "sgd_momentum", "sgd_nesterov_decay", "sgd_dampening", "adam", "adam_l2", "adamw"])
+  @Test(arguments: [
+    "sgd", "sgd_momentum", "sgd_nesterov_decay", "sgd_dampening", "adam", "adam_l2", "adamw",
+  ])
   func followsPyTorchTrajectory(_ name: String) throws {
     let fixture = OptimizerFixtures.trajectory(name)
     let p = Tensor(shape: [fixture.start.count], scalars: fixture.start, requiresGrad: true)
@@ -94,7 +101,9 @@ struct OptimizerFixtures: Decodable {
     let slow = Tensor(shape: [1], scalars: [0], requiresGrad: true)
     let fast = Tensor(shape: [1], scalars: [0], requiresGrad: true)
     let optimizer = SGD(
-      groups: [ParameterGroup([("slow", slow)], learningRateScale: 0.1), ParameterGroup([("fast", fast)])],
+      groups: [
+        ParameterGroup([("slow", slow)], learningRateScale: 0.1), ParameterGroup([("fast", fast)]),
+      ],
       learningRate: 1)
     slow.grad = Tensor(shape: [1], scalars: [1])
     fast.grad = Tensor(shape: [1], scalars: [1])
@@ -117,7 +126,9 @@ struct OptimizerFixtures: Decodable {
   @Test(arguments: ["step", "cosine", "one_cycle"])
   func matchesPyTorchScheduler(_ name: String) {
     let fixture = OptimizerFixtures.shared.schedules.first { $0.name == name }!
-    let ours = fixture.rates.indices.map { Self.schedule(name).learningRate(base: fixture.base, step: $0) }
+    let ours = fixture.rates.indices.map {
+      Self.schedule(name).learningRate(base: fixture.base, step: $0)
+    }
     let difference = relativeDifference(ours, fixture.rates)
     #expect(difference < 1e-5, "\(ours) vs \(fixture.rates)")
   }

@@ -10,7 +10,9 @@ import ZooTestSupport
     let b = Tensor.normal(shape: [3], generator: &g, requiresGrad: true)
     let dy = Tensor.normal(shape: [5, 3], generator: &g)
     let y = try linear(x, weight: w, bias: b)
-    #expect(relativeDifference(y.scalars, LinearReference.forward(x: x, weight: w, bias: b).scalars) < 1e-6)
+    #expect(
+      relativeDifference(y.scalars, LinearReference.forward(x: x, weight: w, bias: b).scalars)
+        < 1e-6)
     try y.backward(seed: dy)
     let reference = LinearReference.backward(x: x, weight: w, dy: dy)
     #expect(relativeDifference(x.grad!.scalars, reference.dx.scalars) < 1e-6)
@@ -30,7 +32,10 @@ import ZooTestSupport
   @Test func rejectsMismatchedFeatures() throws {
     let x = Tensor(shape: [2, 4])
     let w = Tensor(shape: [3, 5])
-    #expect(throws: TensorError.shapeMismatch(op: "linear: input features", expected: [2, 5], actual: [2, 4])) {
+    #expect(
+      throws: TensorError.shapeMismatch(
+        op: "linear: input features", expected: [2, 5], actual: [2, 4])
+    ) {
       try linear(x, weight: w)
     }
   }

@@ -10,7 +10,9 @@ public indirect enum LearningRateSchedule: Sendable, Equatable {
   /// Smith's one-cycle policy as `OneCycleLR` (cosine annealing): from base/divFactor up to the
   /// base rate over the first `warmupFraction` of the steps, then down to
   /// base/(divFactor*finalDivFactor).
-  case oneCycle(totalSteps: Int, warmupFraction: Float = 0.3, divFactor: Float = 25, finalDivFactor: Float = 1e4)
+  case oneCycle(
+    totalSteps: Int, warmupFraction: Float = 0.3, divFactor: Float = 25, finalDivFactor: Float = 1e4
+  )
   /// Linear warm-up from base/warmupSteps to base over `warmupSteps`, then `schedule` (whose
   /// steps count from the end of the warm-up).
   case warmup(steps: Int, then: LearningRateSchedule)

@@ -16,7 +16,9 @@ public final class SGD: Optimizer {
     groups: [ParameterGroup], learningRate: Float, momentum: Float = 0, dampening: Float = 0,
     nesterov: Bool = false, weightDecay: Float = 0
   ) {
-    precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov momentum needs momentum > 0 and no dampening")
+    precondition(
+      !nesterov || (momentum > 0 && dampening == 0),
+      "Nesterov momentum needs momentum > 0 and no dampening")
     self.groups = groups
     self.learningRate = learningRate
     self.momentum = momentum
@@ -46,7 +48,9 @@ public final class SGD: Optimizer {
   }
 
   private func update(_ parameter: Tensor, grad: [Float], path: String, rate: Float) {
-    let (momentum, dampening, decay, nesterov) = (self.momentum, self.dampening, weightDecay, self.nesterov)
+    let (momentum, dampening, decay, nesterov) = (
+      self.momentum, self.dampening, weightDecay, self.nesterov
+    )
     parameter.scalars.withUnsafeMutableBufferPointer { p in
       if momentum == 0 {
         for i in 0..<p.count { p[i] -= rate * (grad[i] + decay * p[i]) }

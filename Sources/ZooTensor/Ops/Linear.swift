@@ -88,7 +88,8 @@ public enum LinearReference {
       for o in 0..<outFeatures {
         var sum = Double(bias?.scalars[o] ?? 0)
         for i in 0..<inFeatures {
-          sum += Double(x.scalars[row * inFeatures + i]) * Double(weight.scalars[o * inFeatures + i])
+          sum +=
+            Double(x.scalars[row * inFeatures + i]) * Double(weight.scalars[o * inFeatures + i])
         }
         y[row * outFeatures + o] = Float(sum)
       }

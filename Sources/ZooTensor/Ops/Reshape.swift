@@ -25,7 +25,9 @@ extension Tensor {
 
   /// Keeps the first dimension (the batch) and flattens the rest: (N, C, H, W) -> (N, C*H*W).
   public func flattened() throws -> Tensor {
-    guard rank >= 1 else { throw TensorError.rankMismatch(op: "flatten", expected: 2, actual: shape) }
+    guard rank >= 1 else {
+      throw TensorError.rankMismatch(op: "flatten", expected: 2, actual: shape)
+    }
     return try reshaped([shape[0], -1])
   }
 }

@@ -1,0 +1,59 @@
+import ZooNN
+import ZooTensor
+
+/// LeNet-5 (LeCun et al. 1998, "Gradient-based learning applied to document recognition"),
+/// with the modern substitutions courses teach: ReLU instead of scaled tanh, max-pooling
+/// instead of trainable sub-sampling, and a plain linear output instead of RBF units.
+/// 28x28 inputs are padded by 2 in the first convolution to give the paper's 32x32 geometry.
+public final class LeNet5: Module, Classifier {
+  public let featureExtractor: Sequential
+  public let classifier: Sequential
+  public private(set) var classCount: Int
+
+  public init(classCount: Int = 10, inputChannels: Int = 1, rng: RandomStream = .global) {
+    featureExtractor = Sequential {
+      Conv2d(inputChannels, 6, kernelSize: 5, padding: 2, rng: rng)
+      ReLU()
+      MaxPool2d(2)
+      Conv2d(6, 16, kernelSize: 5, rng: rng)
+      ReLU()
+      MaxPool2d(2)
+    }
+    classifier = Sequential {
+      Linear(16 * 5 * 5, 120, rng: rng)
+      ReLU()
+      Linear(120, 84, rng: rng)
+      ReLU()
+      LeNet5.outputLayer(classCount, rng: rng)
+    }
+    self.classCount = classCount
+    super.init()
+    register("features", featureExtractor)
+    register("classifier", classifier)
+  }
+
+  private static func outputLayer(_ classCount: Int, rng: RandomStream) -> Module {
+    classCount > 0 ? Linear(84, classCount, rng: rng) : Identity()
+  }
+
+  public var classifierPath: String { "classifier.4" }
+  public var featureCount: Int { 84 }
+
+  public func features(_ x: Tensor) throws -> Tensor {
+    let maps = try featureExtractor(x).flattened()
+    return try classifier.layers.dropLast().reduce(maps) { try $1($0) }
+  }
+
+  public func head(_ features: Tensor) throws -> Tensor {
+    try classifier.layers.last!(features)
+  }
+
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try logits(x)
+  }
+
+  public func resetClassifier(classCount: Int, rng: RandomStream) {
+    classifier.register("4", LeNet5.outputLayer(classCount, rng: rng))
+    self.classCount = classCount
+  }
+}

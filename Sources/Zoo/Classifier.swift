@@ -1,0 +1,28 @@
+import ZooNN
+import ZooTensor
+
+/// The head contract every classifier in the zoo keeps (as timm's `forward_features`,
+/// `forward_head`, `reset_classifier`): transfer learning swaps the head through it alone.
+public protocol Classifier: Module {
+  /// The backbone: input images to the vectors the classifier reads, (N, featureCount).
+  func features(_ x: Tensor) throws -> Tensor
+  /// The classifier: feature vectors to logits, (N, classCount).
+  func head(_ features: Tensor) throws -> Tensor
+  /// Path of the final classifier layer (`fc`, `classifier.6`); weight files drop exactly
+  /// the parameters under it when the class count changes.
+  var classifierPath: String { get }
+  /// Width of the vectors `features` returns.
+  var featureCount: Int { get }
+  /// Number of classes the head predicts (0 when the head was removed).
+  var classCount: Int { get }
+  /// Replaces the classifier with a freshly initialised one for `classCount` classes;
+  /// 0 leaves the features as the output.
+  func resetClassifier(classCount: Int, rng: RandomStream)
+}
+
+extension Classifier {
+  /// Logits: `head(features(x))`.
+  public func logits(_ x: Tensor) throws -> Tensor {
+    try head(try features(x))
+  }
+}

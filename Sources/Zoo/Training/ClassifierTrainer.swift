@@ -1,0 +1,123 @@
+import Foundation
+import ZooData
+import ZooNN
+import ZooTensor
+
+/// Where a training run is, reported after every step.
+public struct TrainingProgress: Sendable {
+  public var epoch: Int
+  public var epochs: Int
+  public var step: Int
+  public var steps: Int
+  /// Mean loss and accuracy over the steps of this epoch so far.
+  public var loss: Float
+  public var accuracy: Float
+  public var learningRate: Float
+}
+
+/// Loss and accuracy of a model on a data set.
+public struct Evaluation: Sendable {
+  public var loss: Float
+  public var accuracy: Float
+  public var predictions: [Int]
+}
+
+public enum TrainingError: Error, Equatable, LocalizedError {
+  case nonFiniteLoss(epoch: Int, step: Int, value: Float)
+
+  public var errorDescription: String? {
+    switch self {
+    case .nonFiniteLoss(let epoch, let step, let value):
+      return
+        "training diverged: the loss became \(value) at epoch \(epoch), step \(step); lower the learning rate or check the data"
+    }
+  }
+}
+
+/// Mini-batch training of a classifier with softmax cross-entropy.
+public final class ClassifierTrainer {
+  public let model: Module
+  public let optimizer: Optimizer
+  public let schedule: LearningRateSchedule
+  public let baseLearningRate: Float
+  public let labelSmoothing: Float
+  /// Steps taken so far; drives the schedule.
+  public private(set) var globalStep = 0
+
+  public init(
+    model: Module, optimizer: Optimizer, schedule: LearningRateSchedule = .constant,
+    labelSmoothing: Float = 0
+  ) {
+    self.model = model
+    self.optimizer = optimizer
+    self.schedule = schedule
+    self.baseLearningRate = optimizer.learningRate
+    self.labelSmoothing = labelSmoothing
+  }
+
+  /// One pass over `data` in an order shuffled by `seed` and `epoch` (so a resumed run
+  /// sees the same order). Returns the epoch's mean loss and accuracy.
+  public func trainEpoch(
+    _ data: ImageBatches, epoch: Int, epochs: Int, seed: UInt64,
+    progress: ((TrainingProgress) -> Void)? = nil
+  ) throws -> (loss: Float, accuracy: Float) {
+    model.setTraining(true)
+    let order = data.order(seed: seed &+ UInt64(epoch))
+    var totalLoss = 0.0
+    var correct = 0
+    var seen = 0
+    for step in 0..<data.batchCount {
+      let (x, labels) = data.batch(step, order: order)
+      optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
+      let logits = try model(x)
+      let loss = try crossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing)
+      guard loss.item.isFinite else {
+        throw TrainingError.nonFiniteLoss(epoch: epoch, step: step + 1, value: loss.item)
+      }
+      optimizer.zeroGrad()
+      try loss.backward()
+      optimizer.step()
+      globalStep += 1
+      totalLoss += Double(loss.item) * Double(labels.count)
+      correct += zip(argmax(logits), labels).filter { $0 == $1 }.count
+      seen += labels.count
+      progress?(
+        TrainingProgress(
+          epoch: epoch, epochs: epochs, step: step + 1, steps: data.batchCount,
+          loss: Float(totalLoss / Double(seen)), accuracy: Float(correct) / Float(seen),
+          learningRate: optimizer.learningRate))
+    }
+    return (Float(totalLoss / Double(max(seen, 1))), Float(correct) / Float(max(seen, 1)))
+  }
+
+  /// Loss, accuracy and predicted classes in inference mode, without recording gradients.
+  public static func evaluate(_ model: Module, on data: ImageBatches) throws -> Evaluation {
+    model.setTraining(false)
+    defer { model.setTraining(true) }
+    let order = data.order(seed: nil)
+    var totalLoss = 0.0
+    var predictions: [Int] = []
+    try withoutGradients {
+      for index in 0..<data.batchCount {
+        let (x, labels) = data.batch(index, order: order)
+        let logits = try model(x)
+        totalLoss +=
+          Double(try crossEntropy(logits: logits, labels: labels).item) * Double(labels.count)
+        predictions += argmax(logits)
+      }
+    }
+    let correct = zip(predictions, data.images.labels).filter { $0 == $1 }.count
+    return Evaluation(
+      loss: Float(totalLoss / Double(max(data.count, 1))),
+      accuracy: Float(correct) / Float(max(data.count, 1)), predictions: predictions)
+  }
+}
+
+/// The index of the largest value in each row of (N, C) logits.
+public func argmax(_ logits: Tensor) -> [Int] {
+  let classes = logits.shape[1]
+  return (0..<logits.shape[0]).map { row in
+    let values = logits.scalars[(row * classes)..<((row + 1) * classes)]
+    return values.indices.max { values[$0] < values[$1] }! - row * classes
+  }
+}

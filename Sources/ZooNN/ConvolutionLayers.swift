@@ -1,0 +1,106 @@
+import ZooTensor
+
+/// 2-D convolution, weight (out, in, k, k) as PyTorch's `nn.Conv2d`.
+public final class Conv2d: Module {
+  public let weight: Tensor
+  public let bias: Tensor?
+  public let stride: Int
+  public let padding: Int
+  public let dilation: Int
+
+  public init(
+    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+    dilation: Int = 1, bias: Bool = true, initializer: Initializer = .pytorchDefault,
+    rng: RandomStream = .global
+  ) {
+    weight = Tensor(shape: [outChannels, inChannels, kernelSize, kernelSize])
+    self.bias = bias ? Tensor(shape: [outChannels]) : nil
+    self.stride = stride
+    self.padding = padding
+    self.dilation = dilation
+    super.init()
+    let area = kernelSize * kernelSize
+    initializer.fill(weight, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
+    if let b = self.bias {
+      Initializer.pytorchDefault.fill(b, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
+    }
+    register(parameter: "weight", weight)
+    if let b = self.bias { register(parameter: "bias", b) }
+  }
+
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+  }
+}
+
+/// Transposed 2-D convolution (the U-Net up-sampling step), weight (in, out, k, k) as
+/// PyTorch's `nn.ConvTranspose2d`.
+public final class ConvTranspose2d: Module {
+  public let weight: Tensor
+  public let bias: Tensor?
+  public let stride: Int
+  public let padding: Int
+  public let outputPadding: Int
+
+  public init(
+    _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
+    outputPadding: Int = 0, bias: Bool = true, initializer: Initializer = .pytorchDefault,
+    rng: RandomStream = .global
+  ) {
+    weight = Tensor(shape: [inChannels, outChannels, kernelSize, kernelSize])
+    self.bias = bias ? Tensor(shape: [outChannels]) : nil
+    self.stride = stride
+    self.padding = padding
+    self.outputPadding = outputPadding
+    super.init()
+    // PyTorch computes fan-in from dimension 1 of the weight: out * k * k.
+    let area = kernelSize * kernelSize
+    initializer.fill(weight, fanIn: outChannels * area, fanOut: inChannels * area, rng: rng)
+    if let b = self.bias {
+      Initializer.pytorchDefault.fill(b, fanIn: outChannels * area, fanOut: inChannels * area, rng: rng)
+    }
+    register(parameter: "weight", weight)
+    if let b = self.bias { register(parameter: "bias", b) }
+  }
+
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try convTranspose2d(
+      x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding)
+  }
+}
+
+/// Batch normalisation over channels of (N, C) or (N, C, H, W), as `nn.BatchNorm2d`.
+/// A frozen layer (its weight needs no gradient) always uses its running statistics, so
+/// fine-tuning a head never moves a frozen backbone's statistics.
+public final class BatchNorm: Module {
+  public let weight: Tensor
+  public let bias: Tensor
+  public let runningMean: Tensor
+  public let runningVar: Tensor
+  public let momentum: Float
+  /// Carried per layer: PyTorch's default is 1e-5, Keras's 1e-3.
+  public let eps: Float
+
+  public init(_ channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) {
+    weight = Tensor(shape: [channels], repeating: 1)
+    bias = Tensor(shape: [channels])
+    runningMean = Tensor(shape: [channels])
+    runningVar = Tensor(shape: [channels], repeating: 1)
+    self.momentum = momentum
+    self.eps = eps
+    super.init()
+    register(parameter: "weight", weight)
+    register(parameter: "bias", bias)
+    register(buffer: "running_mean", runningMean)
+    register(buffer: "running_var", runningVar)
+  }
+
+  /// Whether this call uses batch statistics and updates the running ones.
+  public var usesBatchStatistics: Bool { isTraining && weight.requiresGrad }
+
+  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+    try batchNorm(
+      x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
+      training: usesBatchStatistics, momentum: momentum, eps: eps)
+  }
+}

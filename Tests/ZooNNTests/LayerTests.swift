@@ -1,0 +1,82 @@
+import Testing
+import ZooNN
+import ZooTensor
+
+@Suite struct LayerTests {
+  @Test func sequentialNumbersParameterFreeLayersLikePyTorch() {
+    let features = Sequential {
+      Conv2d(3, 8, kernelSize: 3, padding: 1)
+      ReLU()
+      MaxPool2d(2)
+      Conv2d(8, 8, kernelSize: 3, bias: false)
+      BatchNorm(8)
+    }
+    #expect(features.stateDict().map(\.path) == [
+      "0.weight", "0.bias", "3.weight", "4.weight", "4.bias", "4.running_mean", "4.running_var",
+    ])
+    #expect(features.trainableParameters().count == 5)
+  }
+
+  @Test func batchNormUpdatesStatisticsOnlyWhenTrainingAndNotFrozen() throws {
+    var g = SeededGenerator(seed: 4)
+    let x = Tensor.normal(shape: [4, 3, 5, 5], mean: 2, std: 3, generator: &g)
+    let bn = BatchNorm(3)
+    _ = try bn(x)
+    #expect(bn.runningMean.scalars.allSatisfy { $0 > 0.1 })
+    let afterTraining = bn.runningMean.scalars
+
+    bn.setTraining(false)
+    _ = try bn(x)
+    #expect(bn.runningMean.scalars == afterTraining)
+
+    bn.setTraining(true)
+    bn.setTrainable(false)
+    #expect(!bn.usesBatchStatistics)
+    _ = try bn(x)
+    #expect(bn.runningMean.scalars == afterTraining)
+  }
+
+  @Test func batchNormKeepsItsEpsilon() throws {
+    let bn = BatchNorm(1, eps: 1e-3)
+    bn.setTraining(false)
+    let y = try bn(Tensor(shape: [1, 1], scalars: [1]))
+    #expect(abs(y.item - 1 / (1 + 1e-3 as Float).squareRoot()) < 1e-6)
+  }
+
+  @Test func dropoutIsIdentityInInferenceMode() throws {
+    let layer = Dropout(0.5, rng: RandomStream(seed: 1))
+    let x = Tensor(shape: [2, 8], repeating: 1)
+    #expect(try layer(x).scalars.contains(0))
+    layer.setTraining(false)
+    #expect(try layer(x).scalars == x.scalars)
+  }
+
+  @Test func convolutionLayerInitialisesLikePyTorch() {
+    let conv = Conv2d(4, 6, kernelSize: 3, rng: RandomStream(seed: 5))
+    let bound = 1 / Float(4 * 9).squareRoot()
+    #expect(conv.weight.shape == [6, 4, 3, 3])
+    #expect(conv.weight.scalars.allSatisfy { abs($0) <= bound })
+    #expect(conv.weight.scalars.max()! > 0.8 * bound)
+    let up = ConvTranspose2d(8, 4, kernelSize: 2, stride: 2)
+    #expect(up.weight.shape == [8, 4, 2, 2])
+  }
+
+  @Test func layerShapesFlowThroughAStack() throws {
+    let net = Sequential {
+      Conv2d(1, 4, kernelSize: 3, padding: 1)
+      BatchNorm(4)
+      LeakyReLU()
+      AvgPool2d(2)
+      Upsample(scale: 2)
+      ConvTranspose2d(4, 2, kernelSize: 2, stride: 2)
+      GELU()
+      AdaptiveAvgPool2d(1, 1)
+      Flatten()
+      Linear(2, 3)
+      Softplus()
+      Tanh()
+      Sigmoid()
+    }
+    #expect(try net(Tensor(shape: [2, 1, 8, 8], repeating: 0.5)).shape == [2, 3])
+  }
+}
