@@ -1,23 +1,66 @@
 import CBLAS
+import Dispatch
 
 /// Matrix products through OpenBLAS's `cblas_sgemm`: the only place the engine multiplies matrices.
+///
+/// OpenBLAS runs single-threaded here and a large product is split into column (or row) blocks,
+/// one per core, each an independent sgemm call. OpenBLAS's own threads spin in `sched_yield`
+/// between calls, which on small products (LeNet, small images) cost more than they gain and
+/// compete with the engine's parallel kernels; blocks of our own keep every core busy instead.
 public enum BLAS {
+  /// Cores a large product is split over.
+  nonisolated(unsafe) public static var threadCount = Parallel.threadCount
+
+  /// Products below this many multiply-adds run on the calling thread.
+  static let parallelThreshold = 1 << 18
+
+  private static let singleThreaded: Void = openblas_set_num_threads(1)
+
   /// `C = alpha * op(A) * op(B) + beta * C`, row-major; `op(A)` is m x k, `op(B)` is k x n.
-  @inline(__always)
   public static func gemm(
     transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
     alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
   ) {
     guard m > 0, n > 0 else { return }
+    _ = singleThreaded
+    let threads = min(threadCount, max(m, n) / 16)
+    if threads <= 1 || m * n * k < parallelThreshold {
+      sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+      return
+    }
+    nonisolated(unsafe) let (a, b, c) = (a, b, c)
+    if n >= m {
+      // Column blocks of C (multiples of 16 wide) need the matching columns of op(B).
+      let block = (n / threads + 15) / 16 * 16
+      DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let start = t * block
+        guard start < n else { return }
+        let width = min(block, n - start)
+        let bBlock = transposeB ? b + start * ldb : b + start
+        sgemm(transposeA, transposeB, m, width, k, alpha, a, lda, bBlock, ldb, beta, c + start, ldc)
+      }
+    } else {
+      // Row blocks of C need the matching rows of op(A).
+      let block = (m + threads - 1) / threads
+      DispatchQueue.concurrentPerform(iterations: threads) { t in
+        let start = t * block
+        guard start < m else { return }
+        let height = min(block, m - start)
+        let aBlock = transposeA ? a + start : a + start * lda
+        sgemm(transposeA, transposeB, height, n, k, alpha, aBlock, lda, b, ldb, beta, c + start * ldc, ldc)
+      }
+    }
+  }
+
+  @inline(__always)
+  private static func sgemm(
+    _ transposeA: Bool, _ transposeB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+    _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+    _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+  ) {
     cblas_sgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
-  }
-
-  /// Threads OpenBLAS uses for one GEMM.
-  public static var threadCount: Int {
-    get { Int(openblas_get_num_threads()) }
-    set { openblas_set_num_threads(Int32(newValue)) }
   }
 }
