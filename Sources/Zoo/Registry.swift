@@ -2,45 +2,188 @@ import Foundation
 import ZooNN
 import ZooTensor
 
-/// One architecture of the zoo: how to build it and what it expects.
+/// What a model does with an image.
+public enum ModelTask: String, Sendable, Codable {
+  /// One label per image: the model is a `Classifier`.
+  case classification
+  /// One label per pixel.
+  case segmentation
+}
+
+/// One architecture of the zoo: how to build it and what it costs. The figures are declared,
+/// as torchvision declares them in its weights metadata, and a test checks each against the
+/// built model.
 public struct ModelEntry: Sendable {
   public let name: String
   public let family: String
+  public let task: ModelTask
   public let paper: String
   /// Default input (channels, height, width).
   public let inputShape: [Int]
   public let defaultClassCount: Int
-  let builder:
-    @Sendable (_ classCount: Int, _ inputChannels: Int, _ rng: RandomStream) -> Classifier
+  /// Parameters at the default class count and input channels.
+  public let parameterCount: Int
+  /// Multiply-accumulates of one forward pass at the default input, in billions (what
+  /// torchvision and most papers call GFLOPs).
+  public let gigaMultiplyAccumulates: Double
+  /// Layers with parameters (convolutions, linear and batch-norm layers).
+  public let depth: Int
+  let builder: @Sendable (_ classCount: Int, _ inputChannels: Int, _ rng: RandomStream) -> Module
 
   /// A freshly initialised model.
   public func build(classCount: Int? = nil, inputChannels: Int? = nil, rng: RandomStream = .global)
-    -> Classifier
+    -> Module
   {
     builder(classCount ?? defaultClassCount, inputChannels ?? inputShape[0], rng)
+  }
+
+  /// A freshly initialised classifier; throws for segmentation models.
+  public func buildClassifier(
+    classCount: Int? = nil, inputChannels: Int? = nil, rng: RandomStream = .global
+  ) throws
+    -> Classifier
+  {
+    guard
+      let model = build(classCount: classCount, inputChannels: inputChannels, rng: rng)
+        as? Classifier
+    else {
+      throw RegistryError.notAClassifier(name)
+    }
+    return model
   }
 }
 
 public enum RegistryError: Error, Equatable, LocalizedError {
   case unknownModel(String, known: [String])
+  case notAClassifier(String)
 
   public var errorDescription: String? {
     switch self {
     case .unknownModel(let name, let known):
       return "no model named '\(name)'; known models: \(known.joined(separator: ", "))"
+    case .notAClassifier(let name):
+      return "\(name) is a segmentation model, not a classifier"
     }
   }
 }
 
 /// Every architecture the zoo ships, by name.
 public enum ModelRegistry {
-  public static let entries: [ModelEntry] = [
+  private static func entry(
+    _ name: String, _ family: String, _ task: ModelTask = .classification, paper: String,
+    input: [Int], classes: Int, parameters: Int, gmacs: Double, depth: Int,
+    _ builder: @escaping @Sendable (Int, Int, RandomStream) -> Module
+  ) -> ModelEntry {
     ModelEntry(
-      name: "lenet5", family: "lenet", paper: "LeCun et al. 1998", inputShape: [1, 28, 28],
-      defaultClassCount: 10
-    ) { classes, channels, rng in LeNet5(classCount: classes, inputChannels: channels, rng: rng) }
+      name: name, family: family, task: task, paper: paper, inputShape: input,
+      defaultClassCount: classes,
+      parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth, builder: builder)
+  }
+
+  private static let lecun =
+    "LeCun et al. 1998, Gradient-based learning applied to document recognition"
+  private static let krizhevsky = "Krizhevsky et al. 2012, ImageNet classification with deep CNNs"
+  private static let simonyan = "Simonyan & Zisserman 2015, Very deep convolutional networks"
+  private static let he = "He et al. 2016, Deep residual learning for image recognition"
+  private static let ronneberger = "Ronneberger et al. 2015, U-Net"
+
+  private static func vgg(_ depth: Int, batchNorm: Bool, parameters: Int, gmacs: Double)
+    -> ModelEntry
+  {
+    let layers = depth + (batchNorm ? depth - 3 : 0)
+    return entry(
+      "vgg\(depth)\(batchNorm ? "_bn" : "")", "vgg", paper: simonyan, input: [3, 224, 224],
+      classes: 1000,
+      parameters: parameters, gmacs: gmacs, depth: layers
+    ) {
+      VGG(
+        .torchvision(depth: depth, batchNorm: batchNorm), classCount: $0, inputChannels: $1, rng: $2
+      )
+    }
+  }
+
+  private static func resnet(
+    _ name: String, _ configuration: ResNetConfiguration, input: [Int], classes: Int,
+    parameters: Int,
+    gmacs: Double, depth: Int
+  ) -> ModelEntry {
+    entry(
+      name, "resnet", paper: he, input: input, classes: classes, parameters: parameters,
+      gmacs: gmacs, depth: depth
+    ) {
+      ResNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
+    }
+  }
+
+  public static let entries: [ModelEntry] = [
+    entry(
+      "lenet5", "lenet", paper: lecun, input: [1, 28, 28], classes: 10, parameters: 61_706,
+      gmacs: 0.0004165, depth: 5
+    ) {
+      LeNet5(classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "alexnet", "alexnet", paper: krizhevsky, input: [3, 224, 224], classes: 1000,
+      parameters: 61_100_840, gmacs: 0.714, depth: 8
+    ) {
+      AlexNet(.torchvision, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "alexnet-small", "alexnet", paper: krizhevsky, input: [1, 28, 28], classes: 10,
+      parameters: 3_240_650, gmacs: 0.1670, depth: 8
+    ) {
+      AlexNet(.small, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    vgg(11, batchNorm: false, parameters: 132_863_336, gmacs: 7.609),
+    vgg(11, batchNorm: true, parameters: 132_868_840, gmacs: 7.609),
+    vgg(13, batchNorm: false, parameters: 133_047_848, gmacs: 11.308),
+    vgg(13, batchNorm: true, parameters: 133_053_736, gmacs: 11.308),
+    vgg(16, batchNorm: false, parameters: 138_357_544, gmacs: 15.47),
+    vgg(16, batchNorm: true, parameters: 138_365_992, gmacs: 15.47),
+    vgg(19, batchNorm: false, parameters: 143_667_240, gmacs: 19.632),
+    vgg(19, batchNorm: true, parameters: 143_678_248, gmacs: 19.632),
+    entry(
+      "vgg-lite", "vgg", paper: simonyan, input: [1, 28, 28], classes: 10, parameters: 259_578,
+      gmacs: 0.009295, depth: 16
+    ) {
+      VGG(.lite, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    resnet(
+      "resnet18", .resnet18, input: [3, 224, 224], classes: 1000, parameters: 11_689_512,
+      gmacs: 1.814, depth: 41),
+    resnet(
+      "resnet34", .resnet34, input: [3, 224, 224], classes: 1000, parameters: 21_797_672,
+      gmacs: 3.664, depth: 73),
+    resnet(
+      "resnet50", .resnet50, input: [3, 224, 224], classes: 1000, parameters: 25_557_032,
+      gmacs: 4.089, depth: 107),
+    resnet(
+      "resnet101", .resnet101, input: [3, 224, 224], classes: 1000, parameters: 44_549_160,
+      gmacs: 7.801, depth: 209),
+    resnet(
+      "resnet152", .resnet152, input: [3, 224, 224], classes: 1000, parameters: 60_192_808,
+      gmacs: 11.514, depth: 311),
+    resnet(
+      "resnet20", .cifar(depth: 20), input: [1, 28, 28], classes: 10, parameters: 272_186,
+      gmacs: 0.03102, depth: 43),
+    resnet(
+      "resnet56", .cifar(depth: 56), input: [1, 28, 28], classes: 10, parameters: 855_482,
+      gmacs: 0.09605, depth: 115),
+    entry(
+      "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
+      parameters: 31_036_546, gmacs: 12.02, depth: 41
+    ) {
+      UNet(depth: 4, baseWidth: 64, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "unet-small", "unet", .segmentation, paper: ronneberger, input: [1, 96, 96], classes: 2,
+      parameters: 1_942_306, gmacs: 0.4239, depth: 41
+    ) {
+      UNet(depth: 4, baseWidth: 16, classCount: $0, inputChannels: $1, rng: $2)
+    },
   ]
 
+  /// Names in alphabetical order.
   public static var names: [String] { entries.map(\.name).sorted() }
 
   public static func entry(named name: String) throws -> ModelEntry {
@@ -49,4 +192,13 @@ public enum ModelRegistry {
     }
     return entry
   }
+
+  /// Entries whose name matches a shell-style pattern (`resnet*`, `vgg1?_bn`), sorted by name.
+  public static func entries(matching pattern: String) -> [ModelEntry] {
+    entries.filter { fnmatch(pattern, $0.name, 0) == 0 }.sorted { $0.name < $1.name }
+  }
 }
+
+#if canImport(Glibc)
+  import Glibc
+#endif

@@ -3,17 +3,19 @@ import ZooTensor
 /// A parameter-free layer that applies a function. Activations, pooling and resampling are
 /// layers (not bare functions) so that `Sequential` numbers its children as PyTorch does.
 public class FunctionLayer: Module {
-  /// The layer's type as summaries print it (`ReLU`, `MaxPool2d`).
-  public let typeName: String
+  private let name: String
   private let body: (Tensor) throws -> Tensor
 
+  /// `typeName` is what summaries print (`ReLU`, `MaxPool2d`).
   public init(_ typeName: String, _ body: @escaping (Tensor) throws -> Tensor) {
-    self.typeName = typeName
+    self.name = typeName
     self.body = body
     super.init()
   }
 
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor { try body(x) }
+  public override var typeName: String { name }
+
+  public override func forward(_ x: Tensor) throws -> Tensor { try body(x) }
 }
 
 public final class ReLU: FunctionLayer {
@@ -86,7 +88,7 @@ public final class Dropout: Module {
     super.init()
   }
 
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor {
     try dropout(x, probability: probability, training: isTraining, rng: rng)
   }
 }

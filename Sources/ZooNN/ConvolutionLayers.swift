@@ -11,7 +11,7 @@ public final class Conv2d: Module {
   public init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
     dilation: Int = 1, bias: Bool = true, initializer: Initializer = .pytorchDefault,
-    rng: RandomStream = .global
+    biasInitializer: Initializer = .pytorchDefault, rng: RandomStream = .global
   ) {
     weight = Tensor(shape: [outChannels, inChannels, kernelSize, kernelSize])
     self.bias = bias ? Tensor(shape: [outChannels]) : nil
@@ -22,14 +22,18 @@ public final class Conv2d: Module {
     let area = kernelSize * kernelSize
     initializer.fill(weight, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
     if let b = self.bias {
-      Initializer.pytorchDefault.fill(b, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
+      biasInitializer.fill(b, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
     }
     register(parameter: "weight", weight)
     if let b = self.bias { register(parameter: "bias", b) }
   }
 
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor {
     try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+  }
+
+  public override func multiplyAccumulates(input: [Int], output: [Int]) -> Int {
+    output.reduce(1, *) * weight.count / weight.shape[0]
   }
 }
 
@@ -57,15 +61,20 @@ public final class ConvTranspose2d: Module {
     let area = kernelSize * kernelSize
     initializer.fill(weight, fanIn: outChannels * area, fanOut: inChannels * area, rng: rng)
     if let b = self.bias {
-      Initializer.pytorchDefault.fill(b, fanIn: outChannels * area, fanOut: inChannels * area, rng: rng)
+      Initializer.pytorchDefault.fill(
+        b, fanIn: outChannels * area, fanOut: inChannels * area, rng: rng)
     }
     register(parameter: "weight", weight)
     if let b = self.bias { register(parameter: "bias", b) }
   }
 
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor {
     try convTranspose2d(
       x, weight: weight, bias: bias, stride: stride, padding: padding, outputPadding: outputPadding)
+  }
+
+  public override func multiplyAccumulates(input: [Int], output: [Int]) -> Int {
+    input.reduce(1, *) * weight.count / weight.shape[0]
   }
 }
 
@@ -98,7 +107,7 @@ public final class BatchNorm: Module {
   /// Whether this call uses batch statistics and updates the running ones.
   public var usesBatchStatistics: Bool { isTraining && weight.requiresGrad }
 
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor {
     try batchNorm(
       x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
       training: usesBatchStatistics, momentum: momentum, eps: eps)

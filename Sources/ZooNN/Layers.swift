@@ -14,7 +14,7 @@ public final class Sequential: Module {
 
   public var layers: [Module] { children.map(\.module) }
 
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor {
     try children.reduce(x) { try $1.module($0) }
   }
 }
@@ -39,7 +39,8 @@ public final class Linear: Module {
 
   public init(
     _ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
-    initializer: Initializer = .pytorchDefault, rng: RandomStream = .global
+    initializer: Initializer = .pytorchDefault, biasInitializer: Initializer = .pytorchDefault,
+    rng: RandomStream = .global
   ) {
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures
@@ -48,19 +49,23 @@ public final class Linear: Module {
     super.init()
     initializer.fill(weight, fanIn: inFeatures, fanOut: outFeatures, rng: rng)
     if let b = self.bias {
-      Initializer.pytorchDefault.fill(b, fanIn: inFeatures, fanOut: outFeatures, rng: rng)
+      biasInitializer.fill(b, fanIn: inFeatures, fanOut: outFeatures, rng: rng)
     }
     register(parameter: "weight", weight)
     if let b = self.bias { register(parameter: "bias", b) }
   }
 
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor {
     try linear(x, weight: weight, bias: bias)
+  }
+
+  public override func multiplyAccumulates(input: [Int], output: [Int]) -> Int {
+    output.reduce(1, *) * inFeatures
   }
 }
 
 /// Passes its input through; stands in for a removed head.
 public final class Identity: Module {
   public override init() { super.init() }
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor { x }
+  public override func forward(_ x: Tensor) throws -> Tensor { x }
 }

@@ -4,7 +4,7 @@ import ZooTensor
 ///
 /// Paths come from the structure (`layer1.0.conv1.weight`), so they equal torchvision's
 /// state-dict keys and the group names of the HDF5 weight files. Subclasses register what they
-/// own in their initialiser, in the order PyTorch would, and override `callAsFunction`.
+/// own in their initialiser, in the order PyTorch would, and override `forward`.
 open class Module {
   public private(set) var children: [(name: String, module: Module)] = []
   public private(set) var ownParameters: [(name: String, tensor: Tensor)] = []
@@ -14,10 +14,24 @@ open class Module {
 
   public init() {}
 
-  /// Runs the module. Every subclass overrides this.
-  open func callAsFunction(_ x: Tensor) throws -> Tensor {
-    preconditionFailure("\(type(of: self)) does not override callAsFunction")
+  /// What the module computes. Every subclass overrides this; callers use `module(x)`.
+  open func forward(_ x: Tensor) throws -> Tensor {
+    preconditionFailure("\(type(of: self)) does not override forward")
   }
+
+  /// Runs the module, reporting its output to the active `ModuleTrace`, if any.
+  public final func callAsFunction(_ x: Tensor) throws -> Tensor {
+    let y = try forward(x)
+    ModuleTrace.current?.record(self, input: x.shape, output: y.shape)
+    return y
+  }
+
+  /// The layer's type as summaries print it (`Conv2d`, `ReLU`).
+  open var typeName: String { String(describing: type(of: self)) }
+
+  /// Multiply-accumulate operations of one call with these shapes, counting this module's own
+  /// work only (convolutions and linear layers; children report theirs).
+  open func multiplyAccumulates(input: [Int], output: [Int]) -> Int { 0 }
 
   /// Adds a child, or replaces the child of the same name in place (keeping the order).
   public func register(_ name: String, _ module: Module) {

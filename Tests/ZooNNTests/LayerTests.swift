@@ -11,9 +11,10 @@ import ZooTensor
       Conv2d(8, 8, kernelSize: 3, bias: false)
       BatchNorm(8)
     }
-    #expect(features.stateDict().map(\.path) == [
-      "0.weight", "0.bias", "3.weight", "4.weight", "4.bias", "4.running_mean", "4.running_var",
-    ])
+    #expect(
+      features.stateDict().map(\.path) == [
+        "0.weight", "0.bias", "3.weight", "4.weight", "4.bias", "4.running_mean", "4.running_var",
+      ])
     #expect(features.trainableParameters().count == 5)
   }
 

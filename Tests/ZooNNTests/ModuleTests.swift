@@ -15,7 +15,7 @@ private final class TinyNet: Module {
     register("fc", fc)
   }
 
-  override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  override func forward(_ x: Tensor) throws -> Tensor {
     try fc(try body(x))
   }
 }

@@ -5,10 +5,10 @@ import ZooTensor
 /// with the modern substitutions courses teach: ReLU instead of scaled tanh, max-pooling
 /// instead of trainable sub-sampling, and a plain linear output instead of RBF units.
 /// 28x28 inputs are padded by 2 in the first convolution to give the paper's 32x32 geometry.
-public final class LeNet5: Module, Classifier {
+public final class LeNet5: Module, SequentialHeadClassifier {
   public let featureExtractor: Sequential
   public let classifier: Sequential
-  public private(set) var classCount: Int
+  public internal(set) var classCount: Int
 
   public init(classCount: Int = 10, inputChannels: Int = 1, rng: RandomStream = .global) {
     featureExtractor = Sequential {
@@ -24,7 +24,7 @@ public final class LeNet5: Module, Classifier {
       ReLU()
       Linear(120, 84, rng: rng)
       ReLU()
-      LeNet5.outputLayer(classCount, rng: rng)
+      outputLayer(featureCount: 84, classCount: classCount, rng: rng)
     }
     self.classCount = classCount
     super.init()
@@ -32,28 +32,13 @@ public final class LeNet5: Module, Classifier {
     register("classifier", classifier)
   }
 
-  private static func outputLayer(_ classCount: Int, rng: RandomStream) -> Module {
-    classCount > 0 ? Linear(84, classCount, rng: rng) : Identity()
-  }
-
-  public var classifierPath: String { "classifier.4" }
   public var featureCount: Int { 84 }
 
-  public func features(_ x: Tensor) throws -> Tensor {
-    let maps = try featureExtractor(x).flattened()
-    return try classifier.layers.dropLast().reduce(maps) { try $1($0) }
+  func pooledFeatures(_ x: Tensor) throws -> Tensor {
+    try featureExtractor(x).flattened()
   }
 
-  public func head(_ features: Tensor) throws -> Tensor {
-    try classifier.layers.last!(features)
-  }
-
-  public override func callAsFunction(_ x: Tensor) throws -> Tensor {
+  public override func forward(_ x: Tensor) throws -> Tensor {
     try logits(x)
-  }
-
-  public func resetClassifier(classCount: Int, rng: RandomStream) {
-    classifier.register("4", LeNet5.outputLayer(classCount, rng: rng))
-    self.classCount = classCount
   }
 }

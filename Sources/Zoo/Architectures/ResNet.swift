@@ -1,0 +1,200 @@
+import ZooNN
+import ZooTensor
+
+// Deep residual networks (He et al. 2016, "Deep Residual Learning for Image Recognition"),
+// exactly as torchvision builds them: parameter paths are torchvision's state-dict keys, and
+// the bottleneck is v1.5 (stride on the 3x3 convolution, not the first 1x1). The small-input
+// variants are the paper's CIFAR networks (section 4.2: 6n+2 layers, 16/32/64 channels) with
+// torchvision's projection shortcut (1x1 convolution + batch norm) wherever the shape changes.
+
+/// One ResNet: block type, blocks per stage, stage widths and stem.
+public struct ResNetConfiguration: Sendable, Equatable {
+  public enum Block: Sendable { case basic, bottleneck }
+  public enum Stem: Sendable {
+    /// 7x7 stride-2 convolution and 3x3 stride-2 max-pool, for 224 px images.
+    case imageNet
+    /// One 3x3 stride-1 convolution, for 28-32 px images.
+    case small
+  }
+
+  public var block: Block
+  public var blocksPerStage: [Int]
+  public var widths: [Int]
+  public var stem: Stem
+
+  public var expansion: Int { block == .bottleneck ? 4 : 1 }
+
+  public static func imageNet(_ block: Block, _ blocks: [Int]) -> ResNetConfiguration {
+    ResNetConfiguration(
+      block: block, blocksPerStage: blocks, widths: [64, 128, 256, 512], stem: .imageNet)
+  }
+
+  /// The paper's CIFAR ResNet with 6n+2 layers.
+  public static func cifar(depth: Int) -> ResNetConfiguration {
+    precondition((depth - 2) % 6 == 0, "CIFAR ResNets have 6n+2 layers, got \(depth)")
+    let n = (depth - 2) / 6
+    return ResNetConfiguration(
+      block: .basic, blocksPerStage: [n, n, n], widths: [16, 32, 64], stem: .small)
+  }
+
+  public static let resnet18 = imageNet(.basic, [2, 2, 2, 2])
+  public static let resnet34 = imageNet(.basic, [3, 4, 6, 3])
+  public static let resnet50 = imageNet(.bottleneck, [3, 4, 6, 3])
+  public static let resnet101 = imageNet(.bottleneck, [3, 4, 23, 3])
+  public static let resnet152 = imageNet(.bottleneck, [3, 8, 36, 3])
+}
+
+private func conv3x3(_ input: Int, _ output: Int, stride: Int = 1, rng: RandomStream) -> Conv2d {
+  Conv2d(
+    input, output, kernelSize: 3, stride: stride, padding: 1, bias: false,
+    initializer: .kaimingNormal(fanOut: true), rng: rng)
+}
+
+private func conv1x1(_ input: Int, _ output: Int, stride: Int = 1, rng: RandomStream) -> Conv2d {
+  Conv2d(
+    input, output, kernelSize: 1, stride: stride, bias: false,
+    initializer: .kaimingNormal(fanOut: true), rng: rng)
+}
+
+/// conv-bn-relu-conv-bn plus the shortcut, then ReLU.
+final class BasicBlock: Module {
+  let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
+  let downsample: Sequential?
+
+  init(_ input: Int, _ width: Int, stride: Int, rng: RandomStream) {
+    conv1 = conv3x3(input, width, stride: stride, rng: rng)
+    bn1 = BatchNorm(width)
+    conv2 = conv3x3(width, width, rng: rng)
+    bn2 = BatchNorm(width)
+    downsample = shortcut(input, width, stride: stride, rng: rng)
+    super.init()
+    register("conv1", conv1)
+    register("bn1", bn1)
+    register("conv2", conv2)
+    register("bn2", bn2)
+    if let downsample { register("downsample", downsample) }
+  }
+
+  override func forward(_ x: Tensor) throws -> Tensor {
+    let out = try bn2(conv2(relu(bn1(conv1(x)))))
+    return relu(try add(out, try downsample?(x) ?? x))
+  }
+}
+
+/// 1x1 reduce, 3x3 (with the stride, v1.5), 1x1 expand by 4, plus the shortcut, then ReLU.
+final class Bottleneck: Module {
+  let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm, conv3: Conv2d, bn3: BatchNorm
+  let downsample: Sequential?
+
+  init(_ input: Int, _ width: Int, stride: Int, rng: RandomStream) {
+    conv1 = conv1x1(input, width, rng: rng)
+    bn1 = BatchNorm(width)
+    conv2 = conv3x3(width, width, stride: stride, rng: rng)
+    bn2 = BatchNorm(width)
+    conv3 = conv1x1(width, width * 4, rng: rng)
+    bn3 = BatchNorm(width * 4)
+    downsample = shortcut(input, width * 4, stride: stride, rng: rng)
+    super.init()
+    for (name, layer) in [
+      ("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3),
+      ("bn3", bn3),
+    ] as [(String, Module)] {
+      register(name, layer)
+    }
+    if let downsample { register("downsample", downsample) }
+  }
+
+  override func forward(_ x: Tensor) throws -> Tensor {
+    var out = try relu(bn1(conv1(x)))
+    out = try relu(bn2(conv2(out)))
+    out = try bn3(conv3(out))
+    return relu(try add(out, try downsample?(x) ?? x))
+  }
+}
+
+/// The projection shortcut where the block changes shape; nil (identity) elsewhere.
+private func shortcut(_ input: Int, _ output: Int, stride: Int, rng: RandomStream) -> Sequential? {
+  guard stride != 1 || input != output else { return nil }
+  return Sequential([conv1x1(input, output, stride: stride, rng: rng), BatchNorm(output)])
+}
+
+/// A ResNet classifier: stem, stages `layer1`...`layerN`, global average pool, `fc`.
+public final class ResNet: Module, Classifier {
+  public let configuration: ResNetConfiguration
+  public private(set) var classCount: Int
+  let stem: [(String, Module)]
+  let stages: [Sequential]
+
+  public init(
+    _ configuration: ResNetConfiguration, classCount: Int = 1000, inputChannels: Int = 3,
+    rng: RandomStream = .global
+  ) {
+    self.configuration = configuration
+    self.classCount = classCount
+    let stemWidth = configuration.widths[0]
+    switch configuration.stem {
+    case .imageNet:
+      stem = [
+        (
+          "conv1",
+          Conv2d(
+            inputChannels, stemWidth, kernelSize: 7, stride: 2, padding: 3, bias: false,
+            initializer: .kaimingNormal(fanOut: true), rng: rng)
+        ),
+        ("bn1", BatchNorm(stemWidth)), ("relu", ReLU()),
+        ("maxpool", MaxPool2d(3, stride: 2, padding: 1)),
+      ]
+    case .small:
+      stem = [
+        ("conv1", conv3x3(inputChannels, stemWidth, rng: rng)), ("bn1", BatchNorm(stemWidth)),
+        ("relu", ReLU()),
+      ]
+    }
+    var channels = stemWidth
+    var stages: [Sequential] = []
+    for (index, (blocks, width)) in zip(configuration.blocksPerStage, configuration.widths)
+      .enumerated()
+    {
+      let stride = index == 0 ? 1 : 2
+      var layers: [Module] = []
+      for block in 0..<blocks {
+        let blockStride = block == 0 ? stride : 1
+        switch configuration.block {
+        case .basic: layers.append(BasicBlock(channels, width, stride: blockStride, rng: rng))
+        case .bottleneck: layers.append(Bottleneck(channels, width, stride: blockStride, rng: rng))
+        }
+        channels = width * configuration.expansion
+      }
+      stages.append(Sequential(layers))
+    }
+    self.stages = stages
+    super.init()
+    for (name, layer) in stem { register(name, layer) }
+    for (index, stage) in stages.enumerated() { register("layer\(index + 1)", stage) }
+    register("avgpool", AdaptiveAvgPool2d(1, 1))
+    register("fc", outputLayer(featureCount: featureCount, classCount: classCount, rng: rng))
+  }
+
+  public var classifierPath: String { "fc" }
+  public var featureCount: Int { configuration.widths.last! * configuration.expansion }
+
+  public func features(_ x: Tensor) throws -> Tensor {
+    var out = x
+    for (_, layer) in stem { out = try layer(out) }
+    for stage in stages { out = try stage(out) }
+    return try child(at: "avgpool")!(out).flattened()
+  }
+
+  public func head(_ features: Tensor) throws -> Tensor {
+    try child(at: "fc")!(features)
+  }
+
+  public override func forward(_ x: Tensor) throws -> Tensor {
+    try logits(x)
+  }
+
+  public func resetClassifier(classCount: Int, rng: RandomStream) {
+    register("fc", outputLayer(featureCount: featureCount, classCount: classCount, rng: rng))
+    self.classCount = classCount
+  }
+}
