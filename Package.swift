@@ -42,6 +42,8 @@ let package = Package(
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
-    .testTarget(name: "ZooTests", dependencies: ["Zoo", "ZooData"]),
+    .testTarget(
+      name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooTestSupport"],
+      resources: [.copy("Golden")]),
   ]
 )

@@ -183,8 +183,8 @@ public enum ModelRegistry {
     },
   ]
 
-  /// Names in alphabetical order.
-  public static var names: [String] { entries.map(\.name).sorted() }
+  /// Names in natural order (`resnet18` before `resnet101`).
+  public static var names: [String] { entries.map(\.name).sorted(by: naturalOrder) }
 
   public static func entry(named name: String) throws -> ModelEntry {
     guard let entry = entries.first(where: { $0.name == name }) else {
@@ -193,9 +193,13 @@ public enum ModelRegistry {
     return entry
   }
 
-  /// Entries whose name matches a shell-style pattern (`resnet*`, `vgg1?_bn`), sorted by name.
+  /// Entries whose name matches a shell-style pattern (`resnet*`, `vgg1?_bn`), in natural order.
   public static func entries(matching pattern: String) -> [ModelEntry] {
-    entries.filter { fnmatch(pattern, $0.name, 0) == 0 }.sorted { $0.name < $1.name }
+    entries.filter { fnmatch(pattern, $0.name, 0) == 0 }.sorted { naturalOrder($0.name, $1.name) }
+  }
+
+  private static func naturalOrder(_ a: String, _ b: String) -> Bool {
+    a.compare(b, options: .numeric) == .orderedAscending
   }
 }
 

@@ -31,7 +31,7 @@ import ZooTensor
   @Test func wildcardsFilterNames() {
     #expect(
       ModelRegistry.entries(matching: "resnet1*").map(\.name) == [
-        "resnet101", "resnet152", "resnet18",
+        "resnet18", "resnet101", "resnet152",
       ])
     #expect(
       ModelRegistry.entries(matching: "vgg1?_bn").map(\.name) == [

@@ -1,0 +1,84 @@
+import Foundation
+import ZooNN
+import ZooTensor
+
+/// Text tables for people: the registry (`zoo list`) and a layer-by-layer model summary
+/// (`zoo info`, like Keras's `model.summary()`).
+public enum Summary {
+  /// One row per registry entry: name, input, parameters, GMACs, depth, task, shipped weights.
+  public static func registryTable(_ entries: [ModelEntry]) -> String {
+    let header = ["Model", "Input", "Params", "GMACs", "Depth", "Task", "Weights"]
+    let rows = entries.map { entry in
+      [
+        entry.name, entry.inputShape.map(String.init).joined(separator: "x"),
+        abbreviated(entry.parameterCount),
+        String(
+          format: entry.gigaMultiplyAccumulates < 0.1 ? "%.2g" : "%.2f",
+          entry.gigaMultiplyAccumulates),
+        String(entry.depth), entry.task.rawValue, "-",
+      ]
+    }
+    return table(header: header, rows: rows, rightAligned: [2, 3, 4])
+  }
+
+  /// Every layer's path, type, output shape, own parameters and whether they train, then
+  /// totals, for one forward pass on a batch of one `inputShape` (channels, height, width).
+  public static func modelSummary(_ model: Module, name: String, inputShape: [Int]) throws -> String
+  {
+    let trace = try ModuleTrace.run(model, inputShape: [1] + inputShape)
+    let rows = trace.calls.filter { !$0.isContainer }.map { call in
+      [
+        call.path, call.typeName, describe(shape: call.output), grouped(call.parameters),
+        call.parameters == 0 ? "" : (call.trainableParameters == call.parameters ? "yes" : "no"),
+      ]
+    }
+    let total = model.parameterCount
+    let trainable = model.trainableParameterCount
+    var text = "Model: \(name), input \(inputShape.map(String.init).joined(separator: "x"))\n"
+    text += table(
+      header: ["Layer", "Type", "Output shape", "Params", "Trainable"], rows: rows,
+      rightAligned: [3])
+    text += "Total params: \(grouped(total))\n"
+    text += "Trainable params: \(grouped(trainable))\n"
+    text += "Non-trainable params: \(grouped(total - trainable))\n"
+    text += String(
+      format: "Multiply-accumulates: %.3f G\n", Double(trace.totalMultiplyAccumulates) / 1e9)
+    return text
+  }
+
+  /// `11689512` -> `11,689,512`.
+  public static func grouped(_ value: Int) -> String {
+    let digits = String(value)
+    var result = ""
+    for (index, digit) in digits.enumerated() {
+      if index > 0 && (digits.count - index) % 3 == 0 { result += "," }
+      result.append(digit)
+    }
+    return result
+  }
+
+  /// `11689512` -> `11.7M`, as Keras Applications' table shows sizes.
+  static func abbreviated(_ value: Int) -> String {
+    switch value {
+    case 1_000_000...: return String(format: "%.1fM", Double(value) / 1e6)
+    case 1_000...: return String(format: "%.1fK", Double(value) / 1e3)
+    default: return String(value)
+    }
+  }
+
+  /// Columns padded to their widest cell, a rule under the header.
+  static func table(header: [String], rows: [[String]], rightAligned: Set<Int>) -> String {
+    let widths = header.indices.map { column in
+      ([header] + rows).map { $0[column].count }.max()!
+    }
+    func line(_ cells: [String]) -> String {
+      cells.enumerated().map { column, cell in
+        let padding = String(repeating: " ", count: widths[column] - cell.count)
+        return rightAligned.contains(column) ? padding + cell : cell + padding
+      }.joined(separator: "  ").replacingOccurrences(
+        of: "\\s+$", with: "", options: .regularExpression) + "\n"
+    }
+    let rule = String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1)) + "\n"
+    return line(header) + rule + rows.map(line).joined() + rule
+  }
+}
