@@ -44,6 +44,6 @@ let package = Package(
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
     .testTarget(
       name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooTestSupport"],
-      resources: [.copy("Golden")]),
+      resources: [.copy("Fixtures"), .copy("Golden")]),
   ]
 )
