@@ -38,6 +38,8 @@ BATCH = 64
 INFER_BATCH = 256
 LR = 0.05
 MOMENTUM = 0.9
+FASHION_MNIST_MEAN = 0.2860
+FASHION_MNIST_STD = 0.3530
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -63,11 +65,15 @@ def read_idx(directory, stem):
     return data.reshape(dims)
 
 
-def load_split(directory, split):
-    """Images as float32 (N, 1, 28, 28) in [0, 1], labels as int64 (N,)."""
+def load_split(directory, split, normalize=False):
+    """Images as float32 (N, 1, 28, 28) in [0, 1] (or standardised with Fashion-MNIST's mean
+    and std, as zoo trains), labels as int64 (N,)."""
     images = read_idx(directory, f"{split}-images-idx3-ubyte")
     labels = read_idx(directory, f"{split}-labels-idx1-ubyte")
-    x = torch.from_numpy(images.astype(np.float32) / 255.0).unsqueeze(1).contiguous()
+    pixels = images.astype(np.float32) / 255.0
+    if normalize:
+        pixels = (pixels - FASHION_MNIST_MEAN) / FASHION_MNIST_STD
+    x = torch.from_numpy(pixels.astype(np.float32)).unsqueeze(1).contiguous()
     y = torch.from_numpy(labels.astype(np.int64))
     return x, y
 
@@ -165,16 +171,20 @@ def bench_infer(x, images, repeats):
     return statistics.median(rates)
 
 
-def train_epochs(data, epochs, seed):
-    x, y = load_split(data, "train")
-    tx, ty = load_split(data, "t10k")
+def train_epochs(data, epochs, seed, schedule, normalize):
+    x, y = load_split(data, "train", normalize)
+    tx, ty = load_split(data, "t10k", normalize)
     torch.manual_seed(seed)
     model = lenet5()
     optimizer = sgd(model)
+    steps_per_epoch = (len(x) + BATCH - 1) // BATCH
+    scheduler = (torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs * steps_per_epoch)
+                 if schedule == "cosine" else None)
     shuffle = torch.Generator().manual_seed(seed)
     print(
-        f"LeNet-5 on Fashion-MNIST: batch {BATCH}, SGD lr {LR} momentum {MOMENTUM}, "
-        f"cross-entropy, seed {seed}, torch {torch.__version__}, {torch.get_num_threads()} threads")
+        f"LeNet-5 on Fashion-MNIST: batch {BATCH}, SGD lr {LR} momentum {MOMENTUM}, {schedule} schedule, "
+        f"{'standardised' if normalize else '[0, 1]'} inputs, cross-entropy, seed {seed}, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         order = torch.randperm(len(x), generator=shuffle)
@@ -183,6 +193,8 @@ def train_epochs(data, epochs, seed):
             idx = order[i : i + BATCH]
             total += train_step(model, optimizer, x[idx], y[idx]).item()
             steps += 1
+            if scheduler:
+                scheduler.step()
         seconds = time.perf_counter() - start
         acc = accuracy(model, tx, ty)
         print(
@@ -204,11 +216,15 @@ def main():
         "--train-epochs", type=int, metavar="N",
         help="instead of benchmarking, train for N epochs and print test accuracy per epoch")
     parser.add_argument("--seed", type=int, default=0, help="seed for --train-epochs")
+    parser.add_argument("--schedule", choices=["constant", "cosine"], default="constant",
+                        help="learning-rate schedule for --train-epochs (zoo train uses cosine)")
+    parser.add_argument("--normalize", action="store_true",
+                        help="standardise inputs with Fashion-MNIST's mean and std, as zoo train does")
     opts = parser.parse_args()
 
     torch.set_num_threads(opts.threads)
     if opts.train_epochs:
-        train_epochs(opts.data, opts.train_epochs, opts.seed)
+        train_epochs(opts.data, opts.train_epochs, opts.seed, opts.schedule, opts.normalize)
         return
 
     x, y = load_split(opts.data, "train")

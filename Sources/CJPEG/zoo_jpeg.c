@@ -25,6 +25,15 @@ static void zoo_emit_message(j_common_ptr info, int level) {
 
 static void zoo_output_message(j_common_ptr info) { (void)info; }
 
+static struct jpeg_error_mgr *zoo_install_error_manager(zoo_error_mgr *mgr) {
+  struct jpeg_error_mgr *err = jpeg_std_error(&mgr->base);
+  mgr->base.error_exit = zoo_error_exit;
+  mgr->base.emit_message = zoo_emit_message;
+  mgr->base.output_message = zoo_output_message;
+  mgr->warnings = 0;
+  return err;
+}
+
 static void copy_message(j_common_ptr info, char *message, size_t size) {
   if (message == NULL || size == 0) return;
   char buffer[JMSG_LENGTH_MAX];
@@ -40,11 +49,7 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
   unsigned char *volatile pixels = NULL;
   unsigned char *volatile row = NULL;
   memset(out, 0, sizeof(*out));
-  info.err = jpeg_std_error(&mgr.base);
-  mgr.base.error_exit = zoo_error_exit;
-  mgr.base.emit_message = zoo_emit_message;
-  mgr.base.output_message = zoo_output_message;
-  mgr.warnings = 0;
+  info.err = zoo_install_error_manager(&mgr);
   if (setjmp(mgr.escape)) {
     copy_message((j_common_ptr)&info, message, message_size);
     jpeg_destroy_decompress(&info);
@@ -113,15 +118,12 @@ int zoo_jpeg_encode(const unsigned char *pixels, int width, int height, int chan
   unsigned long buffer_size = 0;
   *out = NULL;
   *out_size = 0;
-  info.err = jpeg_std_error(&mgr.base);
-  mgr.base.error_exit = zoo_error_exit;
-  mgr.base.emit_message = zoo_emit_message;
-  mgr.base.output_message = zoo_output_message;
-  mgr.warnings = 0;
+  info.err = zoo_install_error_manager(&mgr);
   if (setjmp(mgr.escape)) {
     copy_message((j_common_ptr)&info, message, message_size);
     jpeg_destroy_compress(&info);
-    free(buffer);
+    // The buffer is allocated by libjpeg after setjmp: read it back through a volatile lvalue.
+    free(*(unsigned char *volatile *)&buffer);
     return 1;
   }
   jpeg_create_compress(&info);
