@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "ZooNN", targets: ["ZooNN"]),
     .library(name: "ZooData", targets: ["ZooData"]),
     .library(name: "Zoo", targets: ["Zoo"]),
+    .library(name: "Transfer", targets: ["Transfer"]),
     .executable(name: "zoo", targets: ["zoo"]),
   ],
   dependencies: [
@@ -27,10 +28,11 @@ let package = Package(
     .target(name: "ZooNN", dependencies: ["ZooTensor"]),
     .target(name: "ZooData", dependencies: ["ZooTensor", "CZlib", "CJPEG", "CPNG"]),
     .target(name: "Zoo", dependencies: ["ZooNN", "ZooData"]),
+    .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "ZooData", "ZooNN", "ZooTensor",
+        "Zoo", "Transfer", "ZooData", "ZooNN", "ZooTensor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -42,6 +44,7 @@ let package = Package(
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
+    .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData"]),
     .testTarget(
       name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooTestSupport"],
       resources: [.copy("Fixtures"), .copy("Golden")]),

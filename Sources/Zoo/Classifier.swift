@@ -15,12 +15,20 @@ public protocol Classifier: Module {
   var featureCount: Int { get }
   /// Number of classes the head predicts (0 when the head was removed).
   var classCount: Int { get }
-  /// Replaces the classifier with a freshly initialised one for `classCount` classes;
-  /// 0 leaves the features as the output.
-  func resetClassifier(classCount: Int, rng: RandomStream)
+  /// Puts `head` (feature vectors to `classCount` logits) where the classifier is, under
+  /// the same path.
+  func replaceClassifier(with head: Module, classCount: Int)
 }
 
 extension Classifier {
+  /// Replaces the classifier with a freshly initialised linear layer for `classCount`
+  /// classes (PyTorch's default initialisation); 0 leaves the features as the output.
+  public func resetClassifier(classCount: Int, rng: RandomStream = .global) {
+    replaceClassifier(
+      with: outputLayer(featureCount: featureCount, classCount: classCount, rng: rng),
+      classCount: classCount)
+  }
+
   /// Logits: `head(features(x))`.
   public func logits(_ x: Tensor) throws -> Tensor {
     try head(try features(x))

@@ -22,10 +22,8 @@ extension SequentialHeadClassifier {
     try classifier.layers.last!(features)
   }
 
-  public func resetClassifier(classCount: Int, rng: RandomStream) {
-    let name = String(classifier.children.count - 1)
-    classifier.register(
-      name, outputLayer(featureCount: featureCount, classCount: classCount, rng: rng))
+  public func replaceClassifier(with head: Module, classCount: Int) {
+    classifier.register(String(classifier.children.count - 1), head)
     self.classCount = classCount
   }
 }

@@ -193,8 +193,8 @@ public final class ResNet: Module, Classifier {
     try logits(x)
   }
 
-  public func resetClassifier(classCount: Int, rng: RandomStream) {
-    register("fc", outputLayer(featureCount: featureCount, classCount: classCount, rng: rng))
+  public func replaceClassifier(with head: Module, classCount: Int) {
+    register("fc", head)
     self.classCount = classCount
   }
 }

@@ -43,6 +43,9 @@ public final class ClassifierTrainer {
   public let labelSmoothing: Float
   /// Steps taken so far; drives the schedule.
   public private(set) var globalStep = 0
+  /// Puts the model in training mode before each epoch. Head-only fine-tuning replaces it to
+  /// keep a frozen backbone in inference mode (no dropout, running batch-norm statistics).
+  public var enterTrainingMode: (Module) -> Void = { $0.setTraining(true) }
 
   public init(
     model: Module, optimizer: Optimizer, schedule: LearningRateSchedule = .constant,
@@ -58,10 +61,10 @@ public final class ClassifierTrainer {
   /// One pass over `data` in an order shuffled by `seed` and `epoch` (so a resumed run
   /// sees the same order). Returns the epoch's mean loss and accuracy.
   public func trainEpoch(
-    _ data: ImageBatches, epoch: Int, epochs: Int, seed: UInt64,
+    _ data: some BatchSource, epoch: Int, epochs: Int, seed: UInt64,
     progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> (loss: Float, accuracy: Float) {
-    model.setTraining(true)
+    enterTrainingMode(model)
     let order = data.order(seed: seed &+ UInt64(epoch))
     var totalLoss = 0.0
     var correct = 0
@@ -91,7 +94,7 @@ public final class ClassifierTrainer {
   }
 
   /// Loss, accuracy and predicted classes in inference mode, without recording gradients.
-  public static func evaluate(_ model: Module, on data: ImageBatches) throws -> Evaluation {
+  public static func evaluate(_ model: Module, on data: some BatchSource) throws -> Evaluation {
     model.setTraining(false)
     defer { model.setTraining(true) }
     let order = data.order(seed: nil)
@@ -106,7 +109,7 @@ public final class ClassifierTrainer {
         predictions += argmax(logits)
       }
     }
-    let correct = zip(predictions, data.images.labels).filter { $0 == $1 }.count
+    let correct = zip(predictions, data.labels).filter { $0 == $1 }.count
     return Evaluation(
       loss: Float(totalLoss / Double(max(data.count, 1))),
       accuracy: Float(correct) / Float(max(data.count, 1)), predictions: predictions)

@@ -1,0 +1,97 @@
+import Testing
+import Transfer
+import Zoo
+import ZooData
+import ZooNN
+import ZooTensor
+
+@Suite struct FreezeTests {
+  static func resnet() -> ResNet {
+    ResNet(.cifar(depth: 20), classCount: 5, inputChannels: 1, rng: RandomStream(seed: 0))
+  }
+
+  static func batch() -> (Tensor, [Int]) {
+    var g = SeededGenerator(seed: 3)
+    return (Tensor.normal(shape: [4, 1, 28, 28], generator: &g), [0, 1, 2, 3])
+  }
+
+  @Test func backboneFreezeTrainsOnlyTheHeadAndKeepsRunningStatistics() throws {
+    let model = Self.resnet()
+    let report = try model.freeze(.backbone)
+    #expect(report.trainableParameters == 64 * 5 + 5)
+    #expect(model.trainableParameters().map(\.path) == ["fc.weight", "fc.bias"])
+    let before = model.stateDict().map { ($0.path, $0.tensor.scalars) }
+    let optimizer = SGD(parameters: model.trainableParameters(), learningRate: 0.1, momentum: 0.9)
+    let (x, labels) = Self.batch()
+    model.setTraining(true)
+    try crossEntropy(logits: try model(x), labels: labels).backward()
+    optimizer.step()
+    for ((path, old), (_, tensor)) in zip(before, model.stateDict()) {
+      if Module.path(path, isUnder: "fc") {
+        #expect(tensor.scalars != old, "\(path) did not change")
+      } else {
+        #expect(tensor.scalars == old, "\(path) changed")
+        #expect(tensor.grad == nil, "\(path) got a gradient")
+      }
+    }
+    #expect(optimizer.stateTensors().map(\.path) == ["momentum/fc.bias", "momentum/fc.weight"])
+  }
+
+  @Test func freezingIsIdempotentAndReversible() throws {
+    let model = Self.resnet()
+    let total = model.parameterCount
+    let once = try model.freeze(.upTo("layer2"))
+    let twice = try model.freeze(.upTo("layer2"))
+    #expect(once == twice)
+    #expect(once.frozenPaths == ["conv1", "bn1", "relu", "layer1", "layer2"])
+    #expect(
+      model.trainableParameters().allSatisfy {
+        $0.path.hasPrefix("layer3") || $0.path.hasPrefix("fc")
+      })
+    #expect(try model.freeze(.none).trainableParameters == total)
+    let (x, labels) = Self.batch()
+    try crossEntropy(logits: try model(x), labels: labels).backward()
+    #expect(model.namedParameters().allSatisfy { $0.tensor.grad != nil })
+  }
+
+  @Test func upToReachesInsideAStage() throws {
+    let model = VGG(.lite, classCount: 3, inputChannels: 1, rng: RandomStream(seed: 0))
+    let report = try model.freeze(.upTo("features.4"))
+    #expect(
+      report.frozenPaths == ["features.0", "features.1", "features.2", "features.3", "features.4"])
+    #expect(model.child(at: "features.3") is Conv2d)
+    #expect(!(model.child(at: "features.3") as! Conv2d).weight.requiresGrad)
+    #expect((model.child(at: "features.7") as! Conv2d).weight.requiresGrad)
+  }
+
+  @Test func badPoliciesSayWhatIsValid() throws {
+    let model = Self.resnet()
+    #expect(throws: TransferError.unknownStage("layer9", known: model.stageNames)) {
+      try model.freeze(.upTo("layer9"))
+    }
+    #expect(throws: TransferError.classifierInsideFrozenStage(stage: "fc", classifier: "fc")) {
+      try model.freeze(.upTo("fc"))
+    }
+    #expect(throws: TransferError.unknownFreezePolicy("everything")) {
+      try FreezePolicy(parsing: "everything")
+    }
+    #expect(try FreezePolicy(parsing: "upto:layer3") == .upTo("layer3"))
+    #expect(try FreezePolicy(parsing: "Backbone") == .backbone)
+  }
+
+  @Test func headSwapKeepsEveryBackboneTensor() throws {
+    let model = Self.resnet()
+    let before = Dictionary(
+      uniqueKeysWithValues: model.stateDict().map { ($0.path, $0.tensor.scalars) })
+    let report = model.replaceHead(classCount: 7, hidden: 32, rng: RandomStream(seed: 4))
+    #expect(report.dropped == ["fc.weight [5, 64]", "fc.bias [5]"])
+    for (path, tensor) in model.stateDict() where !path.hasPrefix("fc") {
+      #expect(tensor.scalars == before[path], "\(path) changed")
+    }
+    #expect(
+      model.stateDict().filter { $0.path.hasPrefix("fc") }.map(\.path) == [
+        "fc.0.weight", "fc.0.bias", "fc.3.weight", "fc.3.bias",
+      ])
+    #expect(try model(Self.batch().0).shape == [4, 7])
+  }
+}
