@@ -27,12 +27,24 @@ public enum ImageError: Error, Equatable, LocalizedError {
   case corrupt(path: String, format: String, reason: String)
   case truncated(path: String)
 
-  public var errorDescription: String? {
+  public var errorDescription: String? { "\(path): \(reason)" }
+
+  /// The image the error is about.
+  public var path: String {
     switch self {
-    case .unreadable(let path, let reason): return "\(path): cannot read image: \(reason)"
-    case .unknownFormat(let path): return "\(path): not a JPEG or PNG image"
-    case .corrupt(let path, let format, let reason): return "\(path): corrupt \(format): \(reason)"
-    case .truncated(let path): return "\(path): image data ends early (truncated file)"
+    case .unreadable(let path, _), .unknownFormat(let path), .corrupt(let path, _, _),
+      .truncated(let path):
+      return path
+    }
+  }
+
+  /// What went wrong, without the path.
+  public var reason: String {
+    switch self {
+    case .unreadable(_, let reason): return "cannot read image: \(reason)"
+    case .unknownFormat: return "not a JPEG or PNG image"
+    case .corrupt(_, let format, let reason): return "corrupt \(format): \(reason)"
+    case .truncated: return "image data ends early (truncated file)"
     }
   }
 }
@@ -89,6 +101,10 @@ public enum ImageCodec {
     let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
     let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
     let channels = hasAlpha ? 4 : (isColor ? 3 : 1)
+    // libpng takes 16-bit samples without a gAMA chunk for linear light and would
+    // gamma-encode them (32768 -> 186); this flag makes them plain sRGB values, scaled to 8
+    // bits as v * 255 / 65535.
+    image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
     image.format = pngFormat(channels: channels)
     let (width, height) = (Int(image.width), Int(image.height))
     var pixels = [UInt8](repeating: 0, count: width * height * channels)

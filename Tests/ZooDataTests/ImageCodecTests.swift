@@ -61,4 +61,15 @@ import ZooData
       try ImageCodec.decode(Array("hello".utf8), path: "notes.txt")
     }
   }
+
+  /// 16-bit samples are scaled to 8 bits (v * 255 / 65535, rounded), not treated as linear
+  /// light and gamma-encoded, which is what libpng assumes for a 16-bit file without gAMA.
+  @Test(arguments: [1, 3, 4]) func sixteenBitPNGIsScaledToEightBits(channels: Int) throws {
+    let samples: [UInt16] = [0, 257, 32_768, 65_535, 1_000, 50_000, 12_345, 40_000]
+    let values = (0..<(6 * channels)).map { samples[($0 * 5 + $0 / channels) % samples.count] }
+    let bytes = sixteenBitPNG(width: 3, height: 2, channels: channels, values: values)
+    let decoded = try ImageCodec.decode(bytes, path: "deep.png")
+    #expect((decoded.width, decoded.height, decoded.channels) == (3, 2, channels))
+    #expect(decoded.pixels == values.map { UInt8((Double($0) * 255 / 65_535).rounded()) })
+  }
 }
