@@ -9,6 +9,7 @@ let package = Package(
     .library(name: "ZooNN", targets: ["ZooNN"]),
     .library(name: "ZooData", targets: ["ZooData"]),
     .library(name: "Zoo", targets: ["Zoo"]),
+    .library(name: "ZooPlot", targets: ["ZooPlot"]),
     .library(name: "Transfer", targets: ["Transfer"]),
     .executable(name: "zoo", targets: ["zoo"]),
   ],
@@ -28,6 +29,7 @@ let package = Package(
     .target(name: "ZooNN", dependencies: ["ZooTensor"]),
     .target(name: "ZooData", dependencies: ["ZooTensor", "CZlib", "CJPEG", "CPNG"]),
     .target(name: "Zoo", dependencies: ["ZooNN", "ZooData"]),
+    .target(name: "ZooPlot", dependencies: ["ZooData"]),
     .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData"]),
     .executableTarget(
       name: "zoo",
@@ -44,6 +46,7 @@ let package = Package(
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
+    .testTarget(name: "ZooPlotTests", dependencies: ["ZooPlot", "ZooData"]),
     .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData"]),
     .testTarget(
       name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooTestSupport"],
