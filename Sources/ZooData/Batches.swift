@@ -20,21 +20,33 @@ public struct Normalization: Sendable, Equatable, Codable {
   }
 }
 
-/// Images as normalised float tensors, served in (optionally shuffled) mini-batches.
-public struct ImageBatches: Sendable {
+/// Images as normalised float tensors, served in (optionally shuffled) mini-batches, with
+/// optional augmentation for training.
+public struct ImageBatches: ExampleSource {
   public let images: LabeledImages
   public let normalization: Normalization
   public let batchSize: Int
-  /// Pixels of every image after normalisation, CHW each.
-  private let values: [Float]
+  /// Applied, before normalisation, to batches assembled with an augmentation key.
+  public let augmentation: Augmentation?
+  /// Pixels of every image after normalisation, CHW each; kept when nothing augments.
+  private let values: [Float]?
 
-  public init(_ images: LabeledImages, normalization: Normalization, batchSize: Int) {
+  public init(
+    _ images: LabeledImages, normalization: Normalization, batchSize: Int,
+    augmentation: Augmentation? = nil
+  ) {
     precondition(
       normalization.mean.count == images.channels,
       "normalisation has \(normalization.mean.count) channels, images have \(images.channels)")
+    precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
     self.images = images
     self.normalization = normalization
     self.batchSize = batchSize
+    self.augmentation = augmentation.flatMap { $0.isIdentity ? nil : $0 }
+    guard self.augmentation == nil else {
+      values = nil
+      return
+    }
     let plane = images.height * images.width
     let channels = images.channels
     var values = [Float](repeating: 0, count: images.pixels.count)
@@ -42,8 +54,7 @@ public struct ImageBatches: Sendable {
       images.pixels.withUnsafeBufferPointer { pixels in
         Parallel.forEach(images.count, costPerItem: images.imageSize) { n in
           for c in 0..<channels {
-            let scale = 1 / (255 * normalization.std[c])
-            let shift = normalization.mean[c] / normalization.std[c]
+            let (scale, shift) = normalization.affine(channel: c)
             let base = (n * channels + c) * plane
             for i in base..<(base + plane) { out[i] = Float(pixels[i]) * scale - shift }
           }
@@ -55,6 +66,8 @@ public struct ImageBatches: Sendable {
 
   public var count: Int { images.count }
   public var batchCount: Int { (count + batchSize - 1) / batchSize }
+  public var exampleShape: [Int] { [images.channels, images.height, images.width] }
+  public func label(of index: Int) -> Int { images.labels[index] }
 
   /// The order of one epoch: shuffled by `seed`, or in file order when `seed` is nil.
   public func order(seed: UInt64?) -> [Int] {
@@ -63,22 +76,70 @@ public struct ImageBatches: Sendable {
     return Array(0..<count).shuffled(using: &generator)
   }
 
-  /// Batch `index` of an epoch whose image order is `order`.
+  /// Batch `index` of an epoch whose image order is `order`, without augmentation.
   public func batch(_ index: Int, order: [Int]) -> (images: Tensor, labels: [Int]) {
-    let start = index * batchSize
-    let members = Array(order[start..<min(start + batchSize, order.count)])
+    let batch = batch(index, order: order, augmentation: nil)
+    return (batch.inputs, batch.labels)
+  }
+
+  public func write(
+    example index: Int, into out: UnsafeMutableBufferPointer<Float>,
+    augmentation key: AugmentationKey?
+  ) {
     let size = images.imageSize
-    var x = [Float](repeating: 0, count: members.count * size)
-    x.withUnsafeMutableBufferPointer { out in
-      values.withUnsafeBufferPointer { values in
-        for (slot, member) in members.enumerated() {
-          out.baseAddress!.advanced(by: slot * size)
-            .update(from: values.baseAddress!.advanced(by: member * size), count: size)
+    if let values {
+      values.withUnsafeBufferPointer {
+        out.baseAddress!.update(from: $0.baseAddress! + index * size, count: size)
+      }
+      return
+    }
+    var image = FloatImage(
+      channels: images.channels, height: images.height, width: images.width,
+      values: images.pixels[(index * size)..<((index + 1) * size)].map(Float.init))
+    if let augmentation, let key {
+      var generator = key.generator(forExample: index)
+      image = augmentation.apply(to: image, generator: &generator)
+    }
+    let plane = images.height * images.width
+    for c in 0..<images.channels {
+      let (scale, shift) = normalization.affine(channel: c)
+      for i in (c * plane)..<((c + 1) * plane) { out[i] = image.values[i] * scale - shift }
+    }
+  }
+}
+
+extension Normalization {
+  /// ImageNet statistics, as torchvision's pretrained weights expect.
+  public static let imageNet = Normalization(
+    mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225])
+
+  /// Per-channel mean and (population) standard deviation of `images`' pixels scaled to
+  /// [0, 1]; fit it on the training split only.
+  public static func fitted(to images: LabeledImages) -> Normalization {
+    let plane = images.height * images.width
+    var mean: [Float] = []
+    var std: [Float] = []
+    for c in 0..<images.channels {
+      var sum = 0.0
+      var squares = 0.0
+      for n in 0..<images.count {
+        let base = (n * images.channels + c) * plane
+        for i in base..<(base + plane) {
+          let v = Double(images.pixels[i]) / 255
+          sum += v
+          squares += v * v
         }
       }
+      let count = Double(max(images.count * plane, 1))
+      let m = sum / count
+      mean.append(Float(m))
+      std.append(Float(max(squares / count - m * m, 0).squareRoot()))
     }
-    let tensor = Tensor(
-      shape: [members.count, images.channels, images.height, images.width], scalars: x)
-    return (tensor, members.map { images.labels[$0] })
+    return Normalization(mean: mean, std: std.map { $0 > 0 ? $0 : 1 })
+  }
+
+  /// `(scale, shift)` with `pixel * scale - shift` the normalised value of an 8-bit pixel.
+  func affine(channel c: Int) -> (scale: Float, shift: Float) {
+    (1 / (255 * std[c]), mean[c] / std[c])
   }
 }

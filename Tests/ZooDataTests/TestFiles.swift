@@ -87,7 +87,10 @@ func sixteenBitPNG(width: Int, height: Int, channels: Int, values: [UInt16]) -> 
 }
 
 private func bigEndian(_ value: UInt32) -> [UInt8] {
-  [UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF), UInt8(value & 0xFF)]
+  [
+    UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF),
+    UInt8(value & 0xFF),
+  ]
 }
 
 private func crc32(_ bytes: [UInt8]) -> UInt32 {
