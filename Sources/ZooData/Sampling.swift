@@ -55,9 +55,9 @@ extension LabeledExamples {
     return selecting(groups.flatMap { $0.prefix(shots) }.sorted())
   }
 
-  /// A split that keeps each class's share: `round(fraction * n)` of a class's `n` examples,
-  /// drawn by `seed`, go to validation, but always at least one stays for training. Both
-  /// parts keep the original order.
+  /// A split that keeps each class's share: `fraction * n` of a class's `n` examples (rounded,
+  /// halves up), drawn by `seed`, go to validation, but at least one stays for training.
+  /// Both parts keep the original order.
   public func stratifiedSplit(validationFraction fraction: Double, seed: UInt64) throws -> (
     train: Self, validation: Self
   ) {
