@@ -20,7 +20,7 @@ enum BitmapFont {
   /// The rows of `character`'s glyph; characters outside 32-126 draw as '?'.
   static func rows(of character: Character) -> [UInt8] {
     guard let ascii = character.asciiValue, ascii >= 32, ascii <= 126 else {
-      return glyphs[Int(Character("?").asciiValue!) - 32]
+      return glyphs[Int(UInt8(ascii: "?")) - 32]
     }
     return glyphs[Int(ascii) - 32]
   }

@@ -124,13 +124,22 @@ public struct Canvas: Sendable, Equatable {
     }
   }
 
+  /// The pixels within `reach` of the points, limited to a band around the canvas so that far
+  /// away coordinates stay representable.
   private func boundingRect(of points: [Point], reach: Double) -> Rect {
+    precondition(
+      points.allSatisfy { $0.x.isFinite && $0.y.isFinite } && reach.isFinite,
+      "shapes need finite coordinates, got \(points.map { ($0.x, $0.y) })")
+    let limit = Double(max(width, height)) + reach + 1
+    func pixel(_ value: Double, _ rule: FloatingPointRoundingRule) -> Int {
+      Int(min(max(value, -limit), 2 * limit).rounded(rule))
+    }
     let xs = points.map(\.x)
     let ys = points.map(\.y)
-    let left = Int((xs.min()! - reach).rounded(.down))
-    let top = Int((ys.min()! - reach).rounded(.down))
-    let right = Int((xs.max()! + reach).rounded(.up))
-    let bottom = Int((ys.max()! + reach).rounded(.up))
+    let left = pixel(xs.min()! - reach, .down)
+    let top = pixel(ys.min()! - reach, .down)
+    let right = pixel(xs.max()! + reach, .up)
+    let bottom = pixel(ys.max()! + reach, .up)
     return Rect(x: left, y: top, width: right - left + 1, height: bottom - top + 1)
   }
 
@@ -198,12 +207,12 @@ public struct Canvas: Sendable, Equatable {
 
   // MARK: Output
 
-  public var image: DecodedImage {
+  public var decodedImage: DecodedImage {
     DecodedImage(width: width, height: height, channels: 3, pixels: pixels)
   }
 
   /// The canvas as PNG bytes.
-  public func png() throws -> [UInt8] { try ImageCodec.encodePNG(image) }
+  public func png() throws -> [UInt8] { try ImageCodec.encodePNG(decodedImage) }
 
   /// Writes the canvas as a PNG file. The bytes go to a temporary file in the same folder that
   /// is then renamed, so readers never see a half-written image.

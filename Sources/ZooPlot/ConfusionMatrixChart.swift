@@ -74,10 +74,8 @@ public struct ConfusionMatrixChart: Sendable {
         let fill = Palette.heat(fraction)
         canvas.fill(cell, with: fill)
         let text = String(counts[truth][prediction])
-        guard
-          let scale = [s, 1].first(where: { Canvas.textSize(text, scale: $0).width <= cellSize - 6 }
-          )
-        else { continue }
+        let fitting = [s, 1].filter { Canvas.textSize(text, scale: $0).width <= cellSize - 6 }
+        guard let scale = fitting.first else { continue }
         let size = Canvas.textSize(text, scale: scale)
         canvas.drawText(
           text, x: cell.x + (cellSize - size.width) / 2,

@@ -26,9 +26,6 @@ public struct Rect: Sendable, Hashable {
 
   public var maxX: Int { x + width }
   public var maxY: Int { y + height }
-  public var center: Point {
-    Point(x: Double(x) + Double(width - 1) / 2, y: Double(y) + Double(height - 1) / 2)
-  }
 
   public func contains(x px: Int, y py: Int) -> Bool {
     px >= x && px < maxX && py >= y && py < maxY

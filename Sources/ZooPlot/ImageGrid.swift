@@ -44,16 +44,7 @@ public struct ImageGrid: Sendable {
   }
 
   /// Where image `index` is drawn in the rendered canvas.
-  public func imageFrame(_ index: Int) -> Rect {
-    let layout = layout
-    let image = cells[index].image
-    let (width, height) = (image.width * scale, image.height * scale)
-    let cellX = layout.margin + (index % columns) * (layout.cellWidth + layout.spacing)
-    let cellY = layout.top + (index / columns) * (layout.cellHeight + layout.spacing)
-    return Rect(
-      x: cellX + (layout.cellWidth - width) / 2, y: cellY + (layout.imageHeight - height) / 2,
-      width: width, height: height)
-  }
+  public func imageFrame(_ index: Int) -> Rect { imageFrame(index, in: layout) }
 
   public func render() -> Canvas {
     let layout = layout
@@ -64,20 +55,36 @@ public struct ImageGrid: Sendable {
       scale: textScale + 1)
     let lineHeight = Canvas.textSize("0", scale: textScale).height
     for (index, cell) in cells.enumerated() {
-      let frame = imageFrame(index)
+      let frame = imageFrame(index, in: layout)
       canvas.stroke(frame.insetBy(-1), with: RGBColor(hex: 0xCCCCCC))
       canvas.draw(cell.image, x: frame.x, y: frame.y, scale: scale)
-      let cellX = layout.margin + (index % columns) * (layout.cellWidth + layout.spacing)
-      let cellY = layout.top + (index / columns) * (layout.cellHeight + layout.spacing)
+      let origin = cellOrigin(index, in: layout)
       for (line, text) in captionLines(cell).enumerated() {
         let shown = fitted(text, width: layout.cellWidth)
+        let width = Canvas.textSize(shown, scale: textScale).width
         canvas.drawText(
-          shown, x: cellX + (layout.cellWidth - Canvas.textSize(shown, scale: textScale).width) / 2,
-          y: cellY + layout.imageHeight + 5 + line * (lineHeight + 1), color: cell.captionColor,
+          shown, x: origin.x + (layout.cellWidth - width) / 2,
+          y: origin.y + layout.imageHeight + 5 + line * (lineHeight + 1), color: cell.captionColor,
           scale: textScale)
       }
     }
     return canvas
+  }
+
+  private func cellOrigin(_ index: Int, in layout: Layout) -> (x: Int, y: Int) {
+    (
+      x: layout.margin + (index % columns) * (layout.cellWidth + layout.spacing),
+      y: layout.top + (index / columns) * (layout.cellHeight + layout.spacing)
+    )
+  }
+
+  private func imageFrame(_ index: Int, in layout: Layout) -> Rect {
+    let image = cells[index].image
+    let (width, height) = (image.width * scale, image.height * scale)
+    let origin = cellOrigin(index, in: layout)
+    return Rect(
+      x: origin.x + (layout.cellWidth - width) / 2, y: origin.y + (layout.imageHeight - height) / 2,
+      width: width, height: height)
   }
 
   private func captionLines(_ cell: Cell) -> [String] {
@@ -93,8 +100,8 @@ public struct ImageGrid: Sendable {
   }
 
   private struct Layout {
-    var margin = 12
-    var spacing = 10
+    var margin: Int
+    var spacing: Int
     var top: Int
     var imageHeight: Int
     var cellWidth: Int

@@ -52,6 +52,12 @@ public struct LineChart: Sendable {
     /// The axes that fit this panel's data. The x axis keeps whole-number ticks when every x
     /// is a whole number (epochs).
     public var scales: (x: AxisScale, y: AxisScale) {
+      for line in series {
+        precondition(
+          line.values.allSatisfy(\.isFinite) && (line.xs ?? []).allSatisfy(\.isFinite),
+          "series \(line.name): a line chart needs finite values and xs, got NaN or infinity; "
+            + "cut a diverged run before its first NaN")
+      }
       let points = series.flatMap(\.points)
       let xs = points.map(\.x)
       let ys = points.map(\.y) + (yRange.map { [$0.lowerBound, $0.upperBound] } ?? [])
@@ -176,12 +182,13 @@ public struct LineChart: Sendable {
 
     // Curves, with a dot on each point while points are few enough to tell apart.
     let colors = panel.series.indices.map { panel.series[$0].color ?? Palette.categorical($0) }
+    let dotted = panel.series.map { $0.values.count <= 30 }
     var curves: [[Point]] = []
-    for (series, color) in zip(panel.series, colors) {
-      let points = series.points.map { Point(x: px($0.x), y: py($0.y)) }
+    for (index, series) in panel.series.enumerated() {
+      let (color, points) = (colors[index], series.points.map { Point(x: px($0.x), y: py($0.y)) })
       curves.append(points)
       canvas.drawPolyline(points, color: color, width: 2)
-      if points.count <= 30 {
+      if dotted[index] {
         for point in points {
           canvas.fillCircle(center: point, radius: points.count == 1 ? 4 : 2.5, color: color)
         }
@@ -189,13 +196,14 @@ public struct LineChart: Sendable {
     }
 
     drawLegend(
-      names: panel.series.map(\.name), colors: colors, avoiding: curves, in: frame, on: &canvas)
+      names: panel.series.map(\.name), colors: colors, dotted: dotted, avoiding: curves,
+      in: frame, on: &canvas)
     return canvas
   }
 
   private func drawLegend(
-    names: [String], colors: [RGBColor], avoiding curves: [[Point]], in frame: Rect,
-    on canvas: inout Canvas
+    names: [String], colors: [RGBColor], dotted: [Bool], avoiding curves: [[Point]],
+    in frame: Rect, on canvas: inout Canvas
   ) {
     guard !names.isEmpty else { return }
     let s = textScale
@@ -225,8 +233,10 @@ public struct LineChart: Sendable {
       canvas.drawLine(
         from: Point(x: left, y: middle), to: Point(x: left + Double(swatch - 1), y: middle),
         color: color, width: 2)
-      canvas.fillCircle(
-        center: Point(x: left + Double(swatch - 1) / 2, y: middle), radius: 2.5, color: color)
+      if dotted[index] {
+        canvas.fillCircle(
+          center: Point(x: left + Double(swatch - 1) / 2, y: middle), radius: 2.5, color: color)
+      }
       canvas.drawText(name, x: box.x + padding + swatch + padding, y: top, color: .ink, scale: s)
     }
   }

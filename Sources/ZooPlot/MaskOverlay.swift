@@ -53,8 +53,9 @@ public struct SegmentationStrip: Sendable {
     image: PlotImage, truth: [Int], prediction: [Int], classNames: [String] = [], scale: Int = 4
   ) {
     precondition(
-      truth.count == prediction.count,
-      "truth has \(truth.count) pixels but prediction \(prediction.count)")
+      truth.count == image.width * image.height && prediction.count == truth.count,
+      "a \(image.width)x\(image.height) image needs masks of \(image.width * image.height) pixels, "
+        + "got truth \(truth.count) and prediction \(prediction.count)")
     self.image = image
     self.truth = truth
     self.prediction = prediction
