@@ -3,8 +3,8 @@
 /// shows its count when the count fits; the title gives the overall accuracy.
 public struct ConfusionMatrixChart: Sendable {
   /// `counts[truth][prediction]`, N x N, non-negative.
-  public var counts: [[Int]]
-  public var classNames: [String]
+  public let counts: [[Int]]
+  public let classNames: [String]
   public var title: String
   public var cellSize = 56
   /// Font scale of labels and counts; counts drop to scale 1 when they do not fit a cell.
@@ -34,7 +34,14 @@ public struct ConfusionMatrixChart: Sendable {
       "\(truth.count) true labels but \(predictions.count) predictions")
     var counts = Array(
       repeating: Array(repeating: 0, count: classNames.count), count: classNames.count)
-    for (t, p) in zip(truth, predictions) { counts[t][p] += 1 }
+    let classes = 0..<classNames.count
+    for (t, p) in zip(truth, predictions) {
+      precondition(
+        classes.contains(t) && classes.contains(p),
+        "labels must lie in 0..<\(classNames.count) (one per class name), got truth \(t), prediction \(p)"
+      )
+      counts[t][p] += 1
+    }
     self.init(counts: counts, classNames: classNames, title: title)
   }
 

@@ -28,9 +28,9 @@ public struct ImageGrid: Sendable {
   }
 
   public var cells: [Cell]
-  public var columns: Int
+  public let columns: Int
   /// Each image pixel becomes a `scale` x `scale` square.
-  public var scale: Int
+  public let scale: Int
   public var title: String
   /// Font scale of captions; the title is one step larger.
   public var textScale = 1

@@ -1,13 +1,13 @@
 /// A per-pixel class mask blended over its image in the fixed mask palette
 /// (`Palette.maskColor`): class 0 is background and leaves the image untouched.
 public struct MaskOverlay: Sendable {
-  public var image: PlotImage
+  public let image: PlotImage
   /// One class index per pixel, row by row, `image.width * image.height` entries.
-  public var mask: [Int]
+  public let mask: [Int]
   /// How strongly class colours cover the image, 0...1.
   public var opacity: Double
   /// Each image pixel becomes a `scale` x `scale` square.
-  public var scale: Int
+  public let scale: Int
 
   public init(image: PlotImage, mask: [Int], opacity: Double = 0.5, scale: Int = 1) {
     precondition(
@@ -40,9 +40,9 @@ public struct MaskOverlay: Sendable {
 /// Image | truth | prediction side by side for segmentation: the true and the predicted masks
 /// over the image, with pixel accuracy and mean IoU, and a legend of the classes that occur.
 public struct SegmentationStrip: Sendable {
-  public var image: PlotImage
-  public var truth: [Int]
-  public var prediction: [Int]
+  public let image: PlotImage
+  public let truth: [Int]
+  public let prediction: [Int]
   /// Names for the legend, indexed by class; classes without a name show their number.
   public var classNames: [String]
   public var opacity = 0.5
