@@ -127,11 +127,14 @@ public enum ImageTransforms {
   public static func prepare(
     _ image: DecodedImage, for shape: ImageShape, alpha: AlphaHandling = .drop
   ) -> [UInt8] {
-    let converted = convert(image, toChannels: shape.channels, alpha: alpha)
     let size = coverSize(width: image.width, height: image.height, for: shape)
+    // Channels are resized independently, so a grey image is resized before it is replicated
+    // to RGB (the same pixels as converting first, as PIL would, at a third of the work).
+    let replicate = image.channels == 1 && shape.channels == 3
+    let converted = replicate ? image : convert(image, toChannels: shape.channels, alpha: alpha)
     let resized = resize(converted, width: size.width, height: size.height)
     let cropped = centerCrop(resized, width: shape.width, height: shape.height)
-    return planar(cropped)
+    return planar(replicate ? convert(cropped, toChannels: 3) : cropped)
   }
 
   /// Interleaved (HWC) pixels rearranged as planes (CHW).

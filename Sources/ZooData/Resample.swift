@@ -64,41 +64,75 @@ enum Resample {
     _ pixels: [UInt8], width: Int, height: Int, channels: Int, outWidth: Int, outHeight: Int
   ) -> [UInt8] {
     var current = pixels
-    var currentWidth = width
     if outWidth != width {
-      let taps = ResampleTaps(inputSize: width, outputSize: outWidth)
-      let k = taps.fixedPoint
-      var out = [UInt8](repeating: 0, count: outWidth * height * channels)
-      for y in 0..<height {
-        for x in 0..<outWidth {
-          for c in 0..<channels {
-            var sum = 1 << (precisionBits - 1)
-            for t in 0..<taps.count[x] {
-              sum +=
-                Int(current[(y * width + taps.start[x] + t) * channels + c]) * k[x * taps.width + t]
+      // Each row is `width` samples of `channels` values; sample x sits at x * channels.
+      current = pass(
+        current, taps: ResampleTaps(inputSize: width, outputSize: outWidth), lines: height,
+        inputLine: width * channels, outputLine: outWidth * channels, step: channels,
+        lanes: channels)
+    }
+    if outHeight != height {
+      // Each column of values is a line; row y sits at y * rowLength.
+      let rowLength = outWidth * channels
+      current = transposedPass(
+        current, taps: ResampleTaps(inputSize: height, outputSize: outHeight),
+        rowLength: rowLength)
+    }
+    return current
+  }
+
+  /// Horizontal pass: for each of `lines` lines, output value `x * step + lane` sums input
+  /// values `(start[x] + t) * step + lane` with fixed-point weights.
+  private static func pass(
+    _ input: [UInt8], taps: ResampleTaps, lines: Int, inputLine: Int, outputLine: Int, step: Int,
+    lanes: Int
+  ) -> [UInt8] {
+    let k = taps.fixedPoint
+    var output = [UInt8](repeating: 0, count: lines * outputLine)
+    input.withUnsafeBufferPointer { input in
+      output.withUnsafeMutableBufferPointer { output in
+        for line in 0..<lines {
+          let source = input.baseAddress! + line * inputLine
+          let target = output.baseAddress! + line * outputLine
+          for x in 0..<taps.start.count {
+            let first = taps.start[x]
+            let weights = x * taps.width
+            for lane in 0..<lanes {
+              var sum = 1 << (precisionBits - 1)
+              for t in 0..<taps.count[x] {
+                sum += Int(source[(first + t) * step + lane]) * k[weights + t]
+              }
+              target[x * step + lane] = clip8(sum)
             }
-            out[(y * outWidth + x) * channels + c] = clip8(sum)
           }
         }
       }
-      current = out
-      currentWidth = outWidth
     }
-    guard outHeight != height else { return current }
-    let taps = ResampleTaps(inputSize: height, outputSize: outHeight)
+    return output
+  }
+
+  /// Vertical pass: output row y sums input rows `start[y] + t`.
+  private static func transposedPass(_ input: [UInt8], taps: ResampleTaps, rowLength: Int)
+    -> [UInt8]
+  {
     let k = taps.fixedPoint
-    var out = [UInt8](repeating: 0, count: currentWidth * outHeight * channels)
-    let rowLength = currentWidth * channels
-    for y in 0..<outHeight {
-      for i in 0..<rowLength {
-        var sum = 1 << (precisionBits - 1)
-        for t in 0..<taps.count[y] {
-          sum += Int(current[(taps.start[y] + t) * rowLength + i]) * k[y * taps.width + t]
+    let rows = taps.start.count
+    var output = [UInt8](repeating: 0, count: rows * rowLength)
+    input.withUnsafeBufferPointer { input in
+      output.withUnsafeMutableBufferPointer { output in
+        var sums = [Int](repeating: 0, count: rowLength)
+        for y in 0..<rows {
+          for i in 0..<rowLength { sums[i] = 1 << (precisionBits - 1) }
+          for t in 0..<taps.count[y] {
+            let row = input.baseAddress! + (taps.start[y] + t) * rowLength
+            let weight = k[y * taps.width + t]
+            for i in 0..<rowLength { sums[i] += Int(row[i]) * weight }
+          }
+          for i in 0..<rowLength { output[y * rowLength + i] = clip8(sums[i]) }
         }
-        out[y * rowLength + i] = clip8(sum)
       }
     }
-    return out
+    return output
   }
 
   private static func clip8(_ value: Int) -> UInt8 {
