@@ -45,6 +45,7 @@ public struct LoadReport: Sendable, Equatable {
 
 public enum ImageFolderError: Error, Equatable, LocalizedError {
   case notAFolder(path: String)
+  case unreadableFolder(path: String, reason: String)
   case emptyFolder(path: String)
   case noClassFolders(path: String)
   case oneClass(path: String, className: String)
@@ -55,6 +56,7 @@ public enum ImageFolderError: Error, Equatable, LocalizedError {
   public var errorDescription: String? {
     switch self {
     case .notAFolder(let path): return "\(path): no such folder"
+    case .unreadableFolder(let path, let reason): return "\(path): cannot list folder: \(reason)"
     case .emptyFolder(let path):
       return "\(path): the folder is empty; expected one sub-folder of images per class"
     case .noClassFolders(let path):
@@ -183,7 +185,8 @@ public enum ImageFolder {
       return try FileManager.default.contentsOfDirectory(
         at: folder, includingPropertiesForKeys: nil, options: [.skipsHiddenFiles])
     } catch {
-      throw ImageError.unreadable(path: folder.path, reason: error.localizedDescription)
+      throw ImageFolderError.unreadableFolder(
+        path: folder.path, reason: error.localizedDescription)
     }
   }
 
