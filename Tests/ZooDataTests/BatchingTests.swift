@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import ZooData
 import ZooTensor
@@ -73,11 +74,40 @@ import ZooTensor
     #expect(Array(augmented.trainingEpoch(1, seed: 11).prefetched(depth: 1)).count == 7)
   }
 
-  @Test func abandoningAPrefetchedEpochStopsItsThread() {
-    let source = ImageBatches(Self.images, normalization: .imageNet, batchSize: 2)
-    for _ in 0..<20 {
-      let iterator = source.trainingEpoch(0, seed: 0).prefetched().makeIterator()
-      #expect(iterator.next() != nil)
+  @Test func prefetchingStaysBoundedAndStopsWhenAbandoned() throws {
+    let source = CountingSource(count: 100, batchSize: 1)
+    do {
+      let iterator = source.trainingEpoch(0, seed: 0).prefetched(depth: 2).makeIterator()
+      #expect(iterator.next()?.labels == [source.order(seed: 0)[0] % 2])
+      Thread.sleep(forTimeInterval: 0.05)
+      // One batch taken, two waiting, at most one being assembled.
+      #expect(source.written.value <= 4)
     }
+    Thread.sleep(forTimeInterval: 0.05)
+    #expect(source.written.value <= 4)
+  }
+}
+
+/// A source of 1-value examples that counts the examples written.
+struct CountingSource: ExampleSource {
+  final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func increment() { lock.withLock { count += 1 } }
+  }
+
+  let count: Int
+  let batchSize: Int
+  let written = Counter()
+  var exampleShape: [Int] { [1] }
+  func label(of index: Int) -> Int { index % 2 }
+
+  func write(
+    example index: Int, into out: UnsafeMutableBufferPointer<Float>,
+    augmentation: AugmentationKey?
+  ) {
+    written.increment()
+    out[0] = Float(index)
   }
 }
