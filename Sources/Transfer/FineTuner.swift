@@ -60,7 +60,7 @@ public final class FineTuner {
   /// Fine-tunes on `train`, validating on `validation` after each epoch, and leaves the model
   /// with the weights of the epoch with the lowest validation loss.
   public func run(
-    train: some BatchSource, validation: some BatchSource,
+    train: some ExampleSource, validation: some ExampleSource,
     progress: ((TrainingProgress) -> Void)? = nil, epochEnded: ((FineTuneEpoch) -> Void)? = nil
   ) throws -> FineTuneResult {
     var history: [FineTuneEpoch] = []
@@ -88,7 +88,7 @@ public final class FineTuner {
   }
 
   private func trainHead(
-    train: some BatchSource, validation: some BatchSource, cached: Bool,
+    train: some ExampleSource, validation: some ExampleSource, cached: Bool,
     progress: ((TrainingProgress) -> Void)?, record: (FineTuneEpoch) -> Void
   ) throws {
     let optimizer = Adam.adamW(
@@ -115,7 +115,7 @@ public final class FineTuner {
   }
 
   private func trainAll(
-    train: some BatchSource, validation: some BatchSource,
+    train: some ExampleSource, validation: some ExampleSource,
     progress: ((TrainingProgress) -> Void)?, record: (FineTuneEpoch) -> Void
   ) throws {
     try model.freeze(.none)
@@ -139,8 +139,8 @@ public final class FineTuner {
   }
 
   private func runStage(
-    _ stage: FineTuneEpoch.Stage, _ trainer: ClassifierTrainer, _ train: some BatchSource,
-    _ validation: some BatchSource, evaluate evaluated: Module, epochs: Int,
+    _ stage: FineTuneEpoch.Stage, _ trainer: ClassifierTrainer, _ train: some ExampleSource,
+    _ validation: some ExampleSource, evaluate evaluated: Module, epochs: Int,
     _ progress: ((TrainingProgress) -> Void)?, _ record: (FineTuneEpoch) -> Void
   ) throws {
     var bestLoss = Float.infinity

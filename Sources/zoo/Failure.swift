@@ -5,7 +5,7 @@ import Foundation
 func reportingErrors<T>(_ body: () throws -> T) throws -> T {
   do {
     return try body()
-  } catch let error as LocalizedError where !(error is ValidationError) {
+  } catch let error as LocalizedError {
     throw ValidationErrorLine(message: error.errorDescription ?? "\(error)")
   }
 }

@@ -7,33 +7,43 @@ import ZooTensor
 
 struct Train: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Train an architecture from scratch on Fashion-MNIST.")
+    abstract: "Train an architecture from scratch.",
+    discussion:
+      "Defaults: LeNet-5 on Fashion-MNIST, 3 epochs, SGD 0.05 with momentum 0.9, cosine schedule.")
 
-  @Argument(help: "Architecture name (see the registry).")
+  @Argument(help: "Architecture name (see `zoo list`).")
   var architecture = "lenet5"
 
-  @Option(help: "Folder holding the Fashion-MNIST IDX files.")
-  var data = FashionMNIST.defaultDirectory.path
+  @OptionGroup var dataOptions: DataArguments
 
   @Option(help: "Passes over the training set.")
   var epochs = 3
 
-  @Option(help: "Images per step.")
+  @Option(help: "Examples per step.")
   var batchSize = 64
 
-  @Option(help: "Learning rate.")
+  @Option(help: "Base learning rate.")
   var lr: Float = 0.05
+
+  @Option(help: "Optimiser: \(OptimizerChoice.allValueStrings.joined(separator: ", ")).")
+  var optimizer: OptimizerChoice = .sgd
 
   @Option(help: "SGD momentum.")
   var momentum: Float = 0.9
 
-  @Option(help: "Learning-rate schedule over the whole run.")
+  @Option(
+    help:
+      "Learning-rate schedule over the whole run: \(ScheduleChoice.allValueStrings.joined(separator: ", "))."
+  )
   var schedule: ScheduleChoice = .cosine
 
-  @Option(help: "L2 weight decay.")
+  @Option(help: "Weight decay (L2 for SGD and Adam, decoupled for AdamW).")
   var weightDecay: Float = 0
 
-  @Option(help: "Seed for initial weights and shuffling.")
+  @Option(help: "Label smoothing for the cross-entropy loss.")
+  var labelSmoothing: Float = 0
+
+  @Option(help: "Seed for initial weights, splits, shuffling and augmentation.")
   var seed: UInt64 = 0
 
   func validate() throws {
@@ -42,42 +52,71 @@ struct Train: ParsableCommand {
       throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
     }
     guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
+    guard (0..<1).contains(labelSmoothing) else {
+      throw ValidationError("--label-smoothing must be in [0, 1), got \(labelSmoothing)")
+    }
   }
 
   func run() throws {
     try reportingErrors {
       let entry = try ModelRegistry.entry(named: architecture)
-      let directory = URL(fileURLWithPath: data)
       let started = Date()
-      let train = ImageBatches(
-        try FashionMNIST.load(.train, directory: directory), normalization: .fashionMNIST,
-        batchSize: batchSize)
-      let test = ImageBatches(
-        try FashionMNIST.load(.test, directory: directory), normalization: .fashionMNIST,
-        batchSize: 256)
-      let model = entry.build(classCount: 10, rng: RandomStream(seed: seed))
+      let data = try dataOptions.load(inputShape: entry.inputShape, seed: seed)
+      for line in data.report.lines { print(line) }
+      guard case .images = data.train else {
+        throw ValidationErrorLine(
+          message: "\(entry.name) takes images; \(dataOptions.data) holds table rows")
+      }
+      let normalization = dataOptions.normalization(for: data)
+      let train = data.train.batches(
+        batchSize: batchSize, normalization: normalization,
+        augmentation: dataOptions.augment.augmentation)
+      let held = data.validation.batches(batchSize: 256, normalization: normalization)
+      let model = try entry.buildClassifier(
+        classCount: data.classNames.count, rng: RandomStream(seed: seed))
       print(
-        "\(entry.name): \(model.parameterCount) parameters, \(model.trainableParameterCount) trainable"
+        "\(entry.name): \(Summary.grouped(model.parameterCount)) parameters, \(data.classNames.count) classes"
       )
-      print("data: Fashion-MNIST, \(train.count) training and \(test.count) test images")
-      let optimizer = SGD(
-        parameters: model.trainableParameters(), learningRate: lr, momentum: momentum,
-        weightDecay: weightDecay)
+      print(
+        "data: \(dataOptions.data), \(train.count) training and \(held.count) \(data.validationName) examples"
+      )
       let trainer = ClassifierTrainer(
-        model: model, optimizer: optimizer,
-        schedule: schedule.schedule(totalSteps: epochs * train.batchCount))
+        model: model,
+        optimizer: optimizer.make(
+          model.trainableParameters(), lr: lr, momentum: momentum, weightDecay: weightDecay),
+        schedule: schedule.schedule(totalSteps: epochs * train.batchCount),
+        labelSmoothing: labelSmoothing)
       let progress = ProgressBar()
       for epoch in 1...epochs {
         let (loss, accuracy) = try trainer.trainEpoch(
           train, epoch: epoch, epochs: epochs, seed: seed, progress: progress.update)
-        let evaluation = try ClassifierTrainer.evaluate(model, on: test)
+        let evaluation = try ClassifierTrainer.evaluate(model, on: held)
         print(
           String(
             format:
-              "epoch %d: train loss %.4f, train accuracy %.2f%%, test loss %.4f, test accuracy %.2f%%",
-            epoch, loss, 100 * accuracy, evaluation.loss, 100 * evaluation.accuracy))
+              "epoch %d: train loss %.4f, train accuracy %.2f%%, %@ loss %.4f, %@ accuracy %.2f%%",
+            epoch, loss, 100 * accuracy, data.validationName, evaluation.loss, data.validationName,
+            100 * evaluation.accuracy))
       }
       print(String(format: "done in %.1f s", Date().timeIntervalSince(started)))
+    }
+  }
+}
+
+/// The optimisers a command line can ask for.
+enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
+  case sgd, adam, adamw
+
+  func make(
+    _ parameters: [(path: String, tensor: Tensor)], lr: Float, momentum: Float, weightDecay: Float
+  ) -> Optimizer {
+    switch self {
+    case .sgd:
+      return SGD(
+        parameters: parameters, learningRate: lr, momentum: momentum, weightDecay: weightDecay)
+    case .adam: return Adam.adam(parameters: parameters, learningRate: lr, weightDecay: weightDecay)
+    case .adamw:
+      return Adam.adamW(parameters: parameters, learningRate: lr, weightDecay: weightDecay)
     }
   }
 }

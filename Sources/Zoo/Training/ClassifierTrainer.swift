@@ -58,22 +58,24 @@ public final class ClassifierTrainer {
     self.labelSmoothing = labelSmoothing
   }
 
-  /// One pass over `data` in an order shuffled by `seed` and `epoch` (so a resumed run
-  /// sees the same order). Returns the epoch's mean loss and accuracy.
+  /// One pass over `data` in an order shuffled by `seed` and `epoch`, augmented when the source
+  /// augments, with the next batch prepared in the background. The order and augmentation
+  /// depend only on (`seed`, `epoch`), so a resumed run sees the same batches. Returns the
+  /// epoch's mean loss and accuracy.
   public func trainEpoch(
-    _ data: some BatchSource, epoch: Int, epochs: Int, seed: UInt64,
+    _ data: some ExampleSource, epoch: Int, epochs: Int, seed: UInt64,
     progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> (loss: Float, accuracy: Float) {
     enterTrainingMode(model)
-    let order = data.order(seed: seed &+ UInt64(epoch))
+    let batches = data.trainingEpoch(epoch, seed: seed)
     var totalLoss = 0.0
     var correct = 0
     var seen = 0
-    for step in 0..<data.batchCount {
-      let (x, labels) = data.batch(step, order: order)
+    for (step, batch) in batches.prefetched().enumerated() {
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
-      let logits = try model(x)
-      let loss = try crossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing)
+      let logits = try model(batch.inputs)
+      let loss = try crossEntropy(
+        logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
       guard loss.item.isFinite else {
         throw TrainingError.nonFiniteLoss(epoch: epoch, step: step + 1, value: loss.item)
       }
@@ -81,12 +83,12 @@ public final class ClassifierTrainer {
       try loss.backward()
       optimizer.step()
       globalStep += 1
-      totalLoss += Double(loss.item) * Double(labels.count)
-      correct += zip(argmax(logits), labels).filter { $0 == $1 }.count
-      seen += labels.count
+      totalLoss += Double(loss.item) * Double(batch.labels.count)
+      correct += zip(argmax(logits), batch.labels).filter { $0 == $1 }.count
+      seen += batch.labels.count
       progress?(
         TrainingProgress(
-          epoch: epoch, epochs: epochs, step: step + 1, steps: data.batchCount,
+          epoch: epoch, epochs: epochs, step: step + 1, steps: batches.count,
           loss: Float(totalLoss / Double(seen)), accuracy: Float(correct) / Float(seen),
           learningRate: optimizer.learningRate))
     }
@@ -94,22 +96,23 @@ public final class ClassifierTrainer {
   }
 
   /// Loss, accuracy and predicted classes in inference mode, without recording gradients.
-  public static func evaluate(_ model: Module, on data: some BatchSource) throws -> Evaluation {
+  public static func evaluate(_ model: Module, on data: some ExampleSource) throws -> Evaluation {
     model.setTraining(false)
     defer { model.setTraining(true) }
-    let order = data.order(seed: nil)
     var totalLoss = 0.0
     var predictions: [Int] = []
+    var correct = 0
     try withoutGradients {
-      for index in 0..<data.batchCount {
-        let (x, labels) = data.batch(index, order: order)
-        let logits = try model(x)
+      for batch in data.evaluationBatches.prefetched() {
+        let logits = try model(batch.inputs)
         totalLoss +=
-          Double(try crossEntropy(logits: logits, labels: labels).item) * Double(labels.count)
-        predictions += argmax(logits)
+          Double(try crossEntropy(logits: logits, labels: batch.labels).item)
+          * Double(batch.labels.count)
+        let predicted = argmax(logits)
+        correct += zip(predicted, batch.labels).filter { $0 == $1 }.count
+        predictions += predicted
       }
     }
-    let correct = zip(predictions, data.labels).filter { $0 == $1 }.count
     return Evaluation(
       loss: Float(totalLoss / Double(max(data.count, 1))),
       accuracy: Float(correct) / Float(max(data.count, 1)), predictions: predictions)

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Zoo
+import ZooData
+
+/// The data options every training command shares.
+struct DataArguments: ParsableArguments {
+  @Option(
+    help: ArgumentHelp(
+      "Data source: fashion-mnist[:CLASSES] (e.g. fashion-mnist:5-9), idx:IMAGES,LABELS, folder:PATH or csv:PATH[,label=COLUMN].",
+      valueName: "source"))
+  var data = "fashion-mnist"
+
+  @Option(help: "Share of each class held out for validation when the source has no split.")
+  var valSplit = 0.1
+
+  @Option(help: "Train on only K labelled examples per class (k-shot), drawn by the seed.")
+  var shots: Int?
+
+  @Option(
+    help:
+      "Augmentation for training images: \(AugmentationChoice.allValueStrings.joined(separator: ", "))."
+  )
+  var augment: AugmentationChoice = .none
+
+  @Flag(help: "Skip images that cannot be decoded (listed) instead of stopping.")
+  var skipCorrupt = false
+
+  func validate() throws {
+    guard valSplit > 0, valSplit < 1 else {
+      throw ValidationError("--val-split must be between 0 and 1, got \(valSplit)")
+    }
+    if let shots, shots < 1 { throw ValidationError("--shots must be at least 1, got \(shots)") }
+  }
+
+  /// Loads the source for a model taking `inputShape` (channels, height, width).
+  func load(inputShape: [Int], seed: UInt64) throws -> LoadedData {
+    let source = try DataSource(parsing: data)
+    let options = DataOptions(
+      imageShape: ImageShape(channels: inputShape[0], height: inputShape[1], width: inputShape[2]),
+      validationFraction: valSplit, seed: seed, shots: shots,
+      corruptImages: skipCorrupt ? .skip : .fail)
+    return try source.load(options)
+  }
+
+  /// Fashion-MNIST's statistics for its images, statistics fitted on the training split otherwise.
+  func normalization(for data: LoadedData) -> Normalization? {
+    guard case .images(let images) = data.train else { return nil }
+    if self.data.hasPrefix("fashion-mnist") && images.channels == 1 { return .fashionMNIST }
+    return .fitted(to: images)
+  }
+}
+
+enum AugmentationChoice: String, ExpressibleByArgument, CaseIterable {
+  case none, flip, padcropflip, resizedcropflip
+
+  var augmentation: Augmentation? {
+    switch self {
+    case .none: return nil
+    case .flip: return Augmentation(horizontalFlip: true)
+    case .padcropflip: return .padCropFlip
+    case .resizedcropflip: return .resizedCropFlip
+    }
+  }
+}
