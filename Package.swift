@@ -8,6 +8,7 @@ let package = Package(
     .library(name: "ZooTensor", targets: ["ZooTensor"]),
     .library(name: "ZooNN", targets: ["ZooNN"]),
     .library(name: "ZooData", targets: ["ZooData"]),
+    .library(name: "ZooIO", targets: ["ZooIO"]),
     .library(name: "Zoo", targets: ["Zoo"]),
     .library(name: "ZooPlot", targets: ["ZooPlot"]),
     .library(name: "Transfer", targets: ["Transfer"]),
@@ -28,13 +29,14 @@ let package = Package(
     .target(name: "ZooTensor", dependencies: ["CBLAS"]),
     .target(name: "ZooNN", dependencies: ["ZooTensor"]),
     .target(name: "ZooData", dependencies: ["ZooTensor", "CZlib", "CJPEG", "CPNG"]),
-    .target(name: "Zoo", dependencies: ["ZooNN", "ZooData"]),
+    .target(name: "ZooIO", dependencies: ["CHDF5", "ZooNN", "ZooTensor"]),
+    .target(name: "Zoo", dependencies: ["ZooNN", "ZooData", "ZooIO"]),
     .target(name: "ZooPlot", dependencies: ["ZooData"]),
     .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "Transfer", "ZooData", "ZooNN", "ZooTensor",
+        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooTensor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -46,6 +48,7 @@ let package = Package(
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
+    .testTarget(name: "ZooIOTests", dependencies: ["ZooIO", "Zoo", "ZooTestSupport"]),
     .testTarget(name: "ZooPlotTests", dependencies: ["ZooPlot", "ZooData"]),
     .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData"]),
     .testTarget(

@@ -1,0 +1,178 @@
+import ZooNN
+import ZooTensor
+
+/// The layers a weight file stores, each with its Keras counterpart and tensor layouts.
+///
+/// Keras keeps convolution kernels as (kh, kw, in, out), transposed-convolution kernels as
+/// (kh, kw, out, in) and dense kernels as (in, out); PyTorch (and the zoo) as (out, in, kh, kw),
+/// (in, out, kh, kw) and (out, in). Both convolutions therefore cross with the same
+/// permutation, (2, 3, 1, 0) one way and (3, 2, 0, 1) back.
+public enum LayerKind: String, Sendable, CaseIterable, Codable {
+  case conv2d = "Conv2d"
+  case convTranspose2d = "ConvTranspose2d"
+  case linear = "Linear"
+  case batchNorm = "BatchNorm"
+
+  /// The kind of a zoo layer, or nil for modules that weight files do not store.
+  public init?(module: Module) {
+    switch module {
+    case is Conv2d: self = .conv2d
+    case is ConvTranspose2d: self = .convTranspose2d
+    case is Linear: self = .linear
+    case is BatchNorm: self = .batchNorm
+    default: return nil
+    }
+  }
+
+  /// Keras's class for this layer.
+  public var kerasName: String {
+    switch self {
+    case .conv2d: return "Conv2D"
+    case .convTranspose2d: return "Conv2DTranspose"
+    case .linear: return "Dense"
+    case .batchNorm: return "BatchNormalization"
+    }
+  }
+
+  /// (zoo tensor name, Keras weight name) in Keras's weight order.
+  public var tensorNames: [(zoo: String, keras: String)] {
+    switch self {
+    case .conv2d, .convTranspose2d, .linear:
+      return [("weight", "kernel"), ("bias", "bias")]
+    case .batchNorm:
+      return [
+        ("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
+        ("running_var", "moving_variance"),
+      ]
+    }
+  }
+
+  /// The Keras layout of the kernel, for messages.
+  var kernelLayout: String {
+    switch self {
+    case .conv2d: return "(kh, kw, in, out)"
+    case .convTranspose2d: return "(kh, kw, out, in)"
+    case .linear: return "(in, out)"
+    case .batchNorm: return "(channels)"
+    }
+  }
+
+  /// The axis order that takes a zoo tensor to Keras's layout (nil: unchanged).
+  func kerasOrder(forKernel isKernel: Bool) -> [Int]? {
+    guard isKernel else { return nil }
+    switch self {
+    case .conv2d, .convTranspose2d: return [2, 3, 1, 0]
+    case .linear: return [1, 0]
+    case .batchNorm: return nil
+    }
+  }
+
+  /// The rank every tensor of this kind has.
+  func rank(forKernel isKernel: Bool) -> Int {
+    guard isKernel else { return 1 }
+    switch self {
+    case .conv2d, .convTranspose2d: return 4
+    case .linear: return 2
+    case .batchNorm: return 1
+    }
+  }
+
+  /// Keras's shape and values for a zoo tensor.
+  func toKeras(_ tensor: Tensor, isKernel: Bool) -> (shape: [Int], values: [Float]) {
+    guard let order = kerasOrder(forKernel: isKernel) else { return (tensor.shape, tensor.scalars) }
+    return Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
+  }
+
+  /// The zoo's shape and values for a Keras tensor of the right rank.
+  func fromKeras(_ values: [Float], shape: [Int], isKernel: Bool) -> (shape: [Int], values: [Float])
+  {
+    guard let order = kerasOrder(forKernel: isKernel) else { return (shape, values) }
+    return Layout.permuted(values, shape: shape, order: Layout.inverse(order))
+  }
+}
+
+/// Axis permutations of row-major arrays.
+enum Layout {
+  /// `values` of `shape` with its axes reordered: output axis k is input axis `order[k]`.
+  static func permuted(_ values: [Float], shape: [Int], order: [Int]) -> (
+    shape: [Int], values: [Float]
+  ) {
+    precondition(order.sorted() == Array(shape.indices), "\(order) is not a permutation")
+    let outputShape = order.map { shape[$0] }
+    guard values.count > 1, order != Array(shape.indices) else { return (outputShape, values) }
+    var strides = [Int](repeating: 1, count: shape.count)
+    for axis in shape.indices.dropLast().reversed() {
+      strides[axis] = strides[axis + 1] * shape[axis + 1]
+    }
+    let sourceStrides = order.map { strides[$0] }
+    let output = [Float](unsafeUninitializedCapacity: values.count) { output, initialized in
+      values.withUnsafeBufferPointer { input in
+        if shape.count == 2 {
+          transpose(input, rows: shape[0], columns: shape[1], into: output)
+        } else {
+          gather(input, shape: outputShape, strides: sourceStrides, into: output)
+        }
+      }
+      initialized = values.count
+    }
+    return (outputShape, output)
+  }
+
+  static func inverse(_ order: [Int]) -> [Int] {
+    var inverse = [Int](repeating: 0, count: order.count)
+    for (position, axis) in order.enumerated() { inverse[axis] = position }
+    return inverse
+  }
+
+  /// (rows, columns) to (columns, rows) in 32x32 tiles, so neither side strides through
+  /// memory one element per cache line (VGG's first dense kernel is 102M values).
+  private static func transpose(
+    _ input: UnsafeBufferPointer<Float>, rows: Int, columns: Int,
+    into output: UnsafeMutableBufferPointer<Float>
+  ) {
+    let tile = 32
+    for rowStart in stride(from: 0, to: rows, by: tile) {
+      let rowEnd = min(rowStart + tile, rows)
+      for columnStart in stride(from: 0, to: columns, by: tile) {
+        let columnEnd = min(columnStart + tile, columns)
+        for row in rowStart..<rowEnd {
+          for column in columnStart..<columnEnd {
+            output[column * rows + row] = input[row * columns + column]
+          }
+        }
+      }
+    }
+  }
+
+  /// Writes the output in order, reading the input element each output index maps to.
+  private static func gather(
+    _ input: UnsafeBufferPointer<Float>, shape: [Int], strides: [Int],
+    into output: UnsafeMutableBufferPointer<Float>
+  ) {
+    let rank = shape.count
+    let innerSize = shape[rank - 1]
+    let innerStride = strides[rank - 1]
+    var index = [Int](repeating: 0, count: rank)
+    var source = 0
+    var target = 0
+    while target < output.count {
+      var element = source
+      for _ in 0..<innerSize {
+        output[target] = input[element]
+        target += 1
+        element += innerStride
+      }
+      // Advance the outer axes like an odometer.
+      var axis = rank - 2
+      while axis >= 0 {
+        index[axis] += 1
+        source += strides[axis]
+        if index[axis] < shape[axis] { break }
+        source -= strides[axis] * shape[axis]
+        index[axis] = 0
+        axis -= 1
+      }
+      if axis < 0 { break }
+    }
+  }
+}

@@ -1,0 +1,339 @@
+import Foundation
+import ZooNN
+import ZooTensor
+
+/// The zoo's native weight file: Keras's legacy weights layout, so h5py and Keras read it.
+///
+/// ```
+/// /                      layer_names, backend, keras_version, zoo_* metadata
+/// /layer1.0.conv1        weight_names = ["layer1.0.conv1/kernel:0"], zoo_layer = "Conv2d"
+///   layer1.0.conv1/      (the weight name nests a group of the same name, as Keras's does)
+///     kernel:0           float32 (kh, kw, in, out)
+/// /layer1.0.bn1          weight_names = [... gamma:0, beta:0, moving_mean:0,
+///                        moving_variance:0], zoo_layer = "BatchNorm", zoo_eps
+/// ```
+///
+/// Each module that owns tensors becomes a group named by its path; tensors are stored in
+/// Keras's layouts (see `LayerKind`), and `zoo_layer` records the kind so a reader can undo the
+/// layouts without the model. Reading accepts Keras 2's `kernel:0` and Keras 3's `kernel`
+/// weight names, fixed- and variable-length strings, and attributes split into `name0`,
+/// `name1`, ... as Keras splits those over 64 KiB.
+public enum WeightFile {
+  /// What `backend` and `keras_version` say, as Keras 2.15 writes them.
+  public static let backend = "tensorflow"
+  public static let kerasVersion = "2.15.0"
+  /// Keras's limit for one attribute (HDF5's object header holds 64 KiB).
+  public static let attributeByteLimit = 64512
+  /// The largest tensor a file may declare (16 GiB of float32).
+  public static let maximumElementCount = 1 << 32
+  /// Deflate compresses by at most about 1032:1, so a filtered dataset that declares more
+  /// than this many bytes per stored byte cannot be genuine.
+  static let maximumCompressionRatio = 1100
+
+  // MARK: Writing
+
+  /// Writes `model`'s parameters and buffers with `metadata` to `url`, replacing any file
+  /// there. The file is written under a temporary name in the same folder and renamed into
+  /// place, so `url` never names a half-written file.
+  public static func write(
+    _ model: Module, metadata: WeightFileMetadata = WeightFileMetadata(), to url: URL
+  ) throws {
+    let layers = try plan(model)
+    try metadata.validate()
+    let folder = url.deletingLastPathComponent()
+    let temporary = folder.appendingPathComponent(
+      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    do {
+      let file = try HDF5File.create(temporary)
+      do {
+        try write(layers, metadata: metadata, into: file)
+        try file.close()
+      } catch {
+        try? file.close()
+        throw error
+      }
+      try synchronize(temporary)
+      guard rename(temporary.path, url.path) == 0 else {
+        throw WeightFileError.writeFailed(
+          file: url.path,
+          detail: "renaming the finished file failed: \(String(cString: strerror(errno)))")
+      }
+      try? synchronize(folder)
+    } catch {
+      unlink(temporary.path)
+      if let error = error as? HDF5Error {
+        throw WeightFileError.writeFailed(file: url.path, detail: error.detail)
+      }
+      throw error
+    }
+  }
+
+  /// One group of the file: a module that owns tensors.
+  struct LayerPlan {
+    var path: String
+    var kind: LayerKind
+    var eps: Float?
+    /// (zoo tensor name, Keras weight name, tensor) in Keras's order.
+    var tensors: [(zoo: String, keras: String, tensor: Tensor)]
+  }
+
+  /// Every module that owns tensors, in model order, checked before anything is written.
+  static func plan(_ model: Module) throws -> [LayerPlan] {
+    try model.namedModules().compactMap { path, module in
+      let owned = module.ownParameters + module.ownBuffers
+      guard !owned.isEmpty else { return nil }
+      guard let kind = LayerKind(module: module) else {
+        throw WeightFileError.unsupportedLayer(path: path, type: module.typeName)
+      }
+      if path.isEmpty {
+        throw WeightFileError.invalidLayerName(
+          path: path, reason: "is empty: the model itself owns tensors, wrap it in a container")
+      }
+      if path.contains("/") {
+        throw WeightFileError.invalidLayerName(
+          path: path, reason: "contains '/', which HDF5 reads as a group separator")
+      }
+      let known = Set(kind.tensorNames.map(\.zoo))
+      if let stray = owned.first(where: { !known.contains($0.name) }) {
+        throw WeightFileError.unsupportedTensor(
+          path: path + "." + stray.name, layerKind: kind.rawValue)
+      }
+      let tensors = kind.tensorNames.compactMap { names in
+        owned.first { $0.name == names.zoo }.map { (names.zoo, names.keras, $0.tensor) }
+      }
+      return LayerPlan(
+        path: path, kind: kind, eps: (module as? BatchNorm)?.eps, tensors: tensors)
+    }
+  }
+
+  private static func write(
+    _ layers: [LayerPlan], metadata: WeightFileMetadata, into file: HDF5File
+  )
+    throws
+  {
+    let root = file.root
+    for layer in layers {
+      let group = try root.createGroup(layer.path)
+      let weightNames = layer.tensors.map { "\(layer.path)/\($0.keras):0" }
+      try writeStringList(weightNames, named: "weight_names", to: group)
+      try group.setAttribute(LayerAttribute.kind, strings: [layer.kind.rawValue], scalar: true)
+      if let eps = layer.eps {
+        try group.setAttribute(LayerAttribute.eps, floats: [eps], scalar: true)
+      }
+      for (name, tensor) in zip(weightNames, layer.tensors) {
+        let keras = layer.kind.toKeras(tensor.tensor, isKernel: tensor.keras == "kernel")
+        try group.createDataset(name, shape: keras.shape, floats: keras.values)
+      }
+    }
+    try writeStringList(layers.map(\.path), named: "layer_names", to: root)
+    try root.setAttribute("backend", strings: [backend], scalar: true)
+    try root.setAttribute("keras_version", strings: [kerasVersion], scalar: true)
+    try write(metadata, to: root)
+  }
+
+  private static func write(_ metadata: WeightFileMetadata, to root: HDF5Group) throws {
+    typealias Name = WeightFileMetadata.Attribute
+    if let architecture = metadata.architecture {
+      try root.setAttribute(
+        Name.architecture, strings: [architecture], scalar: true, variableLength: true)
+    }
+    if let classCount = metadata.classCount {
+      try root.setAttribute(Name.classCount, integers: [classCount], scalar: true)
+    }
+    if let inputShape = metadata.inputShape {
+      try root.setAttribute(Name.inputShape, integers: inputShape)
+    }
+    if let classNames = metadata.classNames {
+      try writeStringList(classNames, named: Name.classNames, to: root)
+    }
+    if let mean = metadata.normalizationMean {
+      try root.setAttribute(Name.normalizationMean, floats: mean)
+    }
+    if let std = metadata.normalizationStd {
+      try root.setAttribute(Name.normalizationStd, floats: std)
+    }
+    if let card = metadata.modelCard {
+      try root.setAttribute(Name.modelCard, strings: [card], scalar: true, variableLength: true)
+    }
+  }
+
+  /// Writes a list of strings as Keras does: one fixed-length array, or, when it would pass
+  /// 64512 bytes, the fewest chunks `name0`, `name1`, ... split as numpy's `array_split`.
+  static func writeStringList(_ strings: [String], named name: String, to group: HDF5Group)
+    throws
+  {
+    let elementBytes = max(1, strings.map(\.utf8.count).max() ?? 1)
+    guard elementBytes <= attributeByteLimit else {
+      throw WeightFileError.attributeTooLarge(
+        object: group.path, attribute: name, elementBytes: elementBytes)
+    }
+    var chunks = 1
+    while (strings.count + chunks - 1) / chunks * elementBytes > attributeByteLimit {
+      chunks += 1
+    }
+    guard chunks > 1 else {
+      try group.setAttribute(name, strings: strings)
+      return
+    }
+    var start = 0
+    for chunk in 0..<chunks {
+      let size = strings.count / chunks + (chunk < strings.count % chunks ? 1 : 0)
+      try group.setAttribute("\(name)\(chunk)", strings: Array(strings[start..<start + size]))
+      start += size
+    }
+  }
+
+  /// Flushes a file or folder to disk, so the rename publishes complete contents.
+  private static func synchronize(_ url: URL) throws {
+    let descriptor = open(url.path, O_RDONLY)
+    guard descriptor >= 0 else {
+      throw WeightFileError.writeFailed(
+        file: url.path, detail: "cannot open to sync: \(String(cString: strerror(errno)))")
+    }
+    defer { close(descriptor) }
+    guard fsync(descriptor) == 0 else {
+      throw WeightFileError.writeFailed(
+        file: url.path, detail: "sync failed: \(String(cString: strerror(errno)))")
+    }
+  }
+
+  /// Group attributes beyond Keras's `weight_names`.
+  enum LayerAttribute {
+    static let kind = "zoo_layer"
+    static let eps = "zoo_eps"
+  }
+
+  // MARK: Reading
+
+  /// Reads every tensor (in the zoo's layout, keyed by zoo path) and the metadata of the
+  /// weight file at `url`. Throws `WeightFileError` for anything that is not a complete,
+  /// well-formed weight file.
+  public static func read(contentsOf url: URL) throws -> LoadedWeights {
+    let path = url.path
+    guard let size = try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int else {
+      throw WeightFileError.fileNotFound(file: path)
+    }
+    guard size > 0 else { throw WeightFileError.notHDF5(file: path, reason: "it is empty") }
+    guard HDF5File.hasSignature(url) else {
+      throw WeightFileError.notHDF5(file: path, reason: "it has no HDF5 signature")
+    }
+    do {
+      let file = try HDF5File.open(url)
+      defer { try? file.close() }
+      return try WeightFileReader(file: file).read()
+    } catch let error as HDF5Error {
+      let detail = error.object == path ? error.detail : "\(error.object): \(error.detail)"
+      throw WeightFileError.damaged(file: path, detail: detail)
+    }
+  }
+
+  /// Reads the file at `url` and loads it into `model` strictly (see `LoadedWeights.load`).
+  @discardableResult
+  public static func load(contentsOf url: URL, into model: Module, skipping prefix: String? = nil)
+    throws -> LoadReport
+  {
+    try read(contentsOf: url).load(into: model, skipping: prefix)
+  }
+}
+
+/// One layer group as read from a file.
+public struct WeightFileLayer: Sendable, Equatable {
+  /// The group name: the layer's module path.
+  public var path: String
+  public var kind: LayerKind
+  /// Whether the file records the kind (`zoo_layer`) or the reader inferred it from weight
+  /// names and ranks (a file written by Keras).
+  public var kindIsRecorded: Bool
+  /// Batch-norm eps, when the file records it.
+  public var eps: Float?
+  /// Zoo paths of the layer's tensors, in file order.
+  public var tensorPaths: [String]
+}
+
+/// The contents of a weight file, in the zoo's layout, ready to load into a model.
+public struct LoadedWeights {
+  public var metadata: WeightFileMetadata
+  /// Layers in the file's `layer_names` order.
+  public var layers: [WeightFileLayer]
+  /// Every tensor in the zoo's (PyTorch's) layout, keyed by zoo path (`layer1.0.conv1.weight`).
+  public var tensors: [String: Tensor]
+
+  /// Zoo paths in file order.
+  public var paths: [String] { layers.flatMap(\.tensorPaths) }
+
+  /// Sets every parameter and buffer of `model` from these tensors, strictly: the model and
+  /// the file must hold the same paths with the same shapes, layer kinds and batch-norm eps.
+  /// Everything is checked before the first tensor is assigned, so a failed load changes
+  /// nothing. `prefix` (such as a classifier's path) leaves the tensors under it out of both
+  /// sides; the report lists them.
+  @discardableResult
+  public func load(into model: Module, skipping prefix: String? = nil) throws -> LoadReport {
+    func isSkipped(_ path: String) -> Bool {
+      prefix.map { Module.path(path, isUnder: $0) } ?? false
+    }
+    let state = model.stateDict()
+    let targets = state.filter { !isSkipped($0.path) }
+    let modelPaths = Set(state.map(\.path))
+    let missing = targets.map(\.path).filter { tensors[$0] == nil }
+    let unexpected = paths.filter { !isSkipped($0) && !modelPaths.contains($0) }
+    guard missing.isEmpty, unexpected.isEmpty else {
+      throw WeightFileError.tensorMismatch(missing: missing, unexpected: unexpected)
+    }
+    for (path, tensor) in targets where tensors[path]!.shape != tensor.shape {
+      throw WeightFileError.shapeMismatch(
+        path: path, expected: tensor.shape, found: tensors[path]!.shape)
+    }
+    for layer in layers where !layer.tensorPaths.allSatisfy(isSkipped) {
+      guard let module = model.child(at: layer.path), let kind = LayerKind(module: module) else {
+        continue  // unreachable: every tensor path matched one of the model's
+      }
+      let convolutions: Set<LayerKind> = [.conv2d, .convTranspose2d]
+      // Both convolutions share one layout, so a kind inferred from a Keras file is either.
+      let compatible =
+        kind == layer.kind
+        || (!layer.kindIsRecorded && convolutions.contains(kind)
+          && convolutions.contains(layer.kind))
+      guard compatible else {
+        throw WeightFileError.layerKindMismatch(
+          layer: layer.path, model: kind.rawValue, file: layer.kind.rawValue)
+      }
+      if let eps = layer.eps, let norm = module as? BatchNorm, norm.eps != eps {
+        throw WeightFileError.epsMismatch(layer: layer.path, model: norm.eps, file: eps)
+      }
+    }
+    for (path, tensor) in targets {
+      tensor.scalars = tensors[path]!.scalars
+    }
+    return LoadReport(
+      loaded: targets.map(\.path), skippedInModel: state.map(\.path).filter(isSkipped),
+      skippedInFile: paths.filter(isSkipped))
+  }
+}
+
+/// What a load set and what it left out.
+public struct LoadReport: Equatable, Sendable, CustomStringConvertible {
+  /// Model paths set from the file, in model order.
+  public var loaded: [String]
+  /// Model paths under the skipped prefix, left as they were.
+  public var skippedInModel: [String]
+  /// File paths under the skipped prefix, not used.
+  public var skippedInFile: [String]
+
+  public var description: String {
+    var skipped: [String] = []
+    if !skippedInModel.isEmpty {
+      skipped.append("\(skippedInModel.joined(separator: ", ")) in the model (kept)")
+    }
+    if !skippedInFile.isEmpty {
+      skipped.append("\(skippedInFile.joined(separator: ", ")) in the file (unused)")
+    }
+    let text = "loaded \(loaded.count) tensors"
+    return skipped.isEmpty ? text : text + "; skipped " + skipped.joined(separator: " and ")
+  }
+}
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif

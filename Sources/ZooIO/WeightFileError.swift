@@ -1,0 +1,150 @@
+import Foundation
+import ZooTensor
+
+/// Why a weight file could not be written, read or loaded. Each message states the contract,
+/// then what was found, then a hint.
+public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
+  // Opening
+  case fileNotFound(file: String)
+  /// Not HDF5 at all: empty, or no HDF5 signature.
+  case notHDF5(file: String, reason: String)
+  /// HDF5, but truncated or corrupt; `detail` is HDF5's own message.
+  case damaged(file: String, detail: String)
+
+  // Layout
+  case missingAttribute(object: String, attribute: String)
+  case wrongAttributeType(object: String, attribute: String, expected: String, found: String)
+  /// A name listed in `layer_names` or `weight_names` that the file does not hold.
+  case missingObject(path: String, listedIn: String)
+  case duplicateLayer(name: String)
+  /// Datasets that no `weight_names` lists (a reader would silently ignore them).
+  case unlistedDatasets([String])
+  case unknownLayerKind(layer: String, reason: String)
+  case unknownWeight(layer: String, weight: String, kind: String, known: [String])
+  case duplicateTensor(path: String)
+
+  // Datasets
+  case wrongDType(dataset: String, found: String)
+  case wrongRank(dataset: String, layout: String, expectedRank: Int, shape: [Int])
+  case shapeTooLarge(dataset: String, shape: [Int])
+  /// The dataset declares more values than the file stores for it.
+  case missingData(dataset: String, declaredBytes: Int, storedBytes: Int)
+
+  // Loading into a model
+  case tensorMismatch(missing: [String], unexpected: [String])
+  /// Shapes in the zoo's (PyTorch's) order.
+  case shapeMismatch(path: String, expected: [Int], found: [Int])
+  case layerKindMismatch(layer: String, model: String, file: String)
+  case epsMismatch(layer: String, model: Float, file: Float)
+
+  // Writing
+  case unsupportedLayer(path: String, type: String)
+  case unsupportedTensor(path: String, layerKind: String)
+  case invalidLayerName(path: String, reason: String)
+  case attributeTooLarge(object: String, attribute: String, elementBytes: Int)
+  case invalidMetadata(field: String, reason: String)
+  case writeFailed(file: String, detail: String)
+
+  public var errorDescription: String? {
+    switch self {
+    case .fileNotFound(let file):
+      return "no weight file at \(file); check the path"
+    case .notHDF5(let file, let reason):
+      return
+        "\(file) is not an HDF5 file: \(reason). Weight files are HDF5 (.h5) in Keras's layout;"
+        + " check that the path names one"
+    case .damaged(let file, let detail):
+      return
+        "\(file) is a damaged HDF5 file (truncated or corrupt): \(detail). Write or copy it again"
+    case .missingAttribute(let object, let attribute) where attribute == "layer_names":
+      return
+        "weight files list their layers in the root attribute 'layer_names'; \(object) has none."
+        + " A full-model Keras file keeps its weights under /model_weights"
+    case .missingAttribute(let object, let attribute):
+      return
+        "every layer group lists its datasets in the attribute '\(attribute)'; group \(object)"
+        + " has none. The file was not written by Keras or zoo, or was edited"
+    case .wrongAttributeType(let object, let attribute, let expected, let found):
+      return "attribute '\(attribute)' of \(object) must be \(expected), the file has \(found)"
+    case .missingObject(let path, let listedIn):
+      return "\(listedIn) lists \(path), but the file has no such object; the file is incomplete"
+    case .duplicateLayer(let name):
+      return "layer_names must name each layer once; '\(name)' appears more than once"
+    case .unlistedDatasets(let paths):
+      return
+        "every dataset must be listed in its layer's weight_names; the file also holds"
+        + " \(Self.list(paths, noun: "dataset")). Strict loading uses everything in the file"
+    case .unknownLayerKind(let layer, let reason):
+      return
+        "layer '\(layer)' must be a Conv2d, ConvTranspose2d, Linear or BatchNorm layer:"
+        + " \(reason)"
+    case .unknownWeight(let layer, let weight, let kind, let known):
+      return
+        "a \(kind) layer holds \(known.joined(separator: ", ")); layer '\(layer)' has a weight"
+        + " named '\(weight)'"
+    case .duplicateTensor(let path):
+      return "each tensor must appear once; the file holds \(path) twice"
+    case .wrongDType(let dataset, let found):
+      return
+        "weights are float32; \(dataset) holds \(found) values. Convert them to float32 when"
+        + " writing the file (Tools/convert_torch.py does)"
+    case .wrongRank(let dataset, let layout, let expectedRank, let shape):
+      return
+        "\(dataset) must have rank \(expectedRank) \(layout); the file has shape"
+        + " \(describe(shape: shape))"
+    case .shapeTooLarge(let dataset, let shape):
+      return
+        "a tensor may hold at most \(WeightFile.maximumElementCount) values; \(dataset)"
+        + " declares shape \(describe(shape: shape)). The file is corrupt or not a weight file"
+    case .missingData(let dataset, let declaredBytes, let storedBytes):
+      return
+        "\(dataset) declares \(declaredBytes) bytes of values but the file stores"
+        + " \(storedBytes); the file is incomplete"
+    case .tensorMismatch(let missing, let unexpected):
+      var parts: [String] = []
+      if !missing.isEmpty {
+        parts.append("the file lacks \(Self.list(missing)), which the model has")
+      }
+      if !unexpected.isEmpty {
+        parts.append("the file has \(Self.list(unexpected)), which the model lacks")
+      }
+      return
+        "strict loading needs the same tensors in the model and the file: "
+        + parts.joined(separator: "; ")
+        + ". Is the file for another architecture? To keep the model's own classifier, load"
+        + " with skipping: its path"
+    case .shapeMismatch(let path, let expected, let found):
+      return "\(path): expected \(describe(shape: expected)), file has \(describe(shape: found))"
+    case .layerKindMismatch(let layer, let model, let file):
+      return "layer '\(layer)' is a \(model) in the model but a \(file) in the file"
+    case .epsMismatch(let layer, let model, let file):
+      return
+        "batch norm '\(layer)' has eps \(model) in the model but \(file) in the file; build the"
+        + " model variant the weights were trained with"
+    case .unsupportedLayer(let path, let type):
+      return
+        "weight files store Conv2d, ConvTranspose2d, Linear and BatchNorm layers; '\(path)' is a"
+        + " \(type) that owns tensors"
+    case .unsupportedTensor(let path, let layerKind):
+      return "a \(layerKind) layer's tensors have known names; \(path) is not one of them"
+    case .invalidLayerName(let path, let reason):
+      return "layer paths become HDF5 group names; '\(path)' \(reason)"
+    case .attributeTooLarge(let object, let attribute, let elementBytes):
+      return
+        "one entry of an HDF5 attribute may hold at most \(WeightFile.attributeByteLimit)"
+        + " bytes; an entry of '\(attribute)' of \(object) has \(elementBytes). Use shorter names"
+    case .invalidMetadata(let field, let reason):
+      return "metadata \(field) \(reason)"
+    case .writeFailed(let file, let detail):
+      return "could not write \(file): \(detail). Check the folder exists and has free space"
+    }
+  }
+
+  /// The first few names and how many more.
+  static func list(_ names: [String], noun: String = "tensor", limit: Int = 5) -> String {
+    let shown = names.prefix(limit).joined(separator: ", ")
+    let count = names.count == 1 ? "1 \(noun)" : "\(names.count) \(noun)s"
+    let more = names.count > limit ? ", ..." : ""
+    return "\(count) (\(shown)\(more))"
+  }
+}

@@ -1,0 +1,213 @@
+import ZooTensor
+
+/// Reads a weight file's layers by name, as Keras's `load_weights` does: `layer_names` at the
+/// root, then each group's `weight_names`, each opened by its exact relative path.
+struct WeightFileReader {
+  let file: HDF5File
+
+  func read() throws -> LoadedWeights {
+    let root = file.root
+    guard let layerNames = try readStringList(named: "layer_names", of: root) else {
+      throw WeightFileError.missingAttribute(object: "/", attribute: "layer_names")
+    }
+    var seen = Set<String>()
+    var layers: [WeightFileLayer] = []
+    var tensors: [String: Tensor] = [:]
+    var listed = Set<String>()
+    for name in layerNames {
+      guard seen.insert(name).inserted else { throw WeightFileError.duplicateLayer(name: name) }
+      guard try root.kind(of: name) == .group else {
+        throw WeightFileError.missingObject(path: "/" + name, listedIn: "layer_names")
+      }
+      let group = root.group(name)
+      guard let weightNames = try readStringList(named: "weight_names", of: group) else {
+        throw WeightFileError.missingAttribute(object: group.path, attribute: "weight_names")
+      }
+      // Keras skips layers without weights.
+      guard !weightNames.isEmpty else { continue }
+      var weights: [(keras: String, dataset: String, shape: [Int], values: [Float])] = []
+      for weightName in weightNames {
+        let dataset = group.absolutePath(weightName)
+        guard try group.kind(of: weightName) == .dataset else {
+          throw WeightFileError.missingObject(
+            path: dataset, listedIn: "weight_names of \(group.path)")
+        }
+        let (info, values) = try group.readFloats(weightName) { try Self.check($0, dataset) }
+        weights.append((Self.shortName(weightName), dataset, info.shape, values))
+        listed.insert(String(dataset.dropFirst()))
+      }
+      let recorded = try readKind(of: group)
+      let kind = try recorded ?? Self.inferKind(name, weights.map { ($0.keras, $0.shape) })
+      let layer = WeightFileLayer(
+        path: name, kind: kind, kindIsRecorded: recorded != nil, eps: try readEps(of: group),
+        tensorPaths: [])
+      layers.append(layer)
+      for weight in weights {
+        guard let zooName = kind.tensorNames.first(where: { $0.keras == weight.keras })?.zoo else {
+          throw WeightFileError.unknownWeight(
+            layer: name, weight: weight.keras, kind: kind.rawValue,
+            known: kind.tensorNames.map(\.keras))
+        }
+        let isKernel = weight.keras == "kernel"
+        let rank = kind.rank(forKernel: isKernel)
+        guard weight.shape.count == rank else {
+          let layout = isKernel ? kind.kernelLayout : "(channels)"
+          throw WeightFileError.wrongRank(
+            dataset: weight.dataset, layout: "\(kind.kerasName) \(weight.keras) \(layout)",
+            expectedRank: rank, shape: weight.shape)
+        }
+        let path = name + "." + zooName
+        guard tensors[path] == nil else { throw WeightFileError.duplicateTensor(path: path) }
+        let zoo = kind.fromKeras(weight.values, shape: weight.shape, isKernel: isKernel)
+        tensors[path] = Tensor(shape: zoo.shape, scalars: zoo.values)
+        layers[layers.count - 1].tensorPaths.append(path)
+      }
+    }
+    let unlisted = try root.datasetPaths().filter { !listed.contains($0) }
+    guard unlisted.isEmpty else {
+      throw WeightFileError.unlistedDatasets(unlisted.map { "/" + $0 })
+    }
+    return LoadedWeights(metadata: try readMetadata(root), layers: layers, tensors: tensors)
+  }
+
+  /// `conv1/kernel:0` (Keras 2) or `conv1/kernel` (Keras 3) to `kernel`.
+  static func shortName(_ weightName: String) -> String {
+    let last = weightName.split(separator: "/").last.map(String.init) ?? weightName
+    guard let colon = last.lastIndex(of: ":"),
+      last[last.index(after: colon)...].allSatisfy(\.isNumber)
+    else { return last }
+    return String(last[..<colon])
+  }
+
+  /// Refuses a dataset before its values are allocated: wrong type, absurd size, or fewer
+  /// stored bytes than declared.
+  static func check(_ info: HDF5DatasetInfo, _ dataset: String) throws {
+    guard info.elementType == .float32 else {
+      throw WeightFileError.wrongDType(dataset: dataset, found: info.elementType.description)
+    }
+    guard let count = info.elementCount, count <= WeightFile.maximumElementCount else {
+      throw WeightFileError.shapeTooLarge(dataset: dataset, shape: info.shape)
+    }
+    let declared = count * 4
+    let stored = info.storedBytes
+    let ratio = WeightFile.maximumCompressionRatio
+    let complete = info.isFiltered ? stored >= (declared + ratio - 1) / ratio : stored >= declared
+    guard complete else {
+      throw WeightFileError.missingData(
+        dataset: dataset, declaredBytes: declared, storedBytes: stored)
+    }
+  }
+
+  /// The kind of a layer written without `zoo_layer` (by Keras): batch norm by its weight
+  /// names, otherwise by the kernel's rank. Transposed convolutions read as convolutions,
+  /// which share their layout.
+  static func inferKind(_ layer: String, _ weights: [(name: String, shape: [Int])]) throws
+    -> LayerKind
+  {
+    let names = Set(weights.map(\.name))
+    if !names.isDisjoint(with: ["gamma", "beta", "moving_mean", "moving_variance"]) {
+      return .batchNorm
+    }
+    guard let kernel = weights.first(where: { $0.name == "kernel" }) else {
+      throw WeightFileError.unknownLayerKind(
+        layer: layer,
+        reason:
+          "it has no zoo_layer attribute and no kernel to tell by (weights: "
+          + weights.map(\.name).joined(separator: ", ") + ")")
+    }
+    switch kernel.shape.count {
+    case 4: return .conv2d
+    case 2: return .linear
+    default:
+      throw WeightFileError.unknownLayerKind(
+        layer: layer,
+        reason:
+          "it has no zoo_layer attribute and its kernel has shape"
+          + " \(describe(shape: kernel.shape)), neither a convolution's nor a dense layer's")
+    }
+  }
+
+  private func readKind(of group: HDF5Group) throws -> LayerKind? {
+    guard let text = try string(WeightFile.LayerAttribute.kind, of: group) else { return nil }
+    guard let kind = LayerKind(rawValue: text) else {
+      throw WeightFileError.unknownLayerKind(
+        layer: String(group.path.dropFirst()), reason: "the file records kind '\(text)'")
+    }
+    return kind
+  }
+
+  private func readEps(of group: HDF5Group) throws -> Float? {
+    try floats(WeightFile.LayerAttribute.eps, of: group, scalar: true)?.first
+  }
+
+  private func readMetadata(_ root: HDF5Group) throws -> WeightFileMetadata {
+    typealias Name = WeightFileMetadata.Attribute
+    return WeightFileMetadata(
+      architecture: try string(Name.architecture, of: root),
+      classCount: try integers(Name.classCount, of: root, scalar: true)?.first,
+      inputShape: try integers(Name.inputShape, of: root, scalar: false),
+      classNames: try readStringList(named: Name.classNames, of: root),
+      normalizationMean: try floats(Name.normalizationMean, of: root, scalar: false),
+      normalizationStd: try floats(Name.normalizationStd, of: root, scalar: false),
+      modelCard: try string(Name.modelCard, of: root))
+  }
+
+  /// A list of strings, whole or split into `name0`, `name1`, ... (nil when neither exists).
+  func readStringList(named name: String, of group: HDF5Group) throws -> [String]? {
+    if let attribute = try group.attribute(name) {
+      return try strings(attribute, name, of: group)
+    }
+    var chunks: [String] = []
+    var index = 0
+    while let chunk = try group.attribute("\(name)\(index)") {
+      chunks += try strings(chunk, "\(name)\(index)", of: group)
+      index += 1
+    }
+    return index == 0 ? nil : chunks
+  }
+
+  private func strings(_ attribute: HDF5Attribute, _ name: String, of group: HDF5Group) throws
+    -> [String]
+  {
+    guard case .strings(let values) = attribute.values, attribute.shape.count <= 1 else {
+      throw WeightFileError.wrongAttributeType(
+        object: group.path, attribute: name, expected: "a list of strings",
+        found: attribute.typeDescription)
+    }
+    return values
+  }
+
+  private func string(_ name: String, of group: HDF5Group) throws -> String? {
+    guard let attribute = try group.attribute(name) else { return nil }
+    guard case .strings(let values) = attribute.values, values.count == 1 else {
+      throw WeightFileError.wrongAttributeType(
+        object: group.path, attribute: name, expected: "one string",
+        found: attribute.typeDescription)
+    }
+    return values[0]
+  }
+
+  private func integers(_ name: String, of group: HDF5Group, scalar: Bool) throws -> [Int]? {
+    guard let attribute = try group.attribute(name) else { return nil }
+    guard case .integers(let values) = attribute.values, !scalar || values.count == 1,
+      attribute.shape.count <= 1
+    else {
+      throw WeightFileError.wrongAttributeType(
+        object: group.path, attribute: name,
+        expected: scalar ? "one integer" : "a list of integers", found: attribute.typeDescription)
+    }
+    return values.map { Int($0) }
+  }
+
+  private func floats(_ name: String, of group: HDF5Group, scalar: Bool) throws -> [Float]? {
+    guard let attribute = try group.attribute(name) else { return nil }
+    guard case .floats(let values) = attribute.values, !scalar || values.count == 1,
+      attribute.shape.count <= 1
+    else {
+      throw WeightFileError.wrongAttributeType(
+        object: group.path, attribute: name,
+        expected: scalar ? "one number" : "a list of numbers", found: attribute.typeDescription)
+    }
+    return values.map { Float($0) }
+  }
+}
