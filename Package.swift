@@ -48,7 +48,9 @@ let package = Package(
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
-    .testTarget(name: "ZooIOTests", dependencies: ["ZooIO", "Zoo", "ZooTestSupport"]),
+    .testTarget(
+      name: "ZooIOTests", dependencies: ["ZooIO", "Zoo", "ZooTestSupport"],
+      resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooPlotTests", dependencies: ["ZooPlot", "ZooData"]),
     .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData"]),
     .testTarget(

@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Writes the PyTorch-interop fixture of the ZooIO tests: a weight file made by
+Tools/convert_torch.py from a torchvision-built ResNet, and that model's logits.
+
+The committed fixture (Tests/ZooIOTests/Fixtures/) is
+torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10): torchvision's
+resnet18 with one block per stage, so it has resnet18's kinds of keys (stem, stages with and
+without downsample, fc) at 4.9M instead of 11.2M values. The zoo builds the same network as
+ResNet(.imageNet(.basic, [1, 1, 1, 1]), classCount: 10).
+
+The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
+running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
+tensor shows in the logits. Every tensor is rounded to 6 significant bits (a power-of-two
+scale per tensor), which keeps the values random but lets gzip shrink the file from 18 MB to
+about 5 MB; the logits are computed from the rounded weights, so nothing is lost. Random
+float32 values do not compress at all.
+
+The input is the one the torchvision parity fixtures use: element i of a (2, 3, 64, 64) tensor
+is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
+
+    python3 Tools/make_io_fixtures.py                 # the committed fixture
+    python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
+                                                      # full resnet18, unrounded, elsewhere
+
+Writes <out>/<name>.h5 and <out>/<name>.json:
+    {"model": ..., "torch": ..., "torchvision": ..., "seed": 0, "bits": 6, "class_count": 10,
+     "input_shape": [2, 3, 64, 64], "logits_shape": [2, 10], "logits": [...]}
+"""
+
+import argparse
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+from torchvision.models.resnet import BasicBlock, ResNet
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from convert_torch import group_layers, module_kinds, write_weight_file  # noqa: E402
+
+torch.set_num_threads(1)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "..", "Tests", "ZooIOTests", "Fixtures")
+SMALL = "resnet_basic_1111"
+SEED = 0
+CLASS_COUNT = 10
+INPUT_SHAPE = (2, 3, 64, 64)
+
+
+def build(name):
+    torch.manual_seed(SEED)
+    if name == SMALL:
+        return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=CLASS_COUNT)
+    return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
+
+
+def randomize_batch_norms(model):
+    generator = torch.Generator().manual_seed(SEED + 1)
+    for module in model.modules():
+        if isinstance(module, torch.nn.BatchNorm2d):
+            n = module.num_features
+            module.weight.copy_(0.5 + torch.rand(n, generator=generator))
+            module.bias.copy_(0.2 * torch.randn(n, generator=generator))
+            module.running_mean.copy_(0.2 * torch.randn(n, generator=generator))
+            module.running_var.copy_(0.5 + torch.rand(n, generator=generator))
+
+
+def round_to_bits(model, bits):
+    """Each float tensor to `bits` significant bits, with one power-of-two scale per tensor."""
+    for key, tensor in model.state_dict().items():
+        if not tensor.is_floating_point():
+            continue
+        largest = tensor.abs().max().item()
+        if largest > 0:
+            scale = 2.0 ** (math.floor(math.log2(largest)) - (bits - 1))
+            tensor.copy_(torch.round(tensor / scale) * scale)
+
+
+def deterministic_input(shape):
+    i = np.arange(int(np.prod(shape)), dtype=np.float64)
+    return torch.from_numpy((1.5 * np.sin(0.011 * i)).astype(np.float32).reshape(shape))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default=SMALL, help=f"{SMALL} or a torchvision model name")
+    parser.add_argument("--out", default=DEFAULT_OUT)
+    parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")
+    args = parser.parse_args()
+
+    model = build(args.model)
+    with torch.no_grad():
+        randomize_batch_norms(model)
+        if args.bits:
+            round_to_bits(model, args.bits)
+        model.eval()
+        logits = model(deterministic_input(INPUT_SHAPE))
+
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, f"{args.model}.h5")
+    source = (
+        "torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1])"
+        if args.model == SMALL
+        else f"torchvision.models.{args.model}"
+    )
+    card = {
+        "source": source,
+        "torchvision": torchvision.__version__,
+        "seed": SEED,
+        "significant_bits": args.bits or 24,
+        "note": "test fixture: random weights, not trained",
+    }
+    metadata = {
+        "architecture": args.model,
+        "class_count": CLASS_COUNT,
+        "input_shape": list(INPUT_SHAPE[1:]),
+        "class_names": [f"class {i}" for i in range(CLASS_COUNT)],
+        "normalization_mean": [0.485, 0.456, 0.406],
+        "normalization_std": [0.229, 0.224, 0.225],
+        "model_card": json.dumps(card, sort_keys=True),
+    }
+    layers = group_layers(model.state_dict(), kinds=module_kinds(model))
+    write_weight_file(path, layers, metadata, compress=bool(args.bits))
+
+    values = [float(v) for v in logits.reshape(-1).tolist()]
+    fixture = {
+        "model": args.model,
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "seed": SEED,
+        "bits": args.bits,
+        "class_count": CLASS_COUNT,
+        "input_shape": list(INPUT_SHAPE),
+        "logits_shape": list(logits.shape),
+        "logits": values,
+    }
+    with open(os.path.join(args.out, f"{args.model}.json"), "w") as f:
+        lines = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in fixture.items()]
+        f.write("{\n" + ",\n".join(lines) + "\n}\n")
+    size = os.path.getsize(path) / 1e6
+    shown = os.path.relpath(path)
+    shown = path if shown.startswith("..") else shown
+    print(
+        f"{args.model}: {size:.1f} MB, logits {list(logits.shape)} in"
+        f" [{min(values):.4g}, {max(values):.4g}] -> {shown}"
+    )
+
+
+if __name__ == "__main__":
+    main()
