@@ -36,7 +36,7 @@ let package = Package(
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooTensor",
+        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -46,6 +46,12 @@ struct Train: ParsableCommand {
   @Option(help: "Seed for initial weights, splits, shuffling and augmentation.")
   var seed: UInt64 = 0
 
+  @Option(
+    help: ArgumentHelp(
+      "Write the trained weights here (HDF5), with a CSV log and a PNG of the curves beside it.",
+      valueName: "model.h5"))
+  var out: String?
+
   func validate() throws {
     guard epochs > 0 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard batchSize > 0 else {
@@ -87,19 +93,50 @@ struct Train: ParsableCommand {
         schedule: schedule.schedule(totalSteps: epochs * train.batchCount),
         labelSmoothing: labelSmoothing)
       let progress = ProgressBar()
+      let output = out.map { TrainingOutput(modelURL: URL(fileURLWithPath: $0)) }
+      var history: [EpochFigures] = []
       for epoch in 1...epochs {
+        let epochStart = Date()
         let (loss, accuracy) = try trainer.trainEpoch(
           train, epoch: epoch, epochs: epochs, seed: seed, progress: progress.update)
         let evaluation = try ClassifierTrainer.evaluate(model, on: held)
+        history.append(
+          EpochFigures(
+            epoch: epoch, trainLoss: loss, trainAccuracy: accuracy, validationLoss: evaluation.loss,
+            validationAccuracy: evaluation.accuracy, learningRate: trainer.optimizer.learningRate,
+            seconds: Date().timeIntervalSince(epochStart)))
         print(
           String(
             format:
               "epoch %d: train loss %.4f, train accuracy %.2f%%, %@ loss %.4f, %@ accuracy %.2f%%",
             epoch, loss, 100 * accuracy, data.validationName, evaluation.loss, data.validationName,
             100 * evaluation.accuracy))
+        try output?.writeLog(history, title: "\(entry.name) on \(dataOptions.data)")
       }
-      print(String(format: "done in %.1f s", Date().timeIntervalSince(started)))
+      let wall = Date().timeIntervalSince(started)
+      if let output {
+        let card = ModelCard(
+          architecture: entry.name, data: dataOptions.data, classes: data.classNames,
+          recipe: recipe, seed: seed, epochs: epochs, evaluatedOn: data.validationName,
+          accuracy: history.last!.validationAccuracy, wallSeconds: wall,
+          command: (["zoo"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+        try output.writeModel(
+          model, entry: entry, classNames: data.classNames, normalization: normalization, card: card
+        )
+        print("wrote \(output.modelURL.path), its log and its curves")
+      }
+      print(String(format: "done in %.1f s", wall))
     }
+  }
+
+  /// The settings a model card records.
+  private var recipe: [String: String] {
+    [
+      "optimizer": optimizer.rawValue, "lr": "\(lr)", "momentum": "\(momentum)",
+      "schedule": schedule.rawValue, "batch_size": "\(batchSize)", "weight_decay": "\(weightDecay)",
+      "label_smoothing": "\(labelSmoothing)", "augment": dataOptions.augment.rawValue,
+      "shots": dataOptions.shots.map(String.init) ?? "all",
+    ]
   }
 }
 

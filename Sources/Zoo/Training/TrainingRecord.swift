@@ -1,0 +1,92 @@
+import Foundation
+
+#if canImport(Glibc)
+  import Glibc
+#endif
+
+/// One epoch's figures, as the CSV log and the curves show them.
+public struct EpochFigures: Sendable, Equatable {
+  public var epoch: Int
+  public var trainLoss: Float
+  public var trainAccuracy: Float
+  public var validationLoss: Float
+  public var validationAccuracy: Float
+  public var learningRate: Float
+  public var seconds: Double
+
+  public init(
+    epoch: Int, trainLoss: Float, trainAccuracy: Float, validationLoss: Float,
+    validationAccuracy: Float, learningRate: Float, seconds: Double
+  ) {
+    self.epoch = epoch
+    self.trainLoss = trainLoss
+    self.trainAccuracy = trainAccuracy
+    self.validationLoss = validationLoss
+    self.validationAccuracy = validationAccuracy
+    self.learningRate = learningRate
+    self.seconds = seconds
+  }
+
+  public static let csvHeader =
+    "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds"
+
+  public var csvRow: String {
+    String(
+      format: "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.2f", epoch, trainLoss, trainAccuracy, validationLoss,
+      validationAccuracy, learningRate, seconds)
+  }
+}
+
+/// What a model file says about how it was made (`zoo_model_card` in the weight file): the
+/// data, the recipe, the seed, the result, and the command that reproduces it.
+public struct ModelCard: Codable, Equatable, Sendable {
+  public var architecture: String
+  public var data: String
+  public var classes: [String]
+  public var recipe: [String: String]
+  public var seed: UInt64
+  public var epochs: Int
+  /// Name of the held-out split the accuracy is measured on ("test" or "validation").
+  public var evaluatedOn: String
+  public var accuracy: Float
+  public var wallSeconds: Double
+  public var command: String
+
+  public init(
+    architecture: String, data: String, classes: [String], recipe: [String: String], seed: UInt64,
+    epochs: Int, evaluatedOn: String, accuracy: Float, wallSeconds: Double, command: String
+  ) {
+    self.architecture = architecture
+    self.data = data
+    self.classes = classes
+    self.recipe = recipe
+    self.seed = seed
+    self.epochs = epochs
+    self.evaluatedOn = evaluatedOn
+    self.accuracy = accuracy
+    self.wallSeconds = wallSeconds
+    self.command = command
+  }
+
+  public func json() throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    return String(decoding: try encoder.encode(self), as: UTF8.self)
+  }
+}
+
+/// Writes `text` to `url` through a temporary file in the same folder and a rename, so `url`
+/// never holds a half-written file.
+public func writeAtomically(_ text: String, to url: URL) throws {
+  let temporary = url.deletingLastPathComponent().appendingPathComponent(
+    ".\(url.lastPathComponent).tmp")
+  try Data(text.utf8).write(to: temporary)
+  // rename(2) replaces the target in one step.
+  guard rename(temporary.path, url.path) == 0 else {
+    let reason = String(cString: strerror(errno))
+    try? FileManager.default.removeItem(at: temporary)
+    throw CocoaError(
+      .fileWriteUnknown,
+      userInfo: [NSFilePathErrorKey: url.path, NSLocalizedFailureReasonErrorKey: reason])
+  }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Zoo
+import ZooData
+import ZooIO
+import ZooNN
+import ZooPlot
+
+/// The files a training run leaves: `NAME.h5` (weights, metadata, model card), `NAME.log.csv`
+/// and `NAME.curves.png`, each written atomically.
+struct TrainingOutput {
+  let modelURL: URL
+
+  private var stem: URL { modelURL.deletingPathExtension() }
+  var logURL: URL { stem.appendingPathExtension("log.csv") }
+  var curvesURL: URL { stem.appendingPathExtension("curves.png") }
+
+  /// Rewrites the log and the curves after an epoch, so a stopped run keeps them.
+  func writeLog(_ history: [EpochFigures], title: String) throws {
+    try writeAtomically(
+      ([EpochFigures.csvHeader] + history.map(\.csvRow)).joined(separator: "\n") + "\n", to: logURL)
+    let chart = LineChart.trainingCurves(
+      title: title, trainLoss: history.map { Double($0.trainLoss) },
+      validationLoss: history.map { Double($0.validationLoss) },
+      trainAccuracy: history.map { Double($0.trainAccuracy) },
+      validationAccuracy: history.map { Double($0.validationAccuracy) })
+    try chart.render().write(to: curvesURL)
+  }
+
+  func writeModel(
+    _ model: Module, entry: ModelEntry, classNames: [String], normalization: Normalization?,
+    card: ModelCard
+  ) throws {
+    let metadata = WeightFileMetadata(
+      architecture: entry.name, classCount: classNames.count, inputShape: entry.inputShape,
+      classNames: classNames, normalizationMean: normalization?.mean,
+      normalizationStd: normalization?.std,
+      modelCard: try card.json())
+    try WeightFile.write(model, metadata: metadata, to: modelURL)
+  }
+}
