@@ -54,7 +54,7 @@ let package = Package(
     .testTarget(name: "ZooPlotTests", dependencies: ["ZooPlot", "ZooData"]),
     .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData"]),
     .testTarget(
-      name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooTestSupport"],
+      name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTestSupport"],
       resources: [.copy("Fixtures"), .copy("Golden")]),
   ]
 )

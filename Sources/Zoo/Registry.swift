@@ -1,4 +1,5 @@
 import Foundation
+import ZooData
 import ZooNN
 import ZooTensor
 
@@ -28,6 +29,8 @@ public struct ModelEntry: Sendable {
   public let gigaMultiplyAccumulates: Double
   /// Layers with parameters (convolutions, linear and batch-norm layers).
   public let depth: Int
+  /// Pretrained weights shipped in `zoo/`.
+  public let weights: [ShippedWeights]
   let builder: @Sendable (_ classCount: Int, _ inputChannels: Int, _ rng: RandomStream) -> Module
 
   /// A freshly initialised model.
@@ -72,12 +75,23 @@ public enum ModelRegistry {
   private static func entry(
     _ name: String, _ family: String, _ task: ModelTask = .classification, paper: String,
     input: [Int], classes: Int, parameters: Int, gmacs: Double, depth: Int,
+    weights: [ShippedWeights] = [],
     _ builder: @escaping @Sendable (Int, Int, RandomStream) -> Module
   ) -> ModelEntry {
     ModelEntry(
       name: name, family: family, task: task, paper: paper, inputShape: input,
       defaultClassCount: classes,
-      parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth, builder: builder)
+      parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth, weights: weights,
+      builder: builder)
+  }
+
+  private static func fashionMNIST(_ file: String, testAccuracy: Float, sliceAccuracy: Float)
+    -> ShippedWeights
+  {
+    ShippedWeights(
+      file: file, data: "fashion-mnist", classNames: FashionMNIST.classNames,
+      testAccuracy: testAccuracy,
+      sliceAccuracy: sliceAccuracy)
   }
 
   private static let lecun =
@@ -118,7 +132,8 @@ public enum ModelRegistry {
   public static let entries: [ModelEntry] = [
     entry(
       "lenet5", "lenet", paper: lecun, input: [1, 28, 28], classes: 10, parameters: 61_706,
-      gmacs: 0.0004165, depth: 5
+      gmacs: 0.0004165, depth: 5,
+      weights: [fashionMNIST("lenet5.h5", testAccuracy: 0.9161, sliceAccuracy: 0.911)]
     ) {
       LeNet5(classCount: $0, inputChannels: $1, rng: $2)
     },

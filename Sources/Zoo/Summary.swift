@@ -15,7 +15,8 @@ public enum Summary {
         String(
           format: entry.gigaMultiplyAccumulates < 0.1 ? "%.2g" : "%.2f",
           entry.gigaMultiplyAccumulates),
-        String(entry.depth), entry.task.rawValue, "-",
+        String(entry.depth), entry.task.rawValue,
+        entry.weights.isEmpty ? "-" : entry.weights.map(\.summary).joined(separator: ", "),
       ]
     }
     return table(header: header, rows: rows, rightAligned: [2, 3, 4])

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import Zoo
+import ZooData
+import ZooIO
+import ZooNN
+import ZooTensor
+
+/// Every weight file in zoo/ loads strictly into its architecture and still scores what the
+/// registry declares on the first 1,000 Fashion-MNIST test images (within one point).
+@Suite(.serialized) struct ShippedWeightsTests {
+  static let shipped: [String] = ModelRegistry.entries.flatMap { entry in
+    entry.weights.map { "\(entry.name)/\($0.file)" }
+  }
+
+  @Test(.enabled(if: FashionMNIST.isInstalled), arguments: shipped)
+  func scoresWhatTheRegistrySays(_ id: String) throws {
+    let name = String(id.split(separator: "/")[0])
+    let entry = try ModelRegistry.entry(named: name)
+    let weights = try #require(entry.weights.first { id.hasSuffix("/" + $0.file) })
+    let url = try #require(weights.url, "zoo/\(weights.file) not found")
+    let file = try WeightFile.read(contentsOf: url)
+    #expect(file.metadata.architecture == entry.name)
+    #expect(file.metadata.classNames == weights.classNames)
+    let card = try JSONDecoder().decode(
+      ModelCard.self, from: Data(try #require(file.metadata.modelCard).utf8))
+    #expect(abs(card.accuracy - weights.testAccuracy) < 5e-5, "card says \(card.accuracy)")
+    let model = try entry.buildClassifier(classCount: weights.classNames.count)
+    try file.load(into: model)
+    let mean = try #require(file.metadata.normalizationMean)
+    let std = try #require(file.metadata.normalizationStd)
+    let test = ImageBatches(
+      try FashionMNIST.load(.test).prefix(1_000),
+      normalization: Normalization(mean: mean, std: std),
+      batchSize: 250)
+    let accuracy = try ClassifierTrainer.evaluate(model, on: test).accuracy
+    print("\(id): \(accuracy) on the first 1,000 test images")
+    #expect(
+      abs(accuracy - weights.sliceAccuracy) <= 0.01,
+      "\(id): \(accuracy) on the first 1,000 test images")
+  }
+}
