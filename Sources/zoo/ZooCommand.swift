@@ -1,4 +1,5 @@
 import ArgumentParser
+@preconcurrency import Foundation
 
 @main
 struct ZooCommand: ParsableCommand {
@@ -6,4 +7,10 @@ struct ZooCommand: ParsableCommand {
     commandName: "zoo",
     abstract: "A model zoo and transfer-learning toolkit: classic CNNs on the CPU.",
     subcommands: [List.self, Info.self, Train.self, Bench.self])
+
+  static func main() {
+    // Line-buffered even into a pipe or a file, so long runs report each epoch as it ends.
+    setvbuf(stdout, nil, _IOLBF, 0)
+    main(nil)
+  }
 }
