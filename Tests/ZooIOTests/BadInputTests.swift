@@ -10,6 +10,7 @@ import ZooTensor
 enum BadFile: String, CaseIterable, Sendable {
   case missingFile, empty, randomBytes, jsonText
   case truncatedInSignature, truncatedInSuperblock, truncatedAtHalf, truncatedByOneByte
+  case corruptSuperblockVersion, corruptOffsetSize
   case noLayerNames, layerNamesNotStrings, duplicateLayerName
   case wrongRank, float64Values, int32Values, hugeDeclaredShape, declaredButNeverWritten
   case missingWeightNames, listedGroupMissing, listedDatasetMissing, unlistedDataset
@@ -34,6 +35,8 @@ enum BadFile: String, CaseIterable, Sendable {
       return .error(.notHDF5(file: file, reason: "it has no HDF5 signature"))
     case .truncatedInSuperblock: return .damaged(containing: "")
     case .truncatedAtHalf, .truncatedByOneByte: return .damaged(containing: "truncated file")
+    case .corruptSuperblockVersion: return .damaged(containing: "bad superblock version number")
+    case .corruptOffsetSize: return .damaged(containing: "bad byte number in an address")
     case .noLayerNames: return .error(.missingAttribute(object: "/", attribute: "layer_names"))
     case .layerNamesNotStrings:
       return .error(
@@ -114,6 +117,16 @@ enum BadFile: String, CaseIterable, Sendable {
       let data = try valid()
       try data.prefix(data.count / 2).write(to: url)
     case .truncatedByOneByte: try valid().dropLast().write(to: url)
+    // The writer makes a version-0 superblock: byte 8 is its version, byte 13 the size of
+    // file addresses (8).
+    case .corruptSuperblockVersion:
+      var data = try valid()
+      data[8] = 0x7f
+      try data.write(to: url)
+    case .corruptOffsetSize:
+      var data = try valid()
+      data[13] = 3
+      try data.write(to: url)
     case .noLayerNames: try edit { try $0.removeAttribute("layer_names") }
     case .layerNamesNotStrings:
       try edit { try $0.setAttribute("layer_names", integers: [1, 2, 3, 4, 5]) }
