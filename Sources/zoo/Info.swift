@@ -7,7 +7,7 @@ struct Info: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Show an architecture layer by layer: output shapes, parameters, cost.")
 
-  @Argument(help: "Architecture name.")
+  @Argument(help: "Architecture name, or a weight file (.h5) to describe.")
   var name: String
 
   @Option(help: "Input as CxHxW, e.g. 3x64x64 (default: the architecture's).")
@@ -24,6 +24,10 @@ struct Info: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
+      if name.hasSuffix(".h5") || FileManager.default.fileExists(atPath: name) {
+        print(try WeightFileSummary.text(URL(fileURLWithPath: name)), terminator: "")
+        return
+      }
       let entry = try ModelRegistry.entry(named: name)
       let shape = input?.dimensions ?? entry.inputShape
       let model = entry.build(

@@ -1,0 +1,136 @@
+import ArgumentParser
+import Foundation
+import Zoo
+import ZooIO
+import ZooNN
+import ZooTensor
+
+/// What `zoo info FILE.h5` prints: the metadata, the model card and every tensor.
+enum WeightFileSummary {
+  static func text(_ url: URL) throws -> String {
+    let file = try WeightFile.read(contentsOf: url)
+    let meta = file.metadata
+    var lines = ["File: \(url.lastPathComponent)"]
+    lines.append("Architecture: \(meta.architecture ?? "not recorded")")
+    if let classes = meta.classNames {
+      lines.append("Classes (\(classes.count)): \(classes.joined(separator: ", "))")
+    } else if let count = meta.classCount {
+      lines.append("Classes: \(count)")
+    }
+    if let input = meta.inputShape {
+      lines.append("Input: \(input.map(String.init).joined(separator: "x"))")
+    }
+    if let mean = meta.normalizationMean, let std = meta.normalizationStd {
+      lines.append("Normalisation: mean \(mean), std \(std)")
+    }
+    let total = file.tensors.values.reduce(0) { $0 + $1.count }
+    lines.append(
+      "Layers: \(file.layers.count), tensors: \(file.tensors.count), values: \(Summary.grouped(total))"
+    )
+    for layer in file.layers {
+      let tensors = layer.tensorPaths.map { path in
+        "\(path.split(separator: ".").last ?? "") \(describe(shape: file.tensors[path]?.shape ?? []))"
+      }
+      lines.append("  \(layer.path)  \(layer.kind.rawValue)  \(tensors.joined(separator: ", "))")
+    }
+    if let card = meta.modelCard { lines.append("Model card:\n\(card)") }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+struct Export: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Write an architecture's freshly initialised weights, or a weight file, in Keras's HDF5 layout."
+  )
+
+  @Argument(help: "A registry name (fresh weights, seeded) or a weight file to rewrite.")
+  var source: String
+
+  @Option(help: ArgumentHelp("Output file.", valueName: "file.h5"))
+  var out: String
+
+  @Option(help: "Layout: keras (the legacy weights layout, read by h5py and Keras's load_weights).")
+  var format = "keras"
+
+  @Option(help: "Seed for fresh weights.")
+  var seed: UInt64 = 0
+
+  func validate() throws {
+    guard format == "keras" else {
+      throw ValidationError("--format \(format) is not supported yet; the keras layout is")
+    }
+  }
+
+  func run() throws {
+    try reportingErrors {
+      let (model, metadata) = try loadModel(source, seed: seed)
+      try WeightFile.write(model, metadata: metadata, to: URL(fileURLWithPath: out))
+      print("wrote \(out): \(Summary.grouped(model.parameterCount)) parameters")
+    }
+  }
+}
+
+struct Import: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Load a weight file (converted from PyTorch by Tools/convert_torch.py, or the zoo's own) into an architecture, strictly, and save it."
+  )
+
+  @Argument(help: "The weight file to import.")
+  var file: String
+
+  @Option(help: "Architecture to load it into.")
+  var arch: String
+
+  @Option(help: ArgumentHelp("Output file.", valueName: "model.h5"))
+  var out: String
+
+  @Flag(help: "Leave the classifier out (when its class count differs) and say so.")
+  var skipHead = false
+
+  func run() throws {
+    try reportingErrors {
+      let entry = try ModelRegistry.entry(named: arch)
+      let weights = try WeightFile.read(contentsOf: URL(fileURLWithPath: file))
+      let model = entry.build(
+        classCount: weights.metadata.classCount ?? classCount(in: weights, entry: entry))
+      let head = (model as? Classifier)?.classifierPath
+      let report = try weights.load(into: model, skipping: skipHead ? head : nil)
+      print(report)
+      var metadata = weights.metadata
+      metadata.architecture = entry.name
+      metadata.inputShape = metadata.inputShape ?? entry.inputShape
+      if let classifier = model as? Classifier { metadata.classCount = classifier.classCount }
+      try WeightFile.write(model, metadata: metadata, to: URL(fileURLWithPath: out))
+      print("wrote \(out)")
+    }
+  }
+
+  /// The class count the file's classifier implies: the first dimension of its last weight.
+  private func classCount(in weights: LoadedWeights, entry: ModelEntry) -> Int {
+    guard let classifier = entry.build(classCount: 1) as? Classifier,
+      let weight = weights.tensors[classifier.classifierPath + ".weight"]
+    else { return entry.defaultClassCount }
+    return weight.shape[0]
+  }
+}
+
+/// A registry name (fresh, seeded weights) or a weight file whose metadata names its architecture.
+func loadModel(_ source: String, seed: UInt64) throws -> (Module, WeightFileMetadata) {
+  if source.hasSuffix(".h5") || FileManager.default.fileExists(atPath: source) {
+    let weights = try WeightFile.read(contentsOf: URL(fileURLWithPath: source))
+    guard let name = weights.metadata.architecture else {
+      throw ValidationErrorLine(
+        message: "\(source) does not record its architecture; use zoo import --arch NAME")
+    }
+    let model = try ModelRegistry.entry(named: name).build(classCount: weights.metadata.classCount)
+    try weights.load(into: model)
+    return (model, weights.metadata)
+  }
+  let entry = try ModelRegistry.entry(named: source)
+  let model = entry.build(rng: RandomStream(seed: seed))
+  let metadata = WeightFileMetadata(
+    architecture: entry.name, classCount: entry.defaultClassCount, inputShape: entry.inputShape)
+  return (model, metadata)
+}
