@@ -85,13 +85,16 @@ public enum ModelRegistry {
       builder: builder)
   }
 
-  private static func fashionMNIST(_ file: String, testAccuracy: Float, sliceAccuracy: Float)
-    -> ShippedWeights
-  {
-    ShippedWeights(
-      file: file, data: "fashion-mnist", classNames: FashionMNIST.classNames,
-      testAccuracy: testAccuracy,
-      sliceAccuracy: sliceAccuracy)
+  /// Weights trained on Fashion-MNIST, or on its classes `classes`.
+  private static func fashionMNIST(
+    _ file: String, classes: ClosedRange<Int> = 0...9, testAccuracy: Float, sliceAccuracy: Float
+  ) -> ShippedWeights {
+    let data =
+      classes == 0...9
+      ? "fashion-mnist" : "fashion-mnist:\(classes.lowerBound)-\(classes.upperBound)"
+    return ShippedWeights(
+      file: file, data: data, classNames: Array(FashionMNIST.classNames[classes]),
+      testAccuracy: testAccuracy, sliceAccuracy: sliceAccuracy)
   }
 
   private static let lecun =
@@ -133,7 +136,11 @@ public enum ModelRegistry {
     entry(
       "lenet5", "lenet", paper: lecun, input: [1, 28, 28], classes: 10, parameters: 61_706,
       gmacs: 0.0004165, depth: 5,
-      weights: [fashionMNIST("lenet5.h5", testAccuracy: 0.9161, sliceAccuracy: 0.911)]
+      weights: [
+        fashionMNIST("lenet5.h5", testAccuracy: 0.9161, sliceAccuracy: 0.911),
+        fashionMNIST(
+          "lenet5-fashion-mnist-0-4.h5", classes: 0...4, testAccuracy: 0.9324, sliceAccuracy: 0.933),
+      ]
     ) {
       LeNet5(classCount: $0, inputChannels: $1, rng: $2)
     },
