@@ -23,6 +23,7 @@ public final class Tensor {
     self.shape = shape
     self.scalars = scalars
     self.requiresGrad = requiresGrad
+    Memory.configured
   }
 
   /// A tensor filled with `value`.
