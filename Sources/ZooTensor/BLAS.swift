@@ -48,9 +48,23 @@ public enum BLAS {
         guard start < m else { return }
         let height = min(block, m - start)
         let aBlock = transposeA ? a + start : a + start * lda
-        sgemm(transposeA, transposeB, height, n, k, alpha, aBlock, lda, b, ldb, beta, c + start * ldc, ldc)
+        sgemm(
+          transposeA, transposeB, height, n, k, alpha, aBlock, lda, b, ldb, beta,
+          c + start * ldc, ldc)
       }
     }
+  }
+
+  /// `gemm` on the calling thread only, for kernels that already run one task per core.
+  /// Never split: a product called from inside a `Parallel` loop must not start threads.
+  static func serialGemm(
+    transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,
+    alpha: Float = 1, a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+    beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+  ) {
+    guard m > 0, n > 0 else { return }
+    _ = singleThreaded
+    sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
   }
 
   @inline(__always)

@@ -1,8 +1,8 @@
 import Dispatch
 import Foundation
 
-/// Runs the non-GEMM kernels over a batch on all cores. GEMM calls are never made from inside
-/// these loops, so OpenBLAS's own threads and these never compete.
+/// Runs kernels over a batch on all cores. OpenBLAS runs single-threaded: inside these loops
+/// only `BLAS.serialGemm` may be called, never the splitting `BLAS.gemm`, so threads never nest.
 public enum Parallel {
   /// Cores to use; 1 runs everything on the calling thread.
   nonisolated(unsafe) public static var threadCount = ProcessInfo.processInfo.activeProcessorCount

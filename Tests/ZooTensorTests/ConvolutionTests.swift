@@ -129,6 +129,41 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     }
   }
 
+  /// Batches large enough to run one pipeline per core (runs of groups, per-run gradient
+  /// sums): LeNet-like shapes, several samples per group, strides, and more runs than cores.
+  @Test(arguments: [
+    ConvCase(n: 9, c: 1, o: 3, h: 12, w: 12, kh: 5, kw: 5, padding: 2),
+    ConvCase(n: 14, c: 3, o: 5, h: 7, w: 7, kh: 5, kw: 5),
+    ConvCase(n: 40, c: 2, o: 3, h: 5, w: 6, kh: 3, kw: 3, stride: 2, padding: 1),
+    ConvCase(n: 5, c: 2, o: 4, h: 9, w: 8, kh: 3, kw: 2, padding: 1, dilation: 2, bias: false),
+  ])
+  func conv2dPerCorePipelinesMatchReference(_ k: ConvCase) throws {
+    let (x, weight, bias) = k.inputs(transposed: false, seed: 51)
+    let y = try conv2d(
+      x, weight: weight, bias: bias, stride: k.stride, padding: k.padding, dilation: k.dilation)
+    let expected = Conv2DReference.forward(
+      x: x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
+      dilation: k.dilation)
+    #expect(relativeDifference(y.scalars, expected.scalars) < 1e-5)
+    var g = SeededGenerator(seed: 52)
+    let dy = Tensor.normal(shape: y.shape, generator: &g)
+    try y.backward(seed: dy)
+    let reference = Conv2DReference.backward(
+      x: x, weight: weight, dy: dy, stride: k.stride, padding: k.padding, dilation: k.dilation)
+    expectGradients(x, weight, bias, reference, k)
+
+    // Only the bias learns (a frozen layer with a new bias): its sums take another path.
+    let frozen = weight.detached()
+    bias?.zeroGrad()
+    try conv2d(
+      x.detached(), weight: frozen, bias: bias, stride: k.stride, padding: k.padding,
+      dilation: k.dilation
+    ).backward(seed: dy)
+    if let bias {
+      #expect(relativeDifference(bias.grad!.scalars, reference.dBias.scalars) < 1e-5)
+    }
+  }
+
   @Test(arguments: [
     ConvCase(n: 2, c: 2, o: 3, h: 5, w: 4, kh: 3, kw: 3, stride: 2, padding: 1),
     ConvCase(n: 1, c: 2, o: 2, h: 6, w: 5, kh: 2, kw: 2, padding: 2, dilation: 2),

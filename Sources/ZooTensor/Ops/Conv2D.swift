@@ -49,57 +49,119 @@ public func conv2d(
 
 /// im2col + GEMM kernels for `conv2d`; gradients are accumulated (`+=`).
 enum Conv2DKernels {
+  static func plan(batch: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Im2Col.Plan {
+    Im2Col.Plan(
+      batch: batch, outArea: g.outArea, floatsPerSample: (g.rows + o) * g.outArea,
+      weights: o * g.rows)
+  }
+
   static func forward(
     x: Tensor, weight: Tensor, bias: Tensor?, y: Tensor, outChannels o: Int,
     _ g: Im2Col.Geometry
   ) {
-    let (n, k, area) = (x.shape[0], g.rows, g.outArea)
+    let n = x.shape[0]
     x.scalars.withUnsafeBufferPointer { xBuffer in
       weight.scalars.withUnsafeBufferPointer { wBuffer in
         Im2Col.withValues(bias) { bias in
           y.scalars.withUnsafeMutableBufferPointer { yBuffer in
             let (xp, wp, yp) = (xBuffer.baseAddress!, wBuffer.baseAddress!, yBuffer.baseAddress!)
             if g.isPointwise {
-              // y[s] (O, HW) = W (O, C) x[s] (C, HW)
-              for s in 0..<n {
-                BLAS.gemm(
-                  m: o, n: area, k: k, a: wp, lda: k, b: xp + s * k * area, ldb: area,
-                  c: yp + s * o * area, ldc: area)
-              }
-              if let bias { Im2Col.addBias(bias, to: yp, channels: o, batch: n, area: area) }
+              forwardPointwise(xp, wp, bias, yp, batch: n, outChannels: o, g)
               return
             }
-            let group = Im2Col.groupSize(batch: n, floatsPerSample: (k + o) * area)
-            var columns = Im2Col.buffer(k * group * area)
-            var product = Im2Col.buffer(group > 1 ? o * group * area : 0)
-            columns.withUnsafeMutableBufferPointer { columns in
-              product.withUnsafeMutableBufferPointer { product in
-                for start in Swift.stride(from: 0, to: n, by: group) {
-                  let count = min(group, n - start)
-                  let width = count * area
-                  let target = yp + start * o * area
-                  Im2Col.im2col(
-                    xp + start * g.channels * g.imageArea, batch: count, g,
-                    into: columns.baseAddress!)
-                  if count == 1 {
-                    BLAS.gemm(
-                      m: o, n: area, k: k, a: wp, lda: k, b: columns.baseAddress!, ldb: area,
-                      c: target, ldc: area)
-                    if let bias {
-                      Im2Col.addBias(bias, to: target, channels: o, batch: 1, area: area)
-                    }
-                  } else {
-                    // (O, K) x (K, count*L) -> (O, count*L), then back to (count, O, L).
-                    BLAS.gemm(
-                      m: o, n: width, k: k, a: wp, lda: k, b: columns.baseAddress!, ldb: width,
-                      c: product.baseAddress!, ldc: width)
-                    Im2Col.channelsToBatch(
-                      product.baseAddress!, channels: o, batch: count, area: area, into: target,
-                      bias: bias)
-                  }
-                }
-              }
+            let plan = plan(batch: n, outChannels: o, g)
+            if plan.perCore {
+              forwardPerCore(xp, wp, bias, yp, batch: n, outChannels: o, g, plan)
+            } else {
+              forwardBatched(xp, wp, bias, yp, batch: n, outChannels: o, g, plan)
             }
+          }
+        }
+      }
+    }
+  }
+
+  // y[s] (O, HW) = W (O, C) x[s] (C, HW)
+  private static func forwardPointwise(
+    _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry
+  ) {
+    let (k, area) = (g.rows, g.outArea)
+    for s in 0..<n {
+      BLAS.gemm(
+        m: o, n: area, k: k, a: wp, lda: k, b: xp + s * k * area, ldb: area,
+        c: yp + s * o * area, ldc: area)
+    }
+    if let bias { Im2Col.addBias(bias, to: yp, channels: o, batch: n, area: area) }
+  }
+
+  /// Each core takes runs of groups: columns, GEMM and bias without leaving its cache.
+  private static func forwardPerCore(
+    _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
+    _ plan: Im2Col.Plan
+  ) {
+    let (k, area) = (g.rows, g.outArea)
+    let scratch = (k + (plan.groupSize > 1 ? o : 0)) * plan.groupSize * area
+    Parallel.forEach(plan.runCount, costPerItem: 1 << 20) { run in
+      Scratch.withBuffer(scratch) { columns in
+        let product = columns + k * plan.groupSize * area
+        for group in plan.groups(ofRun: run) {
+          let samples = plan.samples(ofGroup: group, batch: n)
+          let width = samples.count * area
+          let target = yp + samples.lowerBound * o * area
+          Im2Col.im2col(
+            xp + samples.lowerBound * g.channels * g.imageArea, batch: samples.count, g,
+            into: columns, parallel: false)
+          if samples.count == 1 {
+            // y[s] (O, L) = bias + W (O, K) columns (K, L)
+            if let bias {
+              Im2Col.fill(target, bias: bias, channels: o, batch: 1, area: area, parallel: false)
+            }
+            BLAS.serialGemm(
+              m: o, n: area, k: k, a: wp, lda: k, b: columns, ldb: area, beta: bias == nil ? 0 : 1,
+              c: target, ldc: area)
+          } else {
+            // (O, K) x (K, count*L) -> (O, count*L), then back to (count, O, L).
+            BLAS.serialGemm(
+              m: o, n: width, k: k, a: wp, lda: k, b: columns, ldb: width, c: product,
+              ldc: width)
+            Im2Col.channelsToBatch(
+              product, channels: o, batch: samples.count, area: area, into: target, bias: bias,
+              parallel: false)
+          }
+        }
+      }
+    }
+  }
+
+  /// Groups one after another; each step (columns, GEMM, layout) spread over the cores.
+  private static func forwardBatched(
+    _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
+    _ plan: Im2Col.Plan
+  ) {
+    let (k, area, group) = (g.rows, g.outArea, plan.groupSize)
+    Scratch.withBuffer(k * group * area) { columns in
+      Scratch.withBuffer(group > 1 ? o * group * area : 0) { product in
+        for start in Swift.stride(from: 0, to: n, by: group) {
+          let count = min(group, n - start)
+          let width = count * area
+          let target = yp + start * o * area
+          Im2Col.im2col(xp + start * g.channels * g.imageArea, batch: count, g, into: columns)
+          if count == 1 {
+            BLAS.gemm(
+              m: o, n: area, k: k, a: wp, lda: k, b: columns, ldb: area, c: target, ldc: area)
+            if let bias {
+              Im2Col.addBias(bias, to: target, channels: o, batch: 1, area: area)
+            }
+          } else {
+            // (O, K) x (K, count*L) -> (O, count*L), then back to (count, O, L).
+            BLAS.gemm(
+              m: o, n: width, k: k, a: wp, lda: k, b: columns, ldb: width, c: product,
+              ldc: width)
+            Im2Col.channelsToBatch(
+              product, channels: o, batch: count, area: area, into: target, bias: bias)
           }
         }
       }
@@ -110,72 +172,169 @@ enum Conv2DKernels {
     dy: Tensor, x: Tensor, weight: Tensor, bias: Tensor?, outChannels o: Int,
     _ g: Im2Col.Geometry
   ) {
-    let (n, k, area, plane) = (x.shape[0], g.rows, g.outArea, g.imageArea)
+    let (n, area) = (x.shape[0], g.outArea)
+    let plan = plan(batch: n, outChannels: o, g)
+    let perCore = plan.perCore && !g.isPointwise
     dy.scalars.withUnsafeBufferPointer { dyBuffer in
       let dyp = dyBuffer.baseAddress!
-      Im2Col.withGradient(bias) { db in
-        guard let db else { return }
-        Im2Col.addChannelSums(of: dyp, channels: o, batch: n, area: area, into: db)
+      if !perCore {
+        Im2Col.withGradient(bias) { db in
+          guard let db else { return }
+          Im2Col.addChannelSums(of: dyp, channels: o, batch: n, area: area, into: db)
+        }
       }
-      guard x.requiresGrad || weight.requiresGrad else { return }
+      guard perCore || x.requiresGrad || weight.requiresGrad else { return }
       x.scalars.withUnsafeBufferPointer { xBuffer in
         weight.scalars.withUnsafeBufferPointer { wBuffer in
           Im2Col.withGradient(x) { dx in
             Im2Col.withGradient(weight) { dw in
               let (xp, wp) = (xBuffer.baseAddress!, wBuffer.baseAddress!)
               if g.isPointwise {
-                for s in 0..<n {
-                  let (xs, dys) = (xp + s * k * area, dyp + s * o * area)
-                  if let dw {
-                    // dW (O, C) += dy[s] (O, HW) x[s]^T (HW, C)
-                    BLAS.gemm(
-                      transposeB: true, m: o, n: k, k: area, a: dys, lda: area, b: xs, ldb: area,
-                      beta: 1, c: dw, ldc: k)
-                  }
-                  if let dx {
-                    // dx[s] (C, HW) += W^T (C, O) dy[s] (O, HW)
-                    BLAS.gemm(
-                      transposeA: true, m: k, n: area, k: o, a: wp, lda: k, b: dys, ldb: area,
-                      beta: 1, c: dx + s * k * area, ldc: area)
-                  }
+                backwardPointwise(dyp, xp, wp, dx, dw, batch: n, outChannels: o, g)
+              } else if perCore {
+                Im2Col.withGradient(bias) { db in
+                  backwardPerCore(dyp, xp, wp, dx, dw, db, batch: n, outChannels: o, g, plan)
                 }
-                return
-              }
-              let group = Im2Col.groupSize(batch: n, floatsPerSample: (k + o) * area)
-              // One buffer serves as the columns for dW, then as their gradient for dx.
-              var columns = Im2Col.buffer(k * group * area)
-              var gathered = Im2Col.buffer(group > 1 ? o * group * area : 0)
-              columns.withUnsafeMutableBufferPointer { columns in
-                gathered.withUnsafeMutableBufferPointer { gathered in
-                  let cp = columns.baseAddress!
-                  for start in Swift.stride(from: 0, to: n, by: group) {
-                    let count = min(group, n - start)
-                    let width = count * area
-                    var dyColumns = dyp + start * o * area
-                    if count > 1 {
-                      Im2Col.batchToChannels(
-                        dyColumns, channels: o, batch: count, area: area,
-                        into: gathered.baseAddress!)
-                      dyColumns = UnsafePointer(gathered.baseAddress!)
-                    }
-                    if let dw {
-                      // dW (O, K) += dy (O, count*L) columns^T (count*L, K)
-                      Im2Col.im2col(xp + start * g.channels * plane, batch: count, g, into: cp)
-                      BLAS.gemm(
-                        transposeB: true, m: o, n: k, k: width, a: dyColumns, lda: width, b: cp,
-                        ldb: width, beta: 1, c: dw, ldc: k)
-                    }
-                    if let dx {
-                      // dColumns (K, count*L) = W^T (K, O) dy (O, count*L), folded back.
-                      BLAS.gemm(
-                        transposeA: true, m: k, n: width, k: o, a: wp, lda: k, b: dyColumns,
-                        ldb: width, c: cp, ldc: width)
-                      Im2Col.col2im(cp, batch: count, g, addingTo: dx + start * g.channels * plane)
-                    }
-                  }
-                }
+              } else {
+                backwardBatched(dyp, xp, wp, dx, dw, batch: n, outChannels: o, g, plan)
               }
             }
+          }
+        }
+      }
+    }
+  }
+
+  private static func backwardPointwise(
+    _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, batch n: Int,
+    outChannels o: Int, _ g: Im2Col.Geometry
+  ) {
+    let (k, area) = (g.rows, g.outArea)
+    for s in 0..<n {
+      let (xs, dys) = (xp + s * k * area, dyp + s * o * area)
+      if let dw {
+        // dW (O, C) += dy[s] (O, HW) x[s]^T (HW, C)
+        BLAS.gemm(
+          transposeB: true, m: o, n: k, k: area, a: dys, lda: area, b: xs, ldb: area,
+          beta: 1, c: dw, ldc: k)
+      }
+      if let dx {
+        // dx[s] (C, HW) += W^T (C, O) dy[s] (O, HW)
+        BLAS.gemm(
+          transposeA: true, m: k, n: area, k: o, a: wp, lda: k, b: dys, ldb: area,
+          beta: 1, c: dx + s * k * area, ldc: area)
+      }
+    }
+  }
+
+  /// Each core takes runs of groups and keeps its own weight and bias gradient sums; the
+  /// runs' sums are added in run order at the end, so the result does not depend on timing.
+  private static func backwardPerCore(
+    _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?,
+    _ db: UnsafeMutablePointer<Float>?, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
+    _ plan: Im2Col.Plan
+  ) {
+    let (k, area, plane) = (g.rows, g.outArea, g.imageArea)
+    let (runs, group) = (plan.runCount, plan.groupSize)
+    // A row of ones under the columns makes the weight-gradient GEMM also sum dy per channel:
+    // the bias gradient comes with it.
+    let (ones, sumRows) = (db == nil ? 0 : 1, k + 1)
+    let scratch = (k + ones + (group > 1 ? o : 0)) * group * area
+    // Per run: [dW^T; db^T] (K+1, O).
+    let sums = sumRows * o
+    Scratch.withBuffer(sums * runs) { partials in
+      Parallel.forEach(runs, costPerItem: 1 << 20) { run in
+        let partial = partials + run * sums
+        if dw == nil { partial.update(repeating: 0, count: sums) }
+        Scratch.withBuffer(scratch) { columns in
+          let gathered = columns + (k + ones) * group * area
+          for (index, group) in plan.groups(ofRun: run).enumerated() {
+            let samples = plan.samples(ofGroup: group, batch: n)
+            let width = samples.count * area
+            var dyColumns = dyp + samples.lowerBound * o * area
+            if samples.count > 1 {
+              Im2Col.batchToChannels(
+                dyColumns, channels: o, batch: samples.count, area: area, into: gathered,
+                parallel: false)
+              dyColumns = UnsafePointer(gathered)
+            }
+            if dw != nil {
+              // [dW^T; db^T] (K+1, O) (+)= [columns; 1] (K+1, count*L) dy^T (count*L, O).
+              // dW^T rather than dW: much faster when K is much larger than O, as in every
+              // convolution after the first.
+              Im2Col.im2col(
+                xp + samples.lowerBound * g.channels * plane, batch: samples.count, g,
+                into: columns, parallel: false)
+              (columns + k * width).update(repeating: 1, count: ones * width)
+              BLAS.serialGemm(
+                transposeB: true, m: k + ones, n: o, k: width, a: columns, lda: width,
+                b: dyColumns, ldb: width, beta: index == 0 ? 0 : 1, c: partial, ldc: o)
+            } else if db != nil {
+              let sum = partial + k * o
+              for c in 0..<o {
+                let values = dyColumns + c * width
+                for i in 0..<width { sum[c] += values[i] }
+              }
+            }
+            if let dx {
+              // dColumns (K, count*L) = W^T (K, O) dy (O, count*L), folded back.
+              BLAS.serialGemm(
+                transposeA: true, m: k, n: width, k: o, a: wp, lda: k, b: dyColumns,
+                ldb: width, c: columns, ldc: width)
+              Im2Col.col2im(
+                columns, batch: samples.count, g,
+                addingTo: dx + samples.lowerBound * g.channels * plane, parallel: false)
+            }
+          }
+        }
+      }
+      // Runs in order; row k holds the bias sums.
+      for row in 0..<sumRows {
+        let target = row < k ? dw : db
+        guard let target else { continue }
+        for c in 0..<o {
+          var total = partials[row * o + c]
+          for run in 1..<runs { total += partials[run * sums + row * o + c] }
+          target[row < k ? c * k + row : c] += total
+        }
+      }
+    }
+  }
+
+  /// Groups one after another; each step spread over the cores.
+  private static func backwardBatched(
+    _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, batch n: Int,
+    outChannels o: Int, _ g: Im2Col.Geometry, _ plan: Im2Col.Plan
+  ) {
+    let (k, area, plane, group) = (g.rows, g.outArea, g.imageArea, plan.groupSize)
+    // One buffer serves as the columns for dW, then as their gradient for dx.
+    Scratch.withBuffer(k * group * area) { cp in
+      Scratch.withBuffer(group > 1 ? o * group * area : 0) { gathered in
+        for start in Swift.stride(from: 0, to: n, by: group) {
+          let count = min(group, n - start)
+          let width = count * area
+          var dyColumns = dyp + start * o * area
+          if count > 1 {
+            Im2Col.batchToChannels(
+              dyColumns, channels: o, batch: count, area: area, into: gathered)
+            dyColumns = UnsafePointer(gathered)
+          }
+          if let dw {
+            // dW (O, K) += dy (O, count*L) columns^T (count*L, K)
+            Im2Col.im2col(xp + start * g.channels * plane, batch: count, g, into: cp)
+            BLAS.gemm(
+              transposeB: true, m: o, n: k, k: width, a: dyColumns, lda: width, b: cp,
+              ldb: width, beta: 1, c: dw, ldc: k)
+          }
+          if let dx {
+            // dColumns (K, count*L) = W^T (K, O) dy (O, count*L), folded back.
+            BLAS.gemm(
+              transposeA: true, m: k, n: width, k: o, a: wp, lda: k, b: dyColumns,
+              ldb: width, c: cp, ldc: width)
+            Im2Col.col2im(cp, batch: count, g, addingTo: dx + start * g.channels * plane)
           }
         }
       }

@@ -12,6 +12,68 @@ public enum Im2Col {
     max(1, min(batch, columnBudget / max(1, floatsPerSample)))
   }
 
+  /// Runs `body(i)` for `i` in `0..<count`, over the cores or on the calling thread.
+  @inline(__always)
+  private static func each(_ count: Int, cost: Int, parallel: Bool, _ body: (Int) -> Void) {
+    if parallel {
+      Parallel.forEach(count, costPerItem: cost, body)
+    } else {
+      for i in 0..<count { body(i) }
+    }
+  }
+
+  /// How a convolution cuts its batch into groups of whole samples.
+  ///
+  /// Small convolutions (LeNet, CIFAR-sized maps) run one pipeline per core: a task takes a
+  /// run of consecutive groups and, for each, builds the columns in a cache-sized scratch
+  /// buffer and multiplies them by a single-threaded GEMM, so nothing the size of the batch
+  /// ever leaves the cache. Weight gradients are summed per run and the runs' sums added in
+  /// run order; the cut depends on the shapes only, so results do not depend on the number of
+  /// threads or on timing. Larger convolutions build the columns of as many samples as
+  /// `columnBudget` allows and split each GEMM over the cores.
+  struct Plan {
+    /// Samples per group (one GEMM).
+    let groupSize: Int
+    let groupCount: Int
+    /// Whether runs of groups go one per core, each GEMM on its core's thread.
+    let perCore: Bool
+    /// Runs of consecutive groups; 1 unless `perCore`.
+    let runCount: Int
+
+    /// Scratch a group may hold, in floats: well inside a core's L2 cache.
+    static let cacheFloats = 1 << 16
+    /// Output positions a GEMM should have at least, so tiny maps still make a useful GEMM.
+    static let minimumWidth = 128
+    /// Runs at most: enough to balance 2, 3, 4 or 6 cores.
+    static let maximumRuns = 12
+
+    /// `floatsPerSample`: scratch per sample; `weights`: the size of the weight (gradient)
+    /// matrix, which every run keeps a copy of in backward.
+    init(batch: Int, outArea: Int, floatsPerSample: Int, weights: Int) {
+      let fitsCache = floatsPerSample <= Plan.cacheFloats && weights <= Plan.cacheFloats
+      let largest = max(1, min(batch, columnBudget / max(1, floatsPerSample)))
+      if fitsCache && batch > 1 {
+        let wanted = max(1, Plan.minimumWidth / max(1, outArea))
+        groupSize = min(wanted, Plan.cacheFloats / max(1, floatsPerSample), largest)
+      } else {
+        groupSize = largest
+      }
+      groupCount = (batch + groupSize - 1) / groupSize
+      perCore = fitsCache && groupCount > 1
+      runCount = perCore ? min(groupCount, Plan.maximumRuns) : 1
+    }
+
+    /// The groups of run `r`.
+    func groups(ofRun r: Int) -> Range<Int> {
+      (r * groupCount / runCount)..<((r + 1) * groupCount / runCount)
+    }
+
+    /// The samples of group `g` in a batch of `batch`.
+    func samples(ofGroup g: Int, batch: Int) -> Range<Int> {
+      (g * groupSize)..<min((g + 1) * groupSize, batch)
+    }
+  }
+
   /// An array whose every element the caller overwrites before reading.
   static func buffer(_ count: Int) -> [Float] {
     [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
@@ -32,6 +94,8 @@ public enum Im2Col {
     var outWidth: Int
 
     var imageArea: Int { height * width }
+    var paddedWidth: Int { width + 2 * padding }
+    var paddedArea: Int { (height + 2 * padding) * paddedWidth }
     var outArea: Int { outHeight * outWidth }
     var rows: Int { channels * kernelHeight * kernelWidth }
     /// 1x1 kernel, stride 1, no padding, same size: the columns are the image itself.
@@ -39,50 +103,27 @@ public enum Im2Col {
       kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
         && outHeight == height && outWidth == width
     }
-
-    /// The positions `o` along one axis whose tap `tap` reads inside `0..<size`.
-    func validRange(tap: Int, size: Int, outSize: Int) -> Range<Int> {
-      let offset = tap * dilation - padding
-      let lo = offset >= 0 ? 0 : (stride - 1 - offset) / stride
-      let last = size - 1 - offset
-      let hi = last < 0 ? 0 : min(outSize, last / stride + 1)
-      return min(lo, hi)..<hi
-    }
   }
 
   /// Fills `columns` (rows, batch*outArea) from `batch` images (batch, channels, height, width).
   static func im2col(
     _ images: UnsafePointer<Float>, batch: Int, _ g: Geometry,
-    into columns: UnsafeMutablePointer<Float>
+    into columns: UnsafeMutablePointer<Float>, parallel: Bool = true
   ) {
-    let (area, ld, outWidth, stride) = (g.outArea, batch * g.outArea, g.outWidth, g.stride)
-    let cost = g.kernelHeight * g.kernelWidth * area
-    Parallel.forEach(batch * g.channels, costPerItem: cost) { item in
+    let (area, ld) = (g.outArea, batch * g.outArea)
+    let plane = { (item: Int, padded: UnsafeMutablePointer<Float>?) in
       let (n, c) = item.quotientAndRemainder(dividingBy: g.channels)
-      let image = images + item * g.imageArea
-      for ki in 0..<g.kernelHeight {
-        let ys = g.validRange(tap: ki, size: g.height, outSize: g.outHeight)
-        let yOffset = ki * g.dilation - g.padding
-        for kj in 0..<g.kernelWidth {
-          let xs = g.validRange(tap: kj, size: g.width, outSize: outWidth)
-          let xOffset = kj * g.dilation - g.padding
-          let row = columns + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * ld + n * area
-          for oy in 0..<g.outHeight {
-            let out = row + oy * outWidth
-            guard ys.contains(oy) else {
-              out.update(repeating: 0, count: outWidth)
-              continue
-            }
-            let source = image + (oy * stride + yOffset) * g.width
-            out.update(repeating: 0, count: xs.lowerBound)
-            if stride == 1 {
-              (out + xs.lowerBound).update(from: source + xs.lowerBound + xOffset, count: xs.count)
-            } else {
-              for ox in xs { out[ox] = source[ox * stride + xOffset] }
-            }
-            (out + xs.upperBound).update(repeating: 0, count: outWidth - xs.upperBound)
-          }
-        }
+      let rows = columns + c * g.kernelHeight * g.kernelWidth * ld + n * area
+      im2colPlane(images + item * g.imageArea, g, into: rows, ld: ld, padded: padded)
+    }
+    if parallel {
+      Parallel.forEach(batch * g.channels, costPerItem: g.kernelHeight * g.kernelWidth * area) {
+        item in
+        withPaddedPlane(g) { plane(item, $0) }
+      }
+    } else {
+      withPaddedPlane(g) { padded in
+        for item in 0..<(batch * g.channels) { plane(item, padded) }
       }
     }
   }
@@ -90,33 +131,115 @@ public enum Im2Col {
   /// Adds `columns` (rows, batch*outArea) back into `batch` images: the adjoint of `im2col`.
   static func col2im(
     _ columns: UnsafePointer<Float>, batch: Int, _ g: Geometry,
-    addingTo images: UnsafeMutablePointer<Float>
+    addingTo images: UnsafeMutablePointer<Float>, parallel: Bool = true
   ) {
-    let (area, ld, outWidth, stride) = (g.outArea, batch * g.outArea, g.outWidth, g.stride)
-    let cost = g.kernelHeight * g.kernelWidth * area
+    let (area, ld) = (g.outArea, batch * g.outArea)
     // Each (sample, channel) plane is written by one iteration only.
-    Parallel.forEach(batch * g.channels, costPerItem: cost) { item in
+    let plane = { (item: Int, padded: UnsafeMutablePointer<Float>?) in
       let (n, c) = item.quotientAndRemainder(dividingBy: g.channels)
-      let image = images + item * g.imageArea
-      for ki in 0..<g.kernelHeight {
-        let ys = g.validRange(tap: ki, size: g.height, outSize: g.outHeight)
-        let yOffset = ki * g.dilation - g.padding
-        for kj in 0..<g.kernelWidth {
-          let xs = g.validRange(tap: kj, size: g.width, outSize: outWidth)
-          let xOffset = kj * g.dilation - g.padding
-          let row = columns + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * ld + n * area
-          for oy in ys {
-            let source = row + oy * outWidth
-            let target = image + (oy * stride + yOffset) * g.width
-            if stride == 1 {
-              for ox in xs { target[ox + xOffset] += source[ox] }
-            } else {
-              for ox in xs { target[ox * stride + xOffset] += source[ox] }
-            }
+      let rows = columns + c * g.kernelHeight * g.kernelWidth * ld + n * area
+      col2imPlane(rows, g, ld: ld, addingTo: images + item * g.imageArea, padded: padded)
+    }
+    if parallel {
+      Parallel.forEach(batch * g.channels, costPerItem: g.kernelHeight * g.kernelWidth * area) {
+        item in
+        withPaddedPlane(g) { plane(item, $0) }
+      }
+    } else {
+      withPaddedPlane(g) { padded in
+        for item in 0..<(batch * g.channels) { plane(item, padded) }
+      }
+    }
+  }
+
+  /// Runs `body` with room for one zero-padded image plane, or nil when there is no padding.
+  @inline(__always)
+  private static func withPaddedPlane(
+    _ g: Geometry, _ body: (UnsafeMutablePointer<Float>?) -> Void
+  ) {
+    guard g.padding > 0 else { return body(nil) }
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: g.paddedArea) {
+      body($0.baseAddress!)
+    }
+  }
+
+  // The plane kernels read (or add into) the image through a zero-padded copy, so every row of
+  // the columns is one plain strided loop with no bounds tests: rows are short, and tests or a
+  // library call per row would cost more than the copy itself.
+
+  /// The kh*kw rows of one image plane, each `ld` apart.
+  @inline(__always)
+  private static func im2colPlane(
+    _ image: UnsafePointer<Float>, _ g: Geometry, into rows: UnsafeMutablePointer<Float>,
+    ld: Int, padded: UnsafeMutablePointer<Float>?
+  ) {
+    var source = image
+    var width = g.width
+    if let padded {
+      zero(padded, count: g.paddedArea)
+      for y in 0..<g.height {
+        let (from, to) = (image + y * g.width, padded + (y + g.padding) * g.paddedWidth + g.padding)
+        for x in 0..<g.width { to[x] = from[x] }
+      }
+      (source, width) = (UnsafePointer(padded), g.paddedWidth)
+    }
+    let (outWidth, stride, step) = (g.outWidth, g.stride, g.stride * width)
+    for ki in 0..<g.kernelHeight {
+      for kj in 0..<g.kernelWidth {
+        var from = source + (ki * width + kj) * g.dilation
+        var to = rows + (ki * g.kernelWidth + kj) * ld
+        for _ in 0..<g.outHeight {
+          if stride == 1 {
+            for ox in 0..<outWidth { to[ox] = from[ox] }
+          } else {
+            for ox in 0..<outWidth { to[ox] = from[ox * stride] }
           }
+          from += step
+          to += outWidth
         }
       }
     }
+  }
+
+  /// Adds the kh*kw rows (each `ld` apart) back into one image plane.
+  @inline(__always)
+  private static func col2imPlane(
+    _ rows: UnsafePointer<Float>, _ g: Geometry, ld: Int,
+    addingTo image: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>?
+  ) {
+    var target = image
+    var width = g.width
+    if let padded {
+      zero(padded, count: g.paddedArea)
+      (target, width) = (padded, g.paddedWidth)
+    }
+    let (outWidth, stride, step) = (g.outWidth, g.stride, g.stride * width)
+    for ki in 0..<g.kernelHeight {
+      for kj in 0..<g.kernelWidth {
+        var from = rows + (ki * g.kernelWidth + kj) * ld
+        var to = target + (ki * width + kj) * g.dilation
+        for _ in 0..<g.outHeight {
+          if stride == 1 {
+            for ox in 0..<outWidth { to[ox] += from[ox] }
+          } else {
+            for ox in 0..<outWidth { to[ox * stride] += from[ox] }
+          }
+          from += outWidth
+          to += step
+        }
+      }
+    }
+    if let padded {
+      for y in 0..<g.height {
+        let (from, to) = (padded + (y + g.padding) * g.paddedWidth + g.padding, image + y * g.width)
+        for x in 0..<g.width { to[x] += from[x] }
+      }
+    }
+  }
+
+  @inline(__always)
+  private static func zero(_ target: UnsafeMutablePointer<Float>, count: Int) {
+    for i in 0..<count { target[i] = 0 }
   }
 
   /// (channels, batch*area) -> (batch, channels, area), plus `bias[channel]`; with
@@ -124,9 +247,9 @@ public enum Im2Col {
   static func channelsToBatch(
     _ source: UnsafePointer<Float>, channels: Int, batch: Int, area: Int,
     into target: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
-    accumulate: Bool = false
+    accumulate: Bool = false, parallel: Bool = true
   ) {
-    Parallel.forEach(batch * channels, costPerItem: area) { item in
+    each(batch * channels, cost: area, parallel: parallel) { item in
       let (n, c) = item.quotientAndRemainder(dividingBy: channels)
       let from = source + (c * batch + n) * area
       let to = target + item * area
@@ -144,9 +267,9 @@ public enum Im2Col {
   /// (batch, channels, area) -> (channels, batch*area).
   static func batchToChannels(
     _ source: UnsafePointer<Float>, channels: Int, batch: Int, area: Int,
-    into target: UnsafeMutablePointer<Float>
+    into target: UnsafeMutablePointer<Float>, parallel: Bool = true
   ) {
-    Parallel.forEach(batch * channels, costPerItem: area) { item in
+    each(batch * channels, cost: area, parallel: parallel) { item in
       let (n, c) = item.quotientAndRemainder(dividingBy: channels)
       (target + (c * batch + n) * area).update(from: source + item * area, count: area)
     }
@@ -155,9 +278,9 @@ public enum Im2Col {
   /// Adds `bias[c]` to every plane of (batch, channels, area).
   static func addBias(
     _ bias: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>,
-    channels: Int, batch: Int, area: Int
+    channels: Int, batch: Int, area: Int, parallel: Bool = true
   ) {
-    Parallel.forEach(batch * channels, costPerItem: area) { item in
+    each(batch * channels, cost: area, parallel: parallel) { item in
       let b = bias[item % channels]
       let plane = target + item * area
       for i in 0..<area { plane[i] += b }
@@ -167,9 +290,9 @@ public enum Im2Col {
   /// Sets every plane of (batch, channels, area) to `bias[c]`, or zero.
   static func fill(
     _ target: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
-    channels: Int, batch: Int, area: Int
+    channels: Int, batch: Int, area: Int, parallel: Bool = true
   ) {
-    Parallel.forEach(batch * channels, costPerItem: area) { item in
+    each(batch * channels, cost: area, parallel: parallel) { item in
       (target + item * area).update(repeating: bias?[item % channels] ?? 0, count: area)
     }
   }
