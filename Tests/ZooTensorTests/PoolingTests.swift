@@ -89,6 +89,23 @@ private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {
     #expect(report.passed, "\(report)")
   }
 
+  /// The 2x2, stride-2 fast path against the reference: many ties (small integers), widths
+  /// below, at and beyond one four-output group, odd sizes, with and without a tape.
+  @Test(arguments: [[2, 2], [4, 6], [5, 7], [8, 8], [6, 10], [9, 11], [28, 28], [3, 18]])
+  func maxPool2dHalvingMatchesReferenceWithTies(_ size: [Int]) throws {
+    var g = SeededGenerator(seed: 5)
+    let count = 3 * 2 * size[0] * size[1]
+    let values = (0..<count).map { _ in Float(Int(g.nextUniform() * 4)) - 1 }
+    let x = Tensor(shape: [3, 2, size[0], size[1]], scalars: values, requiresGrad: true)
+    let y = try maxPool2d(x, kernelSize: 2)
+    #expect(y.scalars == MaxPool2DReference.forward(x: x, kernelSize: 2).scalars)
+    #expect(try withoutGradients { try maxPool2d(x, kernelSize: 2) }.scalars == y.scalars)
+    let dy = gradientSeed(y.shape, seed: 6)
+    try y.backward(seed: dy)
+    let dx = MaxPool2DReference.backward(x: x, dy: dy, kernelSize: 2)
+    #expect(x.grad!.scalars == dx.scalars)
+  }
+
   @Test func maxPool2dComputesKnownValues() throws {
     let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
     #expect(try maxPool2d(x, kernelSize: 2).scalars == [5, 7, 13, 15])

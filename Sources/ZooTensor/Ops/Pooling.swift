@@ -11,23 +11,34 @@ public func maxPool2d(
     "maxPool2d", x, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
   let y = Tensor(shape: p.outShape, scalars: Im2Col.buffer(p.planes * p.outArea))
   guard y.count > 0 else { return y }
-  // The flat index within its plane of the input each output came from.
-  var argmax = [Int32](repeating: 0, count: y.count)
+  // The flat index within its plane of the input each output came from; only backward needs it.
+  let recording = GradientRecording.needsRecording([x])
+  var argmax = [Int32](unsafeUninitializedCapacity: recording ? y.count : 0) { _, initialized in
+    initialized = recording ? y.count : 0
+  }
+  let halving =
+    p.kernel == 2 && p.stride == 2 && p.padding == 0 && p.outHeight * 2 <= p.height
+    && p.outWidth * 2 <= p.width
   x.scalars.withUnsafeBufferPointer { xBuffer in
     y.scalars.withUnsafeMutableBufferPointer { yBuffer in
       argmax.withUnsafeMutableBufferPointer { argmax in
-        let (xp, yp, ip) = (xBuffer.baseAddress!, yBuffer.baseAddress!, argmax.baseAddress!)
+        let (xp, yp) = (xBuffer.baseAddress!, yBuffer.baseAddress!)
+        let ip = recording ? argmax.baseAddress! : nil
         Parallel.forEach(p.planes, costPerItem: p.outArea * p.kernel * p.kernel) { plane in
           let (source, offset) = (xp + plane * p.area, plane * p.outArea)
+          let (values, indices) = (yp + offset, ip.map { $0 + offset })
           if containsNaN(source, count: p.area) {
-            maxPoolPlane(source, p, into: yp + offset, argmax: ip + offset, nanAware: true)
+            maxPoolPlane(source, p, into: values, argmax: indices, nanAware: true)
+          } else if halving {
+            maxPool2x2Plane(source, p, into: values, argmax: indices)
           } else {
-            maxPoolPlane(source, p, into: yp + offset, argmax: ip + offset, nanAware: false)
+            maxPoolPlane(source, p, into: values, argmax: indices, nanAware: false)
           }
         }
       }
     }
   }
+  guard recording else { return y }
   let indices = argmax
   y.record("maxPool2d", inputs: [x]) { dy in
     x.accumulateGrad { dx in
@@ -52,7 +63,7 @@ public func maxPool2d(
 @inline(__always)
 private func maxPoolPlane(
   _ source: UnsafePointer<Float>, _ p: PoolGeometry, into values: UnsafeMutablePointer<Float>,
-  argmax: UnsafeMutablePointer<Int32>, nanAware: Bool
+  argmax: UnsafeMutablePointer<Int32>?, nanAware: Bool
 ) {
   for oy in 0..<p.outHeight {
     let rows = p.rows(oy)
@@ -71,7 +82,70 @@ private func maxPoolPlane(
         }
       }
       values[oy * p.outWidth + ox] = best
-      argmax[oy * p.outWidth + ox] = Int32(truncatingIfNeeded: bestIndex)
+      argmax?[oy * p.outWidth + ox] = Int32(truncatingIfNeeded: bestIndex)
+    }
+  }
+}
+
+/// `maxPoolPlane` for 2x2 windows at stride 2 without padding (LeNet's, VGG's, U-Net's
+/// pooling) on a plane without NaNs: four outputs at a time, from two input rows. SIMD
+/// selects keep it branch-free; the compiler turns scalar selects back into branches, which
+/// random data mispredicts half the time.
+@inline(__always)
+private func maxPool2x2Plane(
+  _ source: UnsafePointer<Float>, _ p: PoolGeometry, into values: UnsafeMutablePointer<Float>,
+  argmax: UnsafeMutablePointer<Int32>?
+) {
+  let (width, outWidth) = (p.width, p.outWidth)
+  let (right, below) = (SIMD4<Int32>(repeating: 1), SIMD4<Int32>(repeating: Int32(width)))
+  let lanes = SIMD4<Int32>(0, 2, 4, 6)
+  // Four outputs from (ox..<ox+4); the last group may overlap the one before it.
+  func group(_ top: UnsafePointer<Float>, _ ox: Int) -> (SIMD4<Float>, SIMD4<Int32>) {
+    let upper = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+    let lower = UnsafeRawPointer(top + width + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
+    let (a, b, c, d) = (upper.evenHalf, upper.oddHalf, lower.evenHalf, lower.oddHalf)
+    // Ties keep the earlier element in row-major order, as the reference does.
+    let takeB = b .> a
+    let first = a.replacing(with: b, where: takeB)
+    let firstTap = SIMD4<Int32>(repeating: 0).replacing(with: right, where: takeB)
+    let takeD = d .> c
+    let second = c.replacing(with: d, where: takeD)
+    let secondTap = below.replacing(with: below &+ right, where: takeD)
+    let takeSecond = second .> first
+    return (
+      first.replacing(with: second, where: takeSecond),
+      firstTap.replacing(with: secondTap, where: takeSecond)
+    )
+  }
+  for oy in 0..<p.outHeight {
+    let top = source + 2 * oy * width
+    let out = values + oy * outWidth
+    let base = Int32(truncatingIfNeeded: 2 * oy * width)
+    var ox = 0
+    while ox < outWidth {
+      if ox + 4 > outWidth {
+        guard outWidth >= 4 else { break }
+        ox = outWidth - 4
+      }
+      let (maxima, taps) = group(top, ox)
+      UnsafeMutableRawPointer(out + ox).storeBytes(of: maxima, as: SIMD4<Float>.self)
+      if let argmax {
+        let index = taps &+ lanes &+ (base &+ 2 &* Int32(truncatingIfNeeded: ox))
+        UnsafeMutableRawPointer(argmax + oy * outWidth + ox).storeBytes(
+          of: index, as: SIMD4<Int32>.self)
+      }
+      ox += 4
+    }
+    // Rows narrower than four outputs.
+    for ox in ox..<outWidth {
+      var (best, index) = (top[2 * ox], 2 * ox)
+      if top[2 * ox + 1] > best { (best, index) = (top[2 * ox + 1], 2 * ox + 1) }
+      if top[width + 2 * ox] > best { (best, index) = (top[width + 2 * ox], width + 2 * ox) }
+      if top[width + 2 * ox + 1] > best {
+        (best, index) = (top[width + 2 * ox + 1], width + 2 * ox + 1)
+      }
+      out[ox] = best
+      argmax?[oy * outWidth + ox] = base + Int32(truncatingIfNeeded: index)
     }
   }
 }
