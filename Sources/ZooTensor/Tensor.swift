@@ -62,6 +62,27 @@ public final class Tensor {
     if grad == nil { grad = Tensor(shape: shape) }
     grad!.scalars.withUnsafeMutableBufferPointer { body($0) }
   }
+
+  /// Like `accumulateGrad`, but when there is no gradient yet `body` gets uninitialised
+  /// memory and `overwrite == true`, and must set every element: that saves a zero fill and
+  /// a read of every element, which for large activations cost more than the arithmetic.
+  func accumulateOrWriteGrad(
+    _ body: (UnsafeMutableBufferPointer<Float>, _ overwrite: Bool) -> Void
+  ) {
+    let overwrite = grad == nil
+    if overwrite { grad = Tensor.uninitialized(shape: shape) }
+    grad!.scalars.withUnsafeMutableBufferPointer { body($0, overwrite) }
+  }
+
+  /// A tensor whose values the caller sets before anyone reads them.
+  static func uninitialized(shape: [Int]) -> Tensor {
+    let count = shape.reduce(1, *)
+    return Tensor(
+      shape: shape,
+      scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in
+        initialized = count
+      })
+  }
 }
 
 extension Tensor: CustomStringConvertible {

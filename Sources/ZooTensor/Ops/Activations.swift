@@ -43,11 +43,12 @@ protocol ScalarActivation {
 private func elementwise<F: ScalarActivation>(_ name: String, _ x: Tensor, _ activation: F)
   -> Tensor
 {
-  let y = Tensor(shape: x.shape)
+  let y = Tensor.uninitialized(shape: x.shape)
   ActivationKernels.forward(y: &y.scalars, x: x.scalars, activation)
   y.record(name, inputs: [x]) { [xs = x.scalars, ys = y.scalars] dy in
-    x.accumulateGrad { dx in
-      ActivationKernels.backward(dx: dx, dy: dy.scalars, x: xs, y: ys, activation)
+    x.accumulateOrWriteGrad { dx, overwrite in
+      ActivationKernels.backward(
+        dx: dx, dy: dy.scalars, x: xs, y: ys, activation, overwrite: overwrite)
     }
   }
   return y
@@ -116,15 +117,20 @@ enum ActivationKernels {
     }
   }
 
-  /// dx += dy * f'(x)
+  /// dx += dy * f'(x), or dx = dy * f'(x) with `overwrite`.
   static func backward<F: ScalarActivation>(
-    dx: UnsafeMutableBufferPointer<Float>, dy: [Float], x: [Float], y: [Float], _ f: F
+    dx: UnsafeMutableBufferPointer<Float>, dy: [Float], x: [Float], y: [Float], _ f: F,
+    overwrite: Bool = false
   ) {
     dy.withUnsafeBufferPointer { dy in
       x.withUnsafeBufferPointer { x in
         y.withUnsafeBufferPointer { y in
           Parallel.forRanges(dx.count) { range in
-            for i in range { dx[i] += dy[i] * f.derivative(x: x[i], y: y[i]) }
+            if overwrite {
+              for i in range { dx[i] = dy[i] * f.derivative(x: x[i], y: y[i]) }
+            } else {
+              for i in range { dx[i] += dy[i] * f.derivative(x: x[i], y: y[i]) }
+            }
           }
         }
       }

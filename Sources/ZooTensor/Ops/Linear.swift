@@ -16,23 +16,25 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> T
     n: n, inFeatures: inFeatures, outFeatures: outFeatures)
   y.record("linear", inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
     if x.requiresGrad {
-      x.accumulateGrad { dx in
+      x.accumulateOrWriteGrad { dx, overwrite in
         LinearKernels.backwardInput(
           dx: dx.baseAddress!, dy: dy.scalars, weight: weight.scalars,
-          n: n, inFeatures: inFeatures, outFeatures: outFeatures)
+          n: n, inFeatures: inFeatures, outFeatures: outFeatures, overwrite: overwrite)
       }
     }
     if weight.requiresGrad {
-      weight.accumulateGrad { dw in
+      weight.accumulateOrWriteGrad { dw, overwrite in
         LinearKernels.backwardWeight(
           dw: dw.baseAddress!, dy: dy.scalars, x: x.scalars,
-          n: n, inFeatures: inFeatures, outFeatures: outFeatures)
+          n: n, inFeatures: inFeatures, outFeatures: outFeatures, overwrite: overwrite)
       }
     }
     if let bias, bias.requiresGrad {
       bias.accumulateGrad { db in
-        for row in 0..<n {
-          for o in 0..<outFeatures { db[o] += dy.scalars[row * outFeatures + o] }
+        dy.scalars.withUnsafeBufferPointer { dy in
+          for row in 0..<n {
+            for o in 0..<outFeatures { db[o] += dy[row * outFeatures + o] }
+          }
         }
       }
     }
@@ -58,24 +60,24 @@ enum LinearKernels {
     }
   }
 
-  /// dx (N, I) += dy (N, O) * W (O, I)
+  /// dx (N, I) += dy (N, O) * W (O, I); `=` with `overwrite`.
   static func backwardInput(
     dx: UnsafeMutablePointer<Float>, dy: [Float], weight: [Float],
-    n: Int, inFeatures: Int, outFeatures: Int
+    n: Int, inFeatures: Int, outFeatures: Int, overwrite: Bool = false
   ) {
     BLAS.gemm(
       m: n, n: inFeatures, k: outFeatures, a: dy, lda: outFeatures, b: weight, ldb: inFeatures,
-      beta: 1, c: dx, ldc: inFeatures)
+      beta: overwrite ? 0 : 1, c: dx, ldc: inFeatures)
   }
 
-  /// dW (O, I) += dy^T (O, N) * x (N, I)
+  /// dW (O, I) += dy^T (O, N) * x (N, I); `=` with `overwrite`.
   static func backwardWeight(
     dw: UnsafeMutablePointer<Float>, dy: [Float], x: [Float],
-    n: Int, inFeatures: Int, outFeatures: Int
+    n: Int, inFeatures: Int, outFeatures: Int, overwrite: Bool = false
   ) {
     BLAS.gemm(
       transposeA: true, m: outFeatures, n: inFeatures, k: n, a: dy, lda: outFeatures,
-      b: x, ldb: inFeatures, beta: 1, c: dw, ldc: inFeatures)
+      b: x, ldb: inFeatures, beta: overwrite ? 0 : 1, c: dw, ldc: inFeatures)
   }
 }
 

@@ -16,8 +16,15 @@ extension Tensor {
     }
     let y = Tensor(shape: shape, scalars: scalars)
     y.record("reshape", inputs: [self]) { [self] dy in
+      guard grad != nil else {
+        // The first gradient is dy itself, reshaped: share its values, as forward does.
+        grad = Tensor(shape: self.shape, scalars: dy.scalars)
+        return
+      }
       accumulateGrad { dx in
-        for i in 0..<dx.count { dx[i] += dy.scalars[i] }
+        dy.scalars.withUnsafeBufferPointer { dy in
+          for i in 0..<dx.count { dx[i] += dy[i] }
+        }
       }
     }
     return y
