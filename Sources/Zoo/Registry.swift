@@ -166,7 +166,8 @@ public enum ModelRegistry {
     vgg(19, batchNorm: true, parameters: 143_678_248, gmacs: 19.632),
     entry(
       "vgg-lite", "vgg", paper: simonyan, input: [1, 28, 28], classes: 10, parameters: 259_578,
-      gmacs: 0.009295, depth: 16
+      gmacs: 0.009295, depth: 16,
+      weights: [fashionMNIST("vgg-lite.h5", testAccuracy: 0.9359, sliceAccuracy: 0.942)]
     ) {
       VGG(.lite, classCount: $0, inputChannels: $1, rng: $2)
     },
