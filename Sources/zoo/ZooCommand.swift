@@ -6,7 +6,9 @@ struct ZooCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "zoo",
     abstract: "A model zoo and transfer-learning toolkit: classic CNNs on the CPU.",
-    subcommands: [List.self, Info.self, Train.self, Finetune.self, Export.self, Import.self, Bench.self])
+    subcommands: [
+      List.self, Info.self, Train.self, Finetune.self, Export.self, Import.self, Bench.self,
+    ])
 
   static func main() {
     // Line-buffered even into a pipe or a file, so long runs report each epoch as it ends.
