@@ -29,11 +29,10 @@ public enum BLAS {
       sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
       return
     }
-    nonisolated(unsafe) let (a, b, c) = (a, b, c)
     if n >= m {
       // Column blocks of C (multiples of 16 wide) need the matching columns of op(B).
       let block = (n / threads + 15) / 16 * 16
-      DispatchQueue.concurrentPerform(iterations: threads) { t in
+      Parallel.run(threads) { t in
         let start = t * block
         guard start < n else { return }
         let width = min(block, n - start)
@@ -43,7 +42,7 @@ public enum BLAS {
     } else {
       // Row blocks of C need the matching rows of op(A).
       let block = (m + threads - 1) / threads
-      DispatchQueue.concurrentPerform(iterations: threads) { t in
+      Parallel.run(threads) { t in
         let start = t * block
         guard start < m else { return }
         let height = min(block, m - start)

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Runs kernels over a batch on all cores. OpenBLAS runs single-threaded: inside these loops
 /// only `BLAS.serialGemm` may be called, never the splitting `BLAS.gemm`, so threads never nest.
@@ -16,11 +17,10 @@ public enum Parallel {
       return
     }
     // Each index is visited by exactly one thread; the caller's buffers outlive the call.
-    nonisolated(unsafe) let work = body
-    DispatchQueue.concurrentPerform(iterations: threads) { chunk in
+    run(threads) { chunk in
       let start = count * chunk / threads
       let end = count * (chunk + 1) / threads
-      for i in start..<end { work(i) }
+      for i in start..<end { body(i) }
     }
   }
 
@@ -31,9 +31,113 @@ public enum Parallel {
       body(0..<count)
       return
     }
-    nonisolated(unsafe) let work = body
-    DispatchQueue.concurrentPerform(iterations: threads) { chunk in
-      work((count * chunk / threads)..<(count * (chunk + 1) / threads))
+    run(threads) { chunk in
+      body((count * chunk / threads)..<(count * (chunk + 1) / threads))
     }
+  }
+
+  /// Calls `body(t)` for `t` in `0..<tasks`, each on its own thread, the first on the caller's.
+  static func run(_ tasks: Int, _ body: (Int) -> Void) {
+    if #available(macOS 15, *), WorkerPool.shared.run(tasks, body) { return }
+    nonisolated(unsafe) let work = body
+    DispatchQueue.concurrentPerform(iterations: tasks) { work($0) }
+  }
+}
+
+/// Helper threads that wait for work spinning for a moment before they sleep.
+///
+/// A kernel here lasts tens to hundreds of microseconds and a training step runs dozens of
+/// them back to back. Waking a sleeping thread (what `DispatchQueue.concurrentPerform` does)
+/// takes about as long on a virtual machine, so the caller used to finish most of the work
+/// alone; helpers that spin for a while after each task are there when the next one comes.
+/// One task runs at a time; a call that finds the pool busy (a nested or concurrent caller)
+/// gets `false` and runs its work some other way.
+@available(macOS 15, *)
+final class WorkerPool: @unchecked Sendable {
+  static let shared = WorkerPool()
+
+  /// How long an idle helper spins before it sleeps.
+  static let spinNanoseconds: UInt64 = 500_000
+
+  /// One helper thread and its mailbox: the caller bumps `ticket` to hand it a task.
+  private final class Helper: @unchecked Sendable {
+    let index: Int
+    let ticket = Atomic<Int>(0)
+    /// Whether the helper is asleep on `wake` (or about to be).
+    let sleeping = Atomic<Bool>(false)
+    let wake = DispatchSemaphore(value: 0)
+
+    init(index: Int) { self.index = index }
+  }
+
+  private let busy = Atomic<Bool>(false)
+  /// Helpers still running the current task.
+  private let pending = Atomic<Int>(0)
+  /// Touched only by the caller that holds `busy`.
+  private var helpers: [Helper] = []
+  /// The current task, written before any ticket moves and cleared after all helpers are done.
+  nonisolated(unsafe) private var task: ((Int) -> Void)?
+
+  private init() {}
+
+  /// Runs `body(t)` for `t` in `0..<tasks` on the caller (t = 0) and helpers; false if busy.
+  func run(_ tasks: Int, _ body: (Int) -> Void) -> Bool {
+    guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+    else { return false }
+    defer { busy.store(false, ordering: .releasing) }
+    while helpers.count < tasks - 1 { start(Helper(index: helpers.count)) }
+    withoutActuallyEscaping(body) { body in
+      task = body
+      pending.store(tasks - 1, ordering: .relaxed)
+      for helper in helpers.prefix(tasks - 1) {
+        helper.ticket.add(1, ordering: .sequentiallyConsistent)
+        if helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+          helper.wake.signal()
+        }
+      }
+      body(0)
+      while pending.load(ordering: .acquiring) > 0 {}
+      task = nil
+    }
+    return true
+  }
+
+  private func start(_ helper: Helper) {
+    helpers.append(helper)
+    let thread = Thread { [unowned self] in
+      var seen = 0
+      while true {
+        seen = self.waitForTicket(helper, after: seen)
+        do {
+          // Released before `pending` moves: the caller checks the task did not escape.
+          let task = self.task!
+          task(helper.index + 1)
+        }
+        self.pending.subtract(1, ordering: .releasing)
+      }
+    }
+    thread.name = "zoo-worker-\(helper.index + 1)"
+    thread.start()
+  }
+
+  /// Spins, then sleeps, until the helper's ticket moves past `seen`; returns the new ticket.
+  private func waitForTicket(_ helper: Helper, after seen: Int) -> Int {
+    let deadline = DispatchTime.now().uptimeNanoseconds + WorkerPool.spinNanoseconds
+    var spins = 0
+    while true {
+      let ticket = helper.ticket.load(ordering: .acquiring)
+      if ticket != seen { return ticket }
+      spins += 1
+      if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline { break }
+    }
+    helper.sleeping.store(true, ordering: .sequentiallyConsistent)
+    let ticket = helper.ticket.load(ordering: .sequentiallyConsistent)
+    // A ticket handed out after `sleeping` was set comes with a signal. One handed out
+    // before: take the flag back, unless the caller already did (then consume its signal).
+    if ticket != seen && helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
+      return ticket
+    }
+    helper.wake.wait()
+    return helper.ticket.load(ordering: .acquiring)
   }
 }
