@@ -38,7 +38,13 @@ public enum Parallel {
 
   /// Calls `body(t)` for `t` in `0..<tasks`, each on its own thread, the first on the caller's.
   static func run(_ tasks: Int, _ body: (Int) -> Void) {
-    if #available(macOS 15, *), WorkerPool.shared.run(tasks, body) { return }
+    if #available(macOS 15, *) {
+      // A nested or concurrent call finds the pool busy: the cores are taken, run here.
+      if !WorkerPool.shared.run(tasks, body) {
+        for t in 0..<tasks { body(t) }
+      }
+      return
+    }
     nonisolated(unsafe) let work = body
     DispatchQueue.concurrentPerform(iterations: tasks) { work($0) }
   }
@@ -51,7 +57,7 @@ public enum Parallel {
 /// takes about as long on a virtual machine, so the caller used to finish most of the work
 /// alone; helpers that spin for a while after each task are there when the next one comes.
 /// One task runs at a time; a call that finds the pool busy (a nested or concurrent caller)
-/// gets `false` and runs its work some other way.
+/// gets `false` and runs its work on its own thread.
 @available(macOS 15, *)
 final class WorkerPool: @unchecked Sendable {
   static let shared = WorkerPool()

@@ -4,7 +4,7 @@ import Testing
 import ZooTensor
 
 /// The parallel loops visit every index exactly once, also when nested or called from
-/// several threads at once (the pool then runs one caller and the others fall back).
+/// several threads at once (the pool serves one caller, the others run on their own thread).
 @Suite(.serialized) struct ParallelTests {
   private func visits(_ count: Int, cost: Int = 1 << 16, nested: Bool = false) -> [Int] {
     var seen = [Int](repeating: 0, count: count)
