@@ -51,17 +51,41 @@ public final class SGD: Optimizer {
     let (momentum, dampening, decay, nesterov) = (
       self.momentum, self.dampening, weightDecay, self.nesterov
     )
+    // Loops over raw buffers, one per case: the per-element tests and bounds checks of a
+    // single general loop cost more than the arithmetic.
     parameter.scalars.withUnsafeMutableBufferPointer { p in
-      if momentum == 0 {
-        for i in 0..<p.count { p[i] -= rate * (grad[i] + decay * p[i]) }
-        return
-      }
-      velocity.withBuffer(path, count: p.count) { buffer, isNew in
-        buffer.withUnsafeMutableBufferPointer { v in
-          for i in 0..<p.count {
-            let g = grad[i] + decay * p[i]
-            v[i] = isNew ? g : momentum * v[i] + (1 - dampening) * g
-            p[i] -= rate * (nesterov ? g + momentum * v[i] : v[i])
+      grad.withUnsafeBufferPointer { grad in
+        if momentum == 0 {
+          for i in 0..<p.count { p[i] -= rate * (grad[i] + decay * p[i]) }
+          return
+        }
+        velocity.withBuffer(path, count: p.count) { buffer, isNew in
+          buffer.withUnsafeMutableBufferPointer { v in
+            let keep = 1 - dampening
+            switch (isNew, nesterov) {
+            case (true, false):
+              for i in 0..<p.count {
+                v[i] = grad[i] + decay * p[i]
+                p[i] -= rate * v[i]
+              }
+            case (false, false):
+              for i in 0..<p.count {
+                v[i] = momentum * v[i] + keep * (grad[i] + decay * p[i])
+                p[i] -= rate * v[i]
+              }
+            case (true, true):
+              for i in 0..<p.count {
+                let g = grad[i] + decay * p[i]
+                v[i] = g
+                p[i] -= rate * (g + momentum * v[i])
+              }
+            case (false, true):
+              for i in 0..<p.count {
+                let g = grad[i] + decay * p[i]
+                v[i] = momentum * v[i] + keep * g
+                p[i] -= rate * (g + momentum * v[i])
+              }
+            }
           }
         }
       }
