@@ -106,6 +106,23 @@ private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {
     #expect(x.grad!.scalars == dx.scalars)
   }
 
+  /// NaNs (and infinities, whose sum is NaN) anywhere in a 2x2-pooled plane: such planes
+  /// leave the fast path and must still match the reference.
+  @Test(arguments: [0, 5, 13, 22, 47])
+  func maxPool2dHalvingHandlesNaNAndInfinity(_ position: Int) throws {
+    var values = (0..<48).map { Float(($0 * 7) % 11) }
+    values[position] = .nan
+    values[(position + 9) % 48] = .infinity
+    values[(position + 10) % 48] = -.infinity
+    let x = Tensor(shape: [1, 1, 4, 12], scalars: values, requiresGrad: true)
+    let y = try maxPool2d(x, kernelSize: 2)
+    let expected = MaxPool2DReference.forward(x: x, kernelSize: 2)
+    #expect(y.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
+    let dy = gradientSeed(y.shape, seed: 7)
+    try y.backward(seed: dy)
+    #expect(x.grad!.scalars == MaxPool2DReference.backward(x: x, dy: dy, kernelSize: 2).scalars)
+  }
+
   @Test func maxPool2dComputesKnownValues() throws {
     let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map(Float.init))
     #expect(try maxPool2d(x, kernelSize: 2).scalars == [5, 7, 13, 15])

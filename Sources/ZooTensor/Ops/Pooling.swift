@@ -27,12 +27,13 @@ public func maxPool2d(
         Parallel.forEach(p.planes, costPerItem: p.outArea * p.kernel * p.kernel) { plane in
           let (source, offset) = (xp + plane * p.area, plane * p.outArea)
           let (values, indices) = (yp + offset, ip.map { $0 + offset })
-          if containsNaN(source, count: p.area) {
+          if halving {
+            // Checks for NaNs as it goes; a plane that has one is done again.
+            guard !maxPool2x2Plane(source, p, into: values, argmax: indices) else { return }
             maxPoolPlane(source, p, into: values, argmax: indices, nanAware: true)
-          } else if halving {
-            maxPool2x2Plane(source, p, into: values, argmax: indices)
           } else {
-            maxPoolPlane(source, p, into: values, argmax: indices, nanAware: false)
+            let nanAware = containsNaN(source, count: p.area)
+            maxPoolPlane(source, p, into: values, argmax: indices, nanAware: nanAware)
           }
         }
       }
@@ -88,22 +89,26 @@ private func maxPoolPlane(
 }
 
 /// `maxPoolPlane` for 2x2 windows at stride 2 without padding (LeNet's, VGG's, U-Net's
-/// pooling) on a plane without NaNs: four outputs at a time, from two input rows. SIMD
-/// selects keep it branch-free; the compiler turns scalar selects back into branches, which
-/// random data mispredicts half the time.
+/// pooling): four outputs at a time, from two input rows. SIMD selects keep it branch-free;
+/// the compiler turns scalar selects back into branches, which random data mispredicts half
+/// the time. Returns false if the plane may hold a NaN (a window's sum is NaN), whose
+/// outputs this loop does not get right.
 @inline(__always)
 private func maxPool2x2Plane(
   _ source: UnsafePointer<Float>, _ p: PoolGeometry, into values: UnsafeMutablePointer<Float>,
   argmax: UnsafeMutablePointer<Int32>?
-) {
+) -> Bool {
   let (width, outWidth) = (p.width, p.outWidth)
   let (right, below) = (SIMD4<Int32>(repeating: 1), SIMD4<Int32>(repeating: Int32(width)))
   let lanes = SIMD4<Int32>(0, 2, 4, 6)
   // Four outputs from (ox..<ox+4); the last group may overlap the one before it.
+  var sawNaN = SIMDMask<SIMD4<Int32>>(repeating: false)
   func group(_ top: UnsafePointer<Float>, _ ox: Int) -> (SIMD4<Float>, SIMD4<Int32>) {
     let upper = UnsafeRawPointer(top + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
     let lower = UnsafeRawPointer(top + width + 2 * ox).loadUnaligned(as: SIMD8<Float>.self)
     let (a, b, c, d) = (upper.evenHalf, upper.oddHalf, lower.evenHalf, lower.oddHalf)
+    let sum = (a + b) + (c + d)
+    sawNaN .|= sum .!= sum
     // Ties keep the earlier element in row-major order, as the reference does.
     let takeB = b .> a
     let first = a.replacing(with: b, where: takeB)
@@ -146,8 +151,11 @@ private func maxPool2x2Plane(
       }
       out[ox] = best
       argmax?[oy * outWidth + ox] = base + Int32(truncatingIfNeeded: index)
+      let sum = (top[2 * ox] + top[2 * ox + 1]) + (top[width + 2 * ox] + top[width + 2 * ox + 1])
+      if sum.isNaN { sawNaN = SIMDMask(repeating: true) }
     }
   }
+  return !any(sawNaN)
 }
 
 /// Whether any of `count` floats is a NaN: a vectorisable scan of the bit patterns.
