@@ -32,7 +32,7 @@ let package = Package(
     .target(name: "ZooIO", dependencies: ["CHDF5", "ZooNN", "ZooTensor"]),
     .target(name: "Zoo", dependencies: ["ZooNN", "ZooData", "ZooIO"]),
     .target(name: "ZooPlot", dependencies: ["ZooData"]),
-    .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData"]),
+    .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData", "ZooIO"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
@@ -52,7 +52,7 @@ let package = Package(
       name: "ZooIOTests", dependencies: ["ZooIO", "Zoo", "ZooTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(name: "ZooPlotTests", dependencies: ["ZooPlot", "ZooData"]),
-    .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData"]),
+    .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData", "ZooIO"]),
     .testTarget(
       name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTestSupport"],
       resources: [.copy("Fixtures"), .copy("Golden")]),

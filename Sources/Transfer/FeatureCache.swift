@@ -13,8 +13,12 @@ public struct FeatureBatches: ExampleSource {
   /// Row after row, `featureCount` values each.
   public let values: [Float]
 
-  /// Runs `model.features` over `data` in inference mode without recording gradients.
-  public init(model: Classifier, data: some ExampleSource, batchSize: Int) throws {
+  /// Runs `model.features` over `data` in inference mode without recording gradients;
+  /// `progress` hears (examples done, total) after each batch.
+  public init(
+    model: Classifier, data: some ExampleSource, batchSize: Int,
+    progress: ((Int, Int) -> Void)? = nil
+  ) throws {
     let wasTraining = model.isTraining
     model.setTraining(false)
     defer { model.setTraining(wasTraining) }
@@ -25,6 +29,7 @@ public struct FeatureBatches: ExampleSource {
       for batch in data.evaluationBatches.prefetched() {
         values += try model.features(batch.inputs).scalars
         labels += batch.labels
+        progress?(labels.count, data.count)
       }
     }
     self.featureCount = model.featureCount

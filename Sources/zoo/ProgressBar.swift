@@ -3,36 +3,47 @@ import Zoo
 
 /// Shows training progress on standard error: a redrawn bar with ETA, loss and accuracy on a
 /// terminal, or a plain line every tenth of an epoch when output goes to a file or a pipe.
+/// Passes that are not epochs (computing features) show the same bar without the figures.
 final class ProgressBar {
   private let isTerminal = isatty(STDERR_FILENO) == 1
-  private var epochStart = Date()
-  private var lastEpoch = -1
+  private var passStart = Date()
+  private var lastTitle = ""
+  private var lastStep = 0
   private var lastReportedTenth = -1
 
   func update(_ p: TrainingProgress) {
-    if p.epoch != lastEpoch {
-      lastEpoch = p.epoch
-      epochStart = Date()
+    let stats = String(format: "loss %.4f  acc %5.1f%%", p.loss, 100 * p.accuracy)
+    draw("epoch \(p.epoch)/\(p.epochs)", step: p.step, steps: p.steps, stats: stats)
+  }
+
+  /// Progress of a single pass that is not an epoch, such as computing features.
+  func update(_ task: String, done: Int, total: Int) {
+    draw(task, step: done, steps: total, stats: "")
+  }
+
+  private func draw(_ title: String, step: Int, steps: Int, stats: String) {
+    if title != lastTitle || step <= lastStep {
+      lastTitle = title
+      passStart = Date()
       lastReportedTenth = -1
     }
-    let elapsed = Date().timeIntervalSince(epochStart)
-    let remaining = elapsed / Double(p.step) * Double(p.steps - p.step)
-    let stats = String(format: "loss %.4f  acc %5.1f%%", p.loss, 100 * p.accuracy)
+    lastStep = step
+    let elapsed = Date().timeIntervalSince(passStart)
+    let remaining = elapsed / Double(step) * Double(steps - step)
+    let stats = stats.isEmpty ? "" : "  " + stats
     if isTerminal {
       let width = 30
-      let filled = width * p.step / p.steps
+      let filled = width * step / steps
       let bar =
         String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-      let line =
-        "epoch \(p.epoch)/\(p.epochs) [\(bar)] \(p.step)/\(p.steps)  \(stats)  ETA \(clock(remaining))"
+      let line = "\(title) [\(bar)] \(step)/\(steps)\(stats)  ETA \(clock(remaining))"
       FileHandle.standardError.write(Data(("\r" + line + "\u{1B}[K").utf8))
-      if p.step == p.steps { FileHandle.standardError.write(Data("\n".utf8)) }
+      if step == steps { FileHandle.standardError.write(Data("\n".utf8)) }
     } else {
-      let tenth = 10 * p.step / p.steps
+      let tenth = 10 * step / steps
       guard tenth > lastReportedTenth else { return }
       lastReportedTenth = tenth
-      let line =
-        "epoch \(p.epoch)/\(p.epochs) step \(p.step)/\(p.steps)  \(stats)  ETA \(clock(remaining))\n"
+      let line = "\(title) step \(step)/\(steps)\(stats)  ETA \(clock(remaining))\n"
       FileHandle.standardError.write(Data(line.utf8))
     }
   }

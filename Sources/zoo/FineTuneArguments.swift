@@ -1,0 +1,65 @@
+import ArgumentParser
+import Transfer
+import ZooTensor
+
+/// The fine-tuning recipe `zoo finetune` and `zoo transfer-bench` share.
+struct FineTuneArguments: ParsableArguments {
+  @Option(help: "Epochs for the new head (first stage).")
+  var epochs = 50
+
+  @Option(
+    help: ArgumentHelp(
+      "Epochs with everything unfrozen and per-stage rates (second stage); finetune: 0, transfer-bench's two-stage runs: 10 unless given.",
+      valueName: "epochs"))
+  var unfreezeEpochs: Int?
+
+  @Option(help: "Base learning rate (AdamW).")
+  var lr: Float = 0.03
+
+  @Option(help: "Examples per step.")
+  var batchSize = 16
+
+  @Option(help: "Hidden units in the new head (none: a single linear layer).")
+  var hidden: Int?
+
+  @Option(help: "Epochs without a lower validation loss before a stage stops.")
+  var patience = 5
+
+  func validate() throws {
+    guard epochs >= 0, (unfreezeEpochs ?? 0) >= 0 else {
+      throw ValidationError("--epochs and --unfreeze-epochs must not be negative")
+    }
+    guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
+    guard batchSize > 0 else {
+      throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
+    }
+    if let hidden, hidden < 1 {
+      throw ValidationError("--hidden must be at least 1, got \(hidden)")
+    }
+    guard patience > 0 else { throw ValidationError("--patience must be at least 1") }
+  }
+
+  /// The configuration for one run; `unfreezeEpochs` replaces the option's value when given.
+  func configuration(
+    freeze: FreezePolicy, seed: UInt64, unfreezeEpochs: Int? = nil
+  ) -> FineTuneConfiguration {
+    var configuration = FineTuneConfiguration()
+    configuration.freeze = freeze
+    configuration.headEpochs = epochs
+    configuration.unfreezeEpochs = unfreezeEpochs ?? self.unfreezeEpochs ?? 0
+    configuration.learningRate = lr
+    configuration.batchSize = batchSize
+    configuration.patience = patience
+    configuration.seed = seed
+    return configuration
+  }
+
+  /// The settings a model card records.
+  func recipe(freeze: FreezePolicy) -> [String: String] {
+    [
+      "freeze": "\(freeze)", "epochs": "\(epochs)", "unfreeze_epochs": "\(unfreezeEpochs ?? 0)",
+      "lr": "\(lr)", "optimizer": "adamw", "batch_size": "\(batchSize)",
+      "hidden": hidden.map(String.init) ?? "none", "patience": "\(patience)",
+    ]
+  }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import Zoo
+import ZooData
+import ZooIO
+
+/// A pretrained model named on the command line: a shipped weight file's name (`zoo list`
+/// shows them) or the path of a weight file that records its architecture.
+struct PretrainedSource {
+  let name: String
+  let entry: ModelEntry
+  let weights: LoadedWeights
+  let url: URL
+
+  init(_ name: String) throws {
+    self.name = name
+    let shipped = ModelRegistry.entries.flatMap(\.weights)
+    if let file = shipped.first(where: { $0.file == name || $0.file == name + ".h5" }) {
+      guard let found = file.url else {
+        throw ValidationErrorLine(message: "zoo/\(file.file) is not in this checkout")
+      }
+      url = found
+    } else if FileManager.default.fileExists(atPath: name) {
+      url = URL(fileURLWithPath: name)
+    } else {
+      let names = shipped.map { $0.file.replacingOccurrences(of: ".h5", with: "") }
+      throw ValidationErrorLine(
+        message:
+          "no shipped weights or file named '\(name)'; shipped: \(names.joined(separator: ", "))")
+    }
+    weights = try WeightFile.read(contentsOf: url)
+    guard let architecture = weights.metadata.architecture else {
+      throw ValidationErrorLine(
+        message: "\(url.path) does not record its architecture; import it with zoo import --arch")
+    }
+    entry = try ModelRegistry.entry(named: architecture)
+  }
+
+  /// The input (channels, height, width) the weights were trained on.
+  var inputShape: [Int] { weights.metadata.inputShape ?? entry.inputShape }
+
+  /// The normalisation the weights were trained with, when the file records it.
+  var normalization: Normalization? {
+    weights.metadata.normalizationMean.flatMap { mean in
+      weights.metadata.normalizationStd.map { Normalization(mean: mean, std: $0) }
+    }
+  }
+
+  /// `file.h5 (architecture, class names)`, for the first line a command prints.
+  var summary: String {
+    "\(url.lastPathComponent) (\(entry.name), \(weights.metadata.classNames?.joined(separator: ", ") ?? "?"))"
+  }
+
+  /// A fresh copy of the pretrained classifier, with its original head.
+  func classifier() throws -> Classifier {
+    let model = try entry.buildClassifier(classCount: weights.metadata.classCount)
+    try weights.load(into: model)
+    return model
+  }
+}

@@ -1,0 +1,219 @@
+import ArgumentParser
+import Foundation
+import Transfer
+import Zoo
+import ZooData
+import ZooNN
+import ZooTensor
+
+struct TransferBench: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "transfer-bench",
+    abstract: "Measure transfer learning against training from scratch on k-shot sets.",
+    discussion: """
+      For each number of shots K and each seed, draws K labelled images per class (and a \
+      validation split) as zoo finetune does, then (head) fine-tunes only a new head on the \
+      frozen backbone, (two-stage) does that and then trains everything with per-stage rates, \
+      and (scratch) trains the same architecture from random weights on the same images. Every \
+      run is scored on the whole test split; the table gives mean and standard deviation over \
+      the seeds and the mean time of a run (fine-tuning and test evaluation, data loaded once).
+      """)
+
+  @Argument(help: "A shipped weight file's name (see `zoo list`) or a weight file path.")
+  var source = Finetune.defaultSource
+
+  @Option(help: ArgumentHelp("Target data source (it needs a test split).", valueName: "source"))
+  var data = "fashion-mnist:5-9"
+
+  @Option(help: "Labelled images per class, comma-separated.")
+  var shots = "5,20,100"
+
+  @Option(help: "Seeds, comma-separated: each draws its own k-shot set and initialisation.")
+  var seeds = "0,1,2"
+
+  @Option(help: "Which runs: head, two-stage, scratch (comma-separated).")
+  var arms = "head,two-stage,scratch"
+
+  @OptionGroup var recipe: FineTuneArguments
+
+  @Option(help: "Epochs for training from scratch.")
+  var scratchEpochs = 60
+
+  @Option(help: "Learning rate (AdamW) for training from scratch.")
+  var scratchLr: Float = 3e-3
+
+  @Option(
+    help: ArgumentHelp(
+      "Write the drawn sets here (indices into the source's training split) for the PyTorch reference.",
+      valueName: "splits.json"))
+  var splitsOut: String?
+
+  @Option(help: ArgumentHelp("Write every run's figures here.", valueName: "results.json"))
+  var json: String?
+
+  func validate() throws {
+    guard shotList != nil, seedList != nil, armList != nil else {
+      throw ValidationError(
+        "--shots and --seeds take comma-separated positive numbers, --arms a list of head, two-stage, scratch; got \(shots), \(seeds), \(arms)"
+      )
+    }
+    guard scratchEpochs > 0, scratchLr > 0 else {
+      throw ValidationError("--scratch-epochs and --scratch-lr must be positive")
+    }
+  }
+
+  /// The items of a comma-separated list, or nil when one does not parse.
+  private static func list<T>(_ text: String, _ parse: (Substring) -> T?) -> [T]? {
+    let items = text.split(separator: ",", omittingEmptySubsequences: false)
+    let values = items.compactMap(parse)
+    return values.isEmpty || values.count != items.count ? nil : values
+  }
+
+  private var shotList: [Int]? { Self.list(shots) { Int($0).flatMap { $0 > 0 ? $0 : nil } } }
+  private var seedList: [UInt64]? { Self.list(seeds) { UInt64($0) } }
+  private var armList: [Arm]? { Self.list(arms) { Arm(rawValue: String($0)) } }
+
+  enum Arm: String, CaseIterable, Codable {
+    case head
+    case twoStage = "two-stage"
+    case scratch
+
+    var title: String {
+      switch self {
+      case .head: return "head only"
+      case .twoStage: return "two-stage"
+      case .scratch: return "from scratch"
+      }
+    }
+  }
+
+  /// One fine-tuning or training run and its figures.
+  struct Run: Codable {
+    var arm: Arm
+    var shots: Int
+    var seed: UInt64
+    var testAccuracy: Float
+    var bestEpoch: String
+    var seconds: Double
+  }
+
+  func run() throws {
+    try reportingErrors {
+      let (shotCounts, seedList, armList) = (shotList!, seedList!, armList!)
+      let source = try PretrainedSource(source)
+      print("source: \(source.summary)")
+      let loadStart = Date()
+      let data = try DataSource(parsing: data).load(
+        DataOptions(
+          imageShape: ImageShape(
+            channels: source.inputShape[0], height: source.inputShape[1],
+            width: source.inputShape[2])))
+      guard data.validationName == "test" else {
+        throw ValidationErrorLine(message: "\(self.data) has no test split to score on")
+      }
+      let loadSeconds = Date().timeIntervalSince(loadStart)
+      print(
+        String(
+          format: "data: %@, %d training and %d test images, loaded in %.1f s", self.data,
+          data.train.count, data.validation.count, loadSeconds))
+      let normalization = source.normalization
+      let test = data.validation.batches(batchSize: 256, normalization: normalization)
+
+      var runs: [Run] = []
+      var drawn: [[String: Any]] = []
+      for shots in shotCounts {
+        for seed in seedList {
+          let splits = try FewShotSplits(data, shots: shots, seed: seed)
+          drawn.append([
+            "shots": shots, "seed": seed, "train": splits.trainIndices,
+            "validation": splits.validationIndices ?? [],
+          ])
+          let train = splits.train.batches(
+            batchSize: recipe.batchSize, normalization: normalization)
+          let validation = splits.validation.batches(batchSize: 256, normalization: normalization)
+          for arm in armList {
+            let started = Date()
+            let (model, configuration) = try prepare(
+              arm, source: source, classCount: data.classNames.count, seed: seed)
+            let result = try FineTuner(model: model, configuration: configuration).run(
+              train: train, validation: validation)
+            let accuracy = try ClassifierTrainer.evaluate(model, on: test).accuracy
+            let run = Run(
+              arm: arm, shots: shots, seed: seed, testAccuracy: accuracy,
+              bestEpoch: "\(result.best.stage.rawValue) \(result.best.epoch)",
+              seconds: Date().timeIntervalSince(started))
+            runs.append(run)
+            print(
+              String(
+                format: "K=%d seed %d %@: test accuracy %.2f%% (best %@), %.2f s", shots, seed,
+                arm.title, 100 * accuracy, run.bestEpoch, run.seconds))
+          }
+        }
+      }
+      print()
+      print(Self.table(runs, shots: shotCounts, arms: armList))
+      if let splitsOut {
+        let document: [String: Any] = [
+          "data": self.data, "class_names": data.classNames, "runs": drawn,
+        ]
+        try writeAtomically(
+          String(
+            decoding: try JSONSerialization.data(
+              withJSONObject: document, options: [.sortedKeys]), as: UTF8.self),
+          to: URL(fileURLWithPath: splitsOut))
+      }
+      if let json {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try writeAtomically(
+          String(decoding: try encoder.encode(runs), as: UTF8.self),
+          to: URL(fileURLWithPath: json))
+      }
+    }
+  }
+
+  /// A fresh model and its recipe for one run.
+  private func prepare(_ arm: Arm, source: PretrainedSource, classCount: Int, seed: UInt64)
+    throws -> (Classifier, FineTuneConfiguration)
+  {
+    switch arm {
+    case .head, .twoStage:
+      let model = try source.classifier()
+      model.replaceHead(
+        classCount: classCount, hidden: recipe.hidden, rng: RandomStream(seed: seed))
+      let configuration = recipe.configuration(
+        freeze: .backbone, seed: seed,
+        unfreezeEpochs: arm == .head ? 0 : (recipe.unfreezeEpochs ?? 10))
+      return (model, configuration)
+    case .scratch:
+      let model = try source.entry.buildClassifier(
+        classCount: classCount, rng: RandomStream(seed: seed))
+      var configuration = recipe.configuration(freeze: .none, seed: seed, unfreezeEpochs: 0)
+      configuration.headEpochs = scratchEpochs
+      configuration.learningRate = scratchLr
+      return (model, configuration)
+    }
+  }
+
+  /// Markdown: one row per K, one column per arm (mean ± std over seeds, mean time per run).
+  static func table(_ runs: [Run], shots: [Int], arms: [Arm]) -> String {
+    var lines = [
+      "| K | " + arms.map(\.title).joined(separator: " | ") + " |",
+      "| ---: | " + arms.map { _ in "---:" }.joined(separator: " | ") + " |",
+    ]
+    for k in shots {
+      let cells = arms.map { arm -> String in
+        let chosen = runs.filter { $0.arm == arm && $0.shots == k }
+        let accuracies = chosen.map { 100 * Double($0.testAccuracy) }
+        let mean = accuracies.reduce(0, +) / Double(max(accuracies.count, 1))
+        let variance =
+          accuracies.map { ($0 - mean) * ($0 - mean) }.reduce(0, +)
+          / Double(max(accuracies.count - 1, 1))
+        let seconds = chosen.map(\.seconds).reduce(0, +) / Double(max(chosen.count, 1))
+        return String(format: "%.1f ± %.1f%% (%.1f s)", mean, variance.squareRoot(), seconds)
+      }
+      lines.append("| \(k) | " + cells.joined(separator: " | ") + " |")
+    }
+    return lines.joined(separator: "\n")
+  }
+}
