@@ -44,11 +44,8 @@ struct TransferBench: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Write the drawn sets here (indices into the source's training split) for the PyTorch reference.",
-      valueName: "splits.json"))
-  var splitsOut: String?
-
-  @Option(help: ArgumentHelp("Write every run's figures here.", valueName: "results.json"))
+      "Write the recipe, the drawn sets (indices into the training split) and every run here, for Tools/transfer_bench_torch.py.",
+      valueName: "results.json"))
   var json: String?
 
   func validate() throws {
@@ -87,6 +84,26 @@ struct TransferBench: ParsableCommand {
     }
   }
 
+  /// What --json writes: enough for a reference implementation to repeat the head-only runs.
+  struct Report: Codable {
+    var source: String
+    var architecture: String
+    var data: String
+    var classNames: [String]
+    var recipe: [String: String]
+    var draws: [Draw]
+    var runs: [Run]
+    var loadSeconds: Double
+  }
+
+  /// One k-shot set: indices into the training split of `data` (its classes relabelled 0..<k).
+  struct Draw: Codable {
+    var shots: Int
+    var seed: UInt64
+    var train: [Int]
+    var validation: [Int]
+  }
+
   /// One fine-tuning or training run and its figures.
   struct Run: Codable {
     var arm: Arm
@@ -120,14 +137,14 @@ struct TransferBench: ParsableCommand {
       let test = data.validation.batches(batchSize: 256, normalization: normalization)
 
       var runs: [Run] = []
-      var drawn: [[String: Any]] = []
+      var draws: [Draw] = []
       for shots in shotCounts {
         for seed in seedList {
           let splits = try FewShotSplits(data, shots: shots, seed: seed)
-          drawn.append([
-            "shots": shots, "seed": seed, "train": splits.trainIndices,
-            "validation": splits.validationIndices ?? [],
-          ])
+          draws.append(
+            Draw(
+              shots: shots, seed: seed, train: splits.trainIndices,
+              validation: splits.validationIndices ?? []))
           let train = splits.train.batches(
             batchSize: recipe.batchSize, normalization: normalization)
           let validation = splits.validation.batches(batchSize: 256, normalization: normalization)
@@ -152,21 +169,21 @@ struct TransferBench: ParsableCommand {
       }
       print()
       print(Self.table(runs, shots: shotCounts, arms: armList))
-      if let splitsOut {
-        let document: [String: Any] = [
-          "data": self.data, "class_names": data.classNames, "runs": drawn,
-        ]
-        try writeAtomically(
-          String(
-            decoding: try JSONSerialization.data(
-              withJSONObject: document, options: [.sortedKeys]), as: UTF8.self),
-          to: URL(fileURLWithPath: splitsOut))
-      }
       if let json {
+        var recipe = self.recipe.recipe(freeze: .backbone)
+        recipe["unfreeze_epochs"] = "\(self.recipe.unfreezeEpochs ?? 10)"
+        recipe["weight_decay"] = "\(FineTuneConfiguration().weightDecay)"
+        recipe["scratch_epochs"] = "\(scratchEpochs)"
+        recipe["scratch_lr"] = "\(scratchLr)"
+        let report = Report(
+          source: source.url.path, architecture: source.entry.name, data: self.data,
+          classNames: data.classNames, recipe: recipe, draws: draws, runs: runs,
+          loadSeconds: loadSeconds)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
         try writeAtomically(
-          String(decoding: try encoder.encode(runs), as: UTF8.self),
+          String(decoding: try encoder.encode(report), as: UTF8.self),
           to: URL(fileURLWithPath: json))
       }
     }
