@@ -10,7 +10,10 @@ let package = Package(
     .executableTarget(
       name: "Downstream",
       dependencies: [
+        .product(name: "Transfer", package: "zoo"),
         .product(name: "Zoo", package: "zoo"),
+        .product(name: "ZooData", package: "zoo"),
+        .product(name: "ZooIO", package: "zoo"),
         .product(name: "ZooNN", package: "zoo"),
         .product(name: "ZooTensor", package: "zoo"),
       ])
