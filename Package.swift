@@ -15,7 +15,9 @@ let package = Package(
     .executable(name: "zoo", targets: ["zoo"]),
   ],
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    // `swift package generate-documentation --target Zoo` (and Transfer) builds the DocC docs.
+    .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
   ],
   targets: [
     // C libraries, found through pkg-config (Debian: libopenblas-dev, libhdf5-dev, libpng-dev, zlib1g-dev).

@@ -13,10 +13,13 @@ import ZooTensor
 /// `feature_0,...,feature_{D-1},label` and the class name as the label, which
 /// `csv:FILE,label=label` reads back as a data source.
 public struct Embeddings: Sendable, Equatable {
+  /// Width of each feature vector.
   public let featureCount: Int
   /// Row after row, `featureCount` values each.
   public let values: [Float]
+  /// The label of each row, indexing `classNames`.
   public let labels: [Int]
+  /// Class names in label order.
   public let classNames: [String]
 
   /// Embeddings from raw rows; the label of each row must index `classNames`.
@@ -47,6 +50,7 @@ public struct Embeddings: Sendable, Equatable {
       classNames: classNames)
   }
 
+  /// Number of rows.
   public var count: Int { labels.count }
 
   /// The features of example `index`.
@@ -131,11 +135,17 @@ public struct Embeddings: Sendable, Equatable {
   }
 }
 
+/// Embeddings that cannot be made, written or read.
 public enum EmbeddingsError: Error, Equatable, LocalizedError {
+  /// The values are not `rows x featureCount`.
   case shapeMismatch(values: Int, rows: Int, featureCount: Int)
+  /// A label has no class name.
   case labelOutOfRange(row: Int, label: Int, classes: Int)
+  /// The file name ends in neither `.h5`, `.hdf5` nor `.csv`.
   case unknownFormat(path: String)
+  /// An HDF5 file without the expected datasets or attribute.
   case malformedFile(path: String, problem: String)
+  /// The finished file could not be moved into place.
   case writeFailed(path: String, reason: String)
 
   public var errorDescription: String? {

@@ -7,8 +7,11 @@ import ZooTensor
 /// the head sees the same vectors every epoch, so head-only fine-tuning costs one forward pass
 /// of the backbone plus cheap epochs over these.
 public struct FeatureBatches: ExampleSource {
+  /// Width of each feature vector.
   public let featureCount: Int
+  /// The label of each row.
   public let labels: [Int]
+  /// Rows per batch when the head trains on these features.
   public let batchSize: Int
   /// Row after row, `featureCount` values each.
   public let values: [Float]
@@ -38,10 +41,14 @@ public struct FeatureBatches: ExampleSource {
     self.values = values
   }
 
+  /// Number of rows.
   public var count: Int { labels.count }
+  /// `[featureCount]`.
   public var exampleShape: [Int] { [featureCount] }
+  /// The label of row `index`.
   public func label(of index: Int) -> Int { labels[index] }
 
+  /// Copies row `index` into `out`; features are never augmented.
   public func write(
     example index: Int, into out: UnsafeMutableBufferPointer<Float>, augmentation: AugmentationKey?
   ) {

@@ -9,20 +9,27 @@ import ZooTensor
 /// lower base rate and per-stage rates rising geometrically from `base / discriminativeRange`
 /// at the first stage to `base` at the head, under a one-cycle schedule.
 public struct FineTuneConfiguration: Sendable {
+  /// What trains in the first stage (normally the new head alone).
   public var freeze: FreezePolicy = .backbone
+  /// Epochs of the first stage.
   public var headEpochs = 10
+  /// Epochs of the second stage, with everything trainable (0: no second stage).
   public var unfreezeEpochs = 0
+  /// Examples per step.
   public var batchSize = 32
+  /// The first stage's rate (AdamW, constant).
   public var learningRate: Float = 1e-3
   /// The second stage's base rate is `learningRate * unfrozenRateFactor` (fastai halves it).
   public var unfrozenRateFactor: Float = 0.5
   /// Ratio of the head's rate to the first stage's rate in the second stage (fastai: 100).
   public var discriminativeRange: Float = 100
+  /// Decoupled weight decay (AdamW) in both stages.
   public var weightDecay: Float = 1e-4
   /// Stop a stage when the validation loss has not improved for this many epochs.
   public var patience = 5
   /// Train the head on backbone features computed once (only with a frozen backbone).
   public var cacheFeatures = true
+  /// Seeds the shuffling of each epoch.
   public var seed: UInt64 = 0
 
   public init() {}
@@ -30,28 +37,42 @@ public struct FineTuneConfiguration: Sendable {
 
 /// One epoch of a fine-tuning run.
 public struct FineTuneEpoch: Sendable {
+  /// The first stage trains what the freeze leaves (`head`); the second everything (`all`).
   public enum Stage: String, Sendable { case head, all }
+  /// Which stage the epoch belongs to.
   public var stage: Stage
+  /// The epoch within its stage, from 1.
   public var epoch: Int
+  /// Mean training loss over the epoch's steps.
   public var trainLoss: Float
+  /// Training accuracy over the epoch's steps.
   public var trainAccuracy: Float
+  /// Loss on the validation data after the epoch.
   public var validationLoss: Float
+  /// Accuracy on the validation data after the epoch.
   public var validationAccuracy: Float
+  /// Wall time of the epoch, validation included.
   public var seconds: Double
 }
 
+/// What a fine-tuning run did.
 public struct FineTuneResult: Sendable {
+  /// Every epoch of both stages, in order.
   public var history: [FineTuneEpoch]
   /// The epoch whose weights the model holds at the end (lowest validation loss).
   public var best: FineTuneEpoch
+  /// Whether the first stage trained the head on cached backbone features.
   public var usedFeatureCache: Bool
 }
 
 /// Runs the two-stage fine-tune on a classifier whose head has already been swapped.
 public final class FineTuner {
+  /// The classifier being fine-tuned, in place.
   public let model: Classifier
+  /// The recipe.
   public let configuration: FineTuneConfiguration
 
+  /// A fine-tuner for `model`, whose head should already be swapped for the target classes.
   public init(model: Classifier, configuration: FineTuneConfiguration) {
     self.model = model
     self.configuration = configuration
@@ -166,6 +187,7 @@ public final class FineTuner {
   }
 }
 
+/// A fine-tuning run that cannot start.
 public enum FineTuneError: Error, Equatable, LocalizedError {
   case nothingToTrain
 

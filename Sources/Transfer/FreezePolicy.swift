@@ -30,6 +30,7 @@ public enum FreezePolicy: Equatable, Sendable, CustomStringConvertible {
     }
   }
 
+  /// The text `init(parsing:)` reads back.
   public var description: String {
     switch self {
     case .none: return "none"
@@ -40,9 +41,13 @@ public enum FreezePolicy: Equatable, Sendable, CustomStringConvertible {
   }
 }
 
+/// A freeze that cannot be applied.
 public enum TransferError: Error, Equatable, LocalizedError {
+  /// The text is not one of the policy forms.
   case unknownFreezePolicy(String)
+  /// `upTo` names no child; `known` lists those at that level.
   case unknownStage(String, known: [String])
+  /// `upTo` would freeze the classifier too.
   case classifierInsideFrozenStage(stage: String, classifier: String)
 
   public var errorDescription: String? {
@@ -61,11 +66,16 @@ public enum TransferError: Error, Equatable, LocalizedError {
 
 /// Trainable against total parameters after a freeze, for the report every command prints.
 public struct FreezeReport: Equatable, Sendable, CustomStringConvertible {
+  /// The policy applied.
   public var policy: FreezePolicy
+  /// Path prefixes that were frozen.
   public var frozenPaths: [String]
+  /// Parameters that still train.
   public var trainableParameters: Int
+  /// All parameters of the model.
   public var totalParameters: Int
 
+  /// `freeze backbone: 425 of 61,281 parameters trainable (0.69%)`.
   public var description: String {
     let share =
       totalParameters > 0 ? 100 * Double(trainableParameters) / Double(totalParameters) : 0

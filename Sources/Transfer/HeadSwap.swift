@@ -4,12 +4,16 @@ import ZooTensor
 
 /// What a head swap removed and put in, for the report a command prints.
 public struct HeadSwapReport: Sendable, CustomStringConvertible {
+  /// Where the old classifier was and the new head is.
   public var classifierPath: String
   /// The old classifier's tensors as `path [shape]`.
   public var dropped: [String]
+  /// Classes of the new head.
   public var classCount: Int
+  /// Hidden units of the new head, when it has a hidden layer.
   public var hidden: Int?
 
+  /// One line for the command line's report.
   public var description: String {
     let new =
       hidden.map { "\($0)-unit hidden layer, then \(classCount) classes" }

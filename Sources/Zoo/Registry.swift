@@ -15,12 +15,17 @@ public enum ModelTask: String, Sendable, Codable {
 /// as torchvision declares them in its weights metadata, and a test checks each against the
 /// built model.
 public struct ModelEntry: Sendable {
+  /// The name `zoo` commands take (`resnet18`, `vgg-lite`).
   public let name: String
+  /// The architecture family (`resnet`, `vgg`).
   public let family: String
+  /// Classification or segmentation.
   public let task: ModelTask
+  /// The paper that introduced the architecture.
   public let paper: String
   /// Default input (channels, height, width).
   public let inputShape: [Int]
+  /// Classes of the default head (1000 for ImageNet layouts).
   public let defaultClassCount: Int
   /// Parameters at the default class count and input channels.
   public let parameterCount: Int
@@ -56,8 +61,11 @@ public struct ModelEntry: Sendable {
   }
 }
 
+/// A registry lookup that failed.
 public enum RegistryError: Error, Equatable, LocalizedError {
+  /// No entry has this name; `known` lists those that exist.
   case unknownModel(String, known: [String])
+  /// The entry builds a segmentation model where a classifier was asked for.
   case notAClassifier(String)
 
   public var errorDescription: String? {
@@ -132,6 +140,7 @@ public enum ModelRegistry {
     }
   }
 
+  /// Every entry, in declaration order.
   public static let entries: [ModelEntry] = [
     entry(
       "lenet5", "lenet", paper: lecun, input: [1, 28, 28], classes: 10, parameters: 61_706,
@@ -209,6 +218,7 @@ public enum ModelRegistry {
   /// Names in natural order (`resnet18` before `resnet101`).
   public static var names: [String] { entries.map(\.name).sorted(by: naturalOrder) }
 
+  /// The entry called `name`; the error lists the known names.
   public static func entry(named name: String) throws -> ModelEntry {
     guard let entry = entries.first(where: { $0.name == name }) else {
       throw RegistryError.unknownModel(name, known: names)

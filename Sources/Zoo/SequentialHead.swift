@@ -12,16 +12,20 @@ protocol SequentialHeadClassifier: Classifier {
 }
 
 extension SequentialHeadClassifier {
+  /// The last child of `classifier` (`classifier.6`).
   public var classifierPath: String { "classifier.\(classifier.children.count - 1)" }
 
+  /// Pooled convolutional features through every classifier layer but the last.
   public func features(_ x: Tensor) throws -> Tensor {
     try classifier.layers.dropLast().reduce(try pooledFeatures(x)) { try $1($0) }
   }
 
+  /// The last classifier layer.
   public func head(_ features: Tensor) throws -> Tensor {
     try classifier.layers.last!(features)
   }
 
+  /// Registers `head` as the last child of `classifier`, under the same path.
   public func replaceClassifier(with head: Module, classCount: Int) {
     classifier.register(String(classifier.children.count - 1), head)
     self.classCount = classCount

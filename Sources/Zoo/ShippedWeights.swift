@@ -8,6 +8,7 @@ public struct ShippedWeights: Sendable, Equatable {
   public let file: String
   /// The data source it was trained on, as `--data` takes it.
   public let data: String
+  /// The classes the head predicts, in label order.
   public let classNames: [String]
   /// Accuracy on the data's whole test split, as the model card records it.
   public let testAccuracy: Float

@@ -6,19 +6,29 @@ import ZooTensor
 // `classifier` paths. `alexnet-small` keeps the design (five convolutions, three max-pools, a
 // dropout classifier) with 3x3 and 5x5 kernels and stride 1, for 28-64 px images.
 
+/// The shape of an AlexNet: its convolutions, pooling and classifier widths.
 public struct AlexNetConfiguration: Sendable, Equatable {
+  /// One convolution of the feature extractor, followed by ReLU.
   public struct Convolution: Sendable, Equatable {
+    /// Output channels.
     public var width: Int
+    /// Square kernel size.
     public var kernelSize: Int
+    /// Stride in both dimensions.
     public var stride: Int
+    /// Zero padding on each side.
     public var padding: Int
     /// Whether a max-pool follows (after the ReLU).
     public var poolAfter: Bool
   }
 
+  /// The convolutions in order.
   public var convolutions: [Convolution]
+  /// Kernel (and stride 2) of the max-pools between convolutions.
   public var poolKernel: Int
+  /// Output size of the adaptive average pool before the classifier.
   public var pooledSize: Int
+  /// Widths of the classifier's hidden layers (each with dropout and ReLU).
   public var hidden: [Int]
 
   private static func conv(
@@ -27,6 +37,7 @@ public struct AlexNetConfiguration: Sendable, Equatable {
     Convolution(width: width, kernelSize: kernel, stride: stride, padding: padding, poolAfter: pool)
   }
 
+  /// torchvision's `alexnet`: 224 px input, 11x11 stride-4 first convolution.
   public static let torchvision = AlexNetConfiguration(
     convolutions: [
       conv(64, 11, stride: 4, padding: 2, pool: true), conv(192, 5, padding: 2, pool: true),
@@ -34,6 +45,7 @@ public struct AlexNetConfiguration: Sendable, Equatable {
     ],
     poolKernel: 3, pooledSize: 6, hidden: [4096, 4096])
 
+  /// `alexnet-small`: the same design with small kernels and stride 1, for 28-64 px images.
   public static let small = AlexNetConfiguration(
     convolutions: [
       conv(64, 5, padding: 2, pool: true), conv(192, 5, padding: 2, pool: true),
@@ -42,12 +54,18 @@ public struct AlexNetConfiguration: Sendable, Equatable {
     poolKernel: 2, pooledSize: 2, hidden: [512, 512])
 }
 
+/// An AlexNet classifier with torchvision's parameter paths (`features.0.weight`,
+/// `classifier.6.bias`).
 public final class AlexNet: Module, SequentialHeadClassifier {
+  /// The shape this network was built with.
   public let configuration: AlexNetConfiguration
+  /// Number of classes the head predicts.
   public internal(set) var classCount: Int
   let featureLayers: Sequential
   let classifier: Sequential
 
+  /// A freshly initialised network (torchvision's initialisation) for `classCount` classes and
+  /// `inputChannels`-channel images.
   public init(
     _ configuration: AlexNetConfiguration = .torchvision, classCount: Int = 1000,
     inputChannels: Int = 3,
@@ -83,12 +101,14 @@ public final class AlexNet: Module, SequentialHeadClassifier {
     register("classifier", classifier)
   }
 
+  /// Width of the feature vectors the classifier reads.
   public var featureCount: Int { configuration.hidden.last! }
 
   func pooledFeatures(_ x: Tensor) throws -> Tensor {
     try child(at: "avgpool")!(featureLayers(x)).flattened()
   }
 
+  /// Logits: the head applied to the features.
   public override func forward(_ x: Tensor) throws -> Tensor {
     try logits(x)
   }

@@ -6,10 +6,14 @@ import ZooTensor
 /// instead of trainable sub-sampling, and a plain linear output instead of RBF units.
 /// 28x28 inputs are padded by 2 in the first convolution to give the paper's 32x32 geometry.
 public final class LeNet5: Module, SequentialHeadClassifier {
+  /// The two convolution-ReLU-pool stages (`features.*`).
   public let featureExtractor: Sequential
+  /// Three linear layers (`classifier.0`, `.2`, `.4`); the last is the head.
   public let classifier: Sequential
+  /// Number of classes the head predicts.
   public internal(set) var classCount: Int
 
+  /// A freshly initialised LeNet-5 (PyTorch's default initialisation).
   public init(classCount: Int = 10, inputChannels: Int = 1, rng: RandomStream = .global) {
     featureExtractor = Sequential {
       Conv2d(inputChannels, 6, kernelSize: 5, padding: 2, rng: rng)
@@ -32,12 +36,14 @@ public final class LeNet5: Module, SequentialHeadClassifier {
     register("classifier", classifier)
   }
 
+  /// The 84 outputs of the second hidden layer, which the head reads.
   public var featureCount: Int { 84 }
 
   func pooledFeatures(_ x: Tensor) throws -> Tensor {
     try featureExtractor(x).flattened()
   }
 
+  /// Logits: the head applied to the features.
   public override func forward(_ x: Tensor) throws -> Tensor {
     try logits(x)
   }

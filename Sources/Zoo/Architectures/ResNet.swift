@@ -9,7 +9,9 @@ import ZooTensor
 
 /// One ResNet: block type, blocks per stage, stage widths and stem.
 public struct ResNetConfiguration: Sendable, Equatable {
+  /// The residual block: two 3x3 convolutions, or 1x1-3x3-1x1 with a 4x expansion.
   public enum Block: Sendable { case basic, bottleneck }
+  /// How the network first reduces its input.
   public enum Stem: Sendable {
     /// 7x7 stride-2 convolution and 3x3 stride-2 max-pool, for 224 px images.
     case imageNet
@@ -17,13 +19,19 @@ public struct ResNetConfiguration: Sendable, Equatable {
     case small
   }
 
+  /// Block type of every stage.
   public var block: Block
+  /// Blocks in each stage (`layer1`, `layer2`, ...).
   public var blocksPerStage: [Int]
+  /// Width of each stage (before the bottleneck's expansion).
   public var widths: [Int]
+  /// The stem before the first stage.
   public var stem: Stem
 
+  /// Output channels per unit of width: 4 for bottlenecks, 1 otherwise.
   public var expansion: Int { block == .bottleneck ? 4 : 1 }
 
+  /// torchvision's ImageNet layout with `blocks` blocks per stage and widths 64-512.
   public static func imageNet(_ block: Block, _ blocks: [Int]) -> ResNetConfiguration {
     ResNetConfiguration(
       block: block, blocksPerStage: blocks, widths: [64, 128, 256, 512], stem: .imageNet)
@@ -37,10 +45,15 @@ public struct ResNetConfiguration: Sendable, Equatable {
       block: .basic, blocksPerStage: [n, n, n], widths: [16, 32, 64], stem: .small)
   }
 
+  /// ResNet-18: basic blocks, 2-2-2-2.
   public static let resnet18 = imageNet(.basic, [2, 2, 2, 2])
+  /// ResNet-34: basic blocks, 3-4-6-3.
   public static let resnet34 = imageNet(.basic, [3, 4, 6, 3])
+  /// ResNet-50: bottlenecks, 3-4-6-3.
   public static let resnet50 = imageNet(.bottleneck, [3, 4, 6, 3])
+  /// ResNet-101: bottlenecks, 3-4-23-3.
   public static let resnet101 = imageNet(.bottleneck, [3, 4, 23, 3])
+  /// ResNet-152: bottlenecks, 3-8-36-3.
   public static let resnet152 = imageNet(.bottleneck, [3, 8, 36, 3])
 }
 
@@ -120,11 +133,15 @@ private func shortcut(_ input: Int, _ output: Int, stride: Int, rng: RandomStrea
 
 /// A ResNet classifier: stem, stages `layer1`...`layerN`, global average pool, `fc`.
 public final class ResNet: Module, Classifier {
+  /// The shape this network was built with.
   public let configuration: ResNetConfiguration
+  /// Number of classes the head predicts.
   public private(set) var classCount: Int
   let stem: [(String, Module)]
   let stages: [Sequential]
 
+  /// A freshly initialised network (torchvision's initialisation: Kaiming-normal convolutions,
+  /// unit batch-norm scales).
   public init(
     _ configuration: ResNetConfiguration, classCount: Int = 1000, inputChannels: Int = 3,
     rng: RandomStream = .global
@@ -175,9 +192,12 @@ public final class ResNet: Module, Classifier {
     register("fc", outputLayer(featureCount: featureCount, classCount: classCount, rng: rng))
   }
 
+  /// The final linear layer, `fc`.
   public var classifierPath: String { "fc" }
+  /// Channels of the last stage, average-pooled: what `fc` reads.
   public var featureCount: Int { configuration.widths.last! * configuration.expansion }
 
+  /// Stem, stages and global average pool: (N, featureCount).
   public func features(_ x: Tensor) throws -> Tensor {
     var out = x
     for (_, layer) in stem { out = try layer(out) }
@@ -185,14 +205,17 @@ public final class ResNet: Module, Classifier {
     return try child(at: "avgpool")!(out).flattened()
   }
 
+  /// The `fc` layer: features to logits.
   public func head(_ features: Tensor) throws -> Tensor {
     try child(at: "fc")!(features)
   }
 
+  /// Logits: the head applied to the features.
   public override func forward(_ x: Tensor) throws -> Tensor {
     try logits(x)
   }
 
+  /// Registers `head` as `fc`.
   public func replaceClassifier(with head: Module, classCount: Int) {
     register("fc", head)
     self.classCount = classCount

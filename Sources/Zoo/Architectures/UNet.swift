@@ -42,9 +42,14 @@ final class UpStep: Module {
   }
 }
 
+/// A U-Net for segmentation: per-pixel logits of the input's height and width, with parts
+/// `encoder`, `decoder` and `head`.
 public final class UNet: Module {
+  /// Number of down-steps.
   public let depth: Int
+  /// Channels of the first level; each level down doubles them.
   public let baseWidth: Int
+  /// Classes per pixel.
   public let classCount: Int
   let encoder: Sequential
   let decoder: Sequential
@@ -76,6 +81,8 @@ public final class UNet: Module {
   /// Inputs must be divisible by 2^depth in both dimensions.
   public var sizeMultiple: Int { 1 << depth }
 
+  /// Per-pixel logits (N, classCount, H, W) for images (N, C, H, W) whose sides are multiples
+  /// of `sizeMultiple`.
   public override func forward(_ x: Tensor) throws -> Tensor {
     try expectImageSize(x)
     var skips: [Tensor] = []

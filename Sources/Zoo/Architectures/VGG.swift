@@ -9,17 +9,23 @@ import ZooTensor
 
 /// One entry of a VGG configuration: a 3x3 convolution of some width, or a 2x2 max-pool.
 public enum VGGLayer: Sendable, Equatable {
+  /// A 3x3 convolution (padding 1) with this many output channels, then ReLU.
   case conv(Int)
+  /// A 2x2 stride-2 max-pool.
   case pool
 }
 
+/// The shape of a VGG: its layer table, batch norm and classifier.
 public struct VGGConfiguration: Sendable, Equatable {
+  /// Convolutions and pools in order.
   public var layers: [VGGLayer]
+  /// Whether every convolution is followed by batch norm.
   public var batchNorm: Bool
   /// Output size of the adaptive average pool before the classifier.
   public var pooledSize: Int
   /// Widths of the classifier's hidden layers.
   public var hidden: [Int]
+  /// Dropout probability in the classifier.
   public var dropout: Float
 
   static func table(_ widths: [Int?]) -> [VGGLayer] {
@@ -50,11 +56,14 @@ public struct VGGConfiguration: Sendable, Equatable {
 
 /// A VGG classifier.
 public final class VGG: Module, SequentialHeadClassifier {
+  /// The shape this network was built with.
   public let configuration: VGGConfiguration
+  /// Number of classes the head predicts.
   public internal(set) var classCount: Int
   let featureLayers: Sequential
   let classifier: Sequential
 
+  /// A freshly initialised network (torchvision's initialisation).
   public init(
     _ configuration: VGGConfiguration, classCount: Int = 1000, inputChannels: Int = 3,
     rng: RandomStream = .global
@@ -111,12 +120,14 @@ public final class VGG: Module, SequentialHeadClassifier {
     return layers
   }
 
+  /// Width of the feature vectors the classifier reads.
   public var featureCount: Int { configuration.hidden.last! }
 
   func pooledFeatures(_ x: Tensor) throws -> Tensor {
     try child(at: "avgpool")!(featureLayers(x)).flattened()
   }
 
+  /// Logits: the head applied to the features.
   public override func forward(_ x: Tensor) throws -> Tensor {
     try logits(x)
   }

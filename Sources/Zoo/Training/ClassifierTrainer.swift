@@ -5,24 +5,35 @@ import ZooTensor
 
 /// Where a training run is, reported after every step.
 public struct TrainingProgress: Sendable {
+  /// The current epoch, from 1.
   public var epoch: Int
+  /// Epochs in the run.
   public var epochs: Int
+  /// Steps done in this epoch, from 1.
   public var step: Int
+  /// Steps in this epoch.
   public var steps: Int
-  /// Mean loss and accuracy over the steps of this epoch so far.
+  /// Mean loss over the steps of this epoch so far.
   public var loss: Float
+  /// Share of this epoch's examples so far whose most probable class was the label.
   public var accuracy: Float
+  /// The rate the last step used.
   public var learningRate: Float
 }
 
 /// Loss and accuracy of a model on a data set.
 public struct Evaluation: Sendable {
+  /// Mean cross-entropy over the examples.
   public var loss: Float
+  /// Share of examples whose most probable class is the label.
   public var accuracy: Float
+  /// The most probable class of each example, in the data's order.
   public var predictions: [Int]
 }
 
+/// A training run that cannot go on.
 public enum TrainingError: Error, Equatable, LocalizedError {
+  /// The loss became NaN or infinite at this step.
   case nonFiniteLoss(epoch: Int, step: Int, value: Float)
 
   public var errorDescription: String? {
@@ -36,10 +47,15 @@ public enum TrainingError: Error, Equatable, LocalizedError {
 
 /// Mini-batch training of a classifier with softmax cross-entropy.
 public final class ClassifierTrainer {
+  /// The model being trained (a classifier, or only its head).
   public let model: Module
+  /// Updates the model's trainable parameters after each step.
   public let optimizer: Optimizer
+  /// The learning rate for each step, relative to `baseLearningRate`.
   public let schedule: LearningRateSchedule
+  /// The optimiser's rate when the trainer was made.
   public let baseLearningRate: Float
+  /// Label smoothing of the cross-entropy loss (0: none).
   public let labelSmoothing: Float
   /// Steps taken so far; drives the schedule.
   public private(set) var globalStep = 0
@@ -47,6 +63,8 @@ public final class ClassifierTrainer {
   /// keep a frozen backbone in inference mode (no dropout, running batch-norm statistics).
   public var enterTrainingMode: (Module) -> Void = { $0.setTraining(true) }
 
+  /// A trainer for `model` with `optimizer`; the schedule scales the optimiser's rate step by
+  /// step.
   public init(
     model: Module, optimizer: Optimizer, schedule: LearningRateSchedule = .constant,
     labelSmoothing: Float = 0
