@@ -5,8 +5,18 @@ import Synchronization
 /// Runs kernels over a batch on all cores. OpenBLAS runs single-threaded: inside these loops
 /// only `BLAS.serialGemm` may be called, never the splitting `BLAS.gemm`, so threads never nest.
 public enum Parallel {
-  /// Cores to use; 1 runs everything on the calling thread.
-  nonisolated(unsafe) public static var threadCount = ProcessInfo.processInfo.activeProcessorCount
+  /// Cores to use; 1 runs everything on the calling thread. Defaults to `ZOO_THREADS` from
+  /// the environment (as `OMP_NUM_THREADS` does for OpenMP programs), else every active core.
+  nonisolated(unsafe) public static var threadCount = defaultThreadCount
+
+  static var defaultThreadCount: Int {
+    if let value = ProcessInfo.processInfo.environment["ZOO_THREADS"], let count = Int(value),
+      count > 0
+    {
+      return count
+    }
+    return ProcessInfo.processInfo.activeProcessorCount
+  }
 
   /// Calls `body(i)` for every `i` in `0..<count`, in parallel chunks when the total work
   /// (`count * costPerItem` scalar operations) is large enough to pay for the threads.
@@ -36,7 +46,7 @@ public enum Parallel {
     }
   }
 
-  /// Calls `body(t)` for `t` in `0..<tasks`, each on its own thread, the first on the caller's.
+  /// Calls `body(t)` for `t` in `0..<tasks`, spread over the caller's thread and helpers.
   static func run(_ tasks: Int, _ body: (Int) -> Void) {
     if #available(macOS 15, *) {
       // A nested or concurrent call finds the pool busy: the cores are taken, run here.
@@ -56,7 +66,11 @@ public enum Parallel {
 /// them back to back. Waking a sleeping thread (what `DispatchQueue.concurrentPerform` does)
 /// takes about as long on a virtual machine, so the caller used to finish most of the work
 /// alone; helpers that spin for a while after each task are there when the next one comes.
-/// One task runs at a time; a call that finds the pool busy (a nested or concurrent caller)
+///
+/// Tasks are claimed, not assigned: the caller and the helpers take the next unclaimed task
+/// until none is left, so on a busy machine a helper that is not scheduled in time costs
+/// nothing (the caller runs its task) instead of stalling every kernel for a time slice.
+/// One call runs at a time; a call that finds the pool busy (a nested or concurrent caller)
 /// gets `false` and runs its work on its own thread.
 @available(macOS 15, *)
 final class WorkerPool: @unchecked Sendable {
@@ -65,47 +79,63 @@ final class WorkerPool: @unchecked Sendable {
   /// How long an idle helper spins before it sleeps.
   static let spinNanoseconds: UInt64 = 500_000
 
-  /// One helper thread and its mailbox: the caller bumps `ticket` to hand it a task.
+  /// One helper thread and its mailbox: the caller bumps `ticket` to wake it.
   private final class Helper: @unchecked Sendable {
-    let index: Int
     let ticket = Atomic<Int>(0)
     /// Whether the helper is asleep on `wake` (or about to be).
     let sleeping = Atomic<Bool>(false)
     let wake = DispatchSemaphore(value: 0)
-
-    init(index: Int) { self.index = index }
   }
 
   private let busy = Atomic<Bool>(false)
-  /// Helpers still running the current task.
-  private let pending = Atomic<Int>(0)
+  /// The current call's task count (high 32 bits) and next unclaimed task (low 32 bits).
+  private let claims = Atomic<Int>(0)
+  /// Tasks of the current call that have finished.
+  private let completed = Atomic<Int>(0)
   /// Touched only by the caller that holds `busy`.
   private var helpers: [Helper] = []
-  /// The current task, written before any ticket moves and cleared after all helpers are done.
+  /// The current task; set before the call's claims are published, cleared after all its
+  /// claimed tasks have completed, so whoever claims a task finds its body here.
   nonisolated(unsafe) private var task: ((Int) -> Void)?
 
   private init() {}
 
-  /// Runs `body(t)` for `t` in `0..<tasks` on the caller (t = 0) and helpers; false if busy.
+  /// Runs `body(t)` for `t` in `0..<tasks` on the caller and helpers; false if busy.
   func run(_ tasks: Int, _ body: (Int) -> Void) -> Bool {
     guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
     else { return false }
     defer { busy.store(false, ordering: .releasing) }
-    while helpers.count < tasks - 1 { start(Helper(index: helpers.count)) }
+    while helpers.count < tasks - 1 { start(Helper()) }
     withoutActuallyEscaping(body) { body in
       task = body
-      pending.store(tasks - 1, ordering: .relaxed)
+      completed.store(0, ordering: .relaxed)
+      claims.store(tasks << 32, ordering: .sequentiallyConsistent)
       for helper in helpers.prefix(tasks - 1) {
         helper.ticket.add(1, ordering: .sequentiallyConsistent)
         if helper.sleeping.exchange(false, ordering: .sequentiallyConsistent) {
           helper.wake.signal()
         }
       }
-      body(0)
-      while pending.load(ordering: .acquiring) > 0 {}
+      while let t = claim() {
+        body(t)
+        completed.add(1, ordering: .releasing)
+      }
+      // Only tasks a helper has already claimed remain; give it the core if it needs one.
+      var spins = 0
+      while completed.load(ordering: .acquiring) < tasks {
+        spins += 1
+        if spins > 64 { sched_yield() }
+      }
       task = nil
     }
     return true
+  }
+
+  /// The next unclaimed task of the current call, if any is left.
+  private func claim() -> Int? {
+    let word = claims.wrappingAdd(1, ordering: .sequentiallyConsistent).oldValue
+    let (count, next) = (word >> 32, word & 0xFFFF_FFFF)
+    return next < count ? next : nil
   }
 
   private func start(_ helper: Helper) {
@@ -114,19 +144,18 @@ final class WorkerPool: @unchecked Sendable {
       var seen = 0
       while true {
         seen = self.waitForTicket(helper, after: seen)
-        do {
-          // Released before `pending` moves: the caller checks the task did not escape.
-          let task = self.task!
-          task(helper.index + 1)
+        while let t = self.claim() {
+          self.task!(t)
+          self.completed.add(1, ordering: .releasing)
         }
-        self.pending.subtract(1, ordering: .releasing)
       }
     }
-    thread.name = "zoo-worker-\(helper.index + 1)"
+    thread.name = "zoo-worker-\(helpers.count)"
     thread.start()
   }
 
   /// Spins, then sleeps, until the helper's ticket moves past `seen`; returns the new ticket.
+  /// The spin yields now and then so a loaded machine's other threads get the core.
   private func waitForTicket(_ helper: Helper, after seen: Int) -> Int {
     let deadline = DispatchTime.now().uptimeNanoseconds + WorkerPool.spinNanoseconds
     var spins = 0
@@ -134,7 +163,10 @@ final class WorkerPool: @unchecked Sendable {
       let ticket = helper.ticket.load(ordering: .acquiring)
       if ticket != seen { return ticket }
       spins += 1
-      if spins & 255 == 0 && DispatchTime.now().uptimeNanoseconds > deadline { break }
+      if spins & 63 == 0 {
+        if DispatchTime.now().uptimeNanoseconds > deadline { break }
+        sched_yield()
+      }
     }
     helper.sleeping.store(true, ordering: .sequentiallyConsistent)
     let ticket = helper.ticket.load(ordering: .sequentiallyConsistent)
