@@ -130,11 +130,11 @@ public enum ModelRegistry {
   private static func resnet(
     _ name: String, _ configuration: ResNetConfiguration, input: [Int], classes: Int,
     parameters: Int,
-    gmacs: Double, depth: Int
+    gmacs: Double, depth: Int, weights: [ShippedWeights] = []
   ) -> ModelEntry {
     entry(
       name, "resnet", paper: he, input: input, classes: classes, parameters: parameters,
-      gmacs: gmacs, depth: depth
+      gmacs: gmacs, depth: depth, weights: weights
     ) {
       ResNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
     }
@@ -197,7 +197,12 @@ public enum ModelRegistry {
       gmacs: 11.514, depth: 311),
     resnet(
       "resnet20", .cifar(depth: 20), input: [1, 28, 28], classes: 10, parameters: 272_186,
-      gmacs: 0.03102, depth: 43),
+      gmacs: 0.03102, depth: 43,
+      weights: [
+        fashionMNIST(
+          "resnet20-fashion-mnist-0-4.h5", classes: 0...4, testAccuracy: 0.9514,
+          sliceAccuracy: 0.952)
+      ]),
     resnet(
       "resnet56", .cifar(depth: 56), input: [1, 28, 28], classes: 10, parameters: 855_482,
       gmacs: 0.09605, depth: 115),
