@@ -1,125 +1,94 @@
 import ArgumentParser
 import Foundation
-import Zoo
 import ZooData
-import ZooNN
 import ZooTensor
 
 struct Bench: ParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Measure GEMM and LeNet-5 throughput (build with -c release).",
+    abstract: "Measure the benchmark workloads (build with -c release).",
     discussion: """
-      Prints medians over --repeats timed runs after a warm-up. Tools/bench runs this and
-      PyTorch's reference side by side and prints the ratios.
+      Workloads: sgemm (2048^3), w1 (LeNet-5 training and inference on Fashion-MNIST), w2 \
+      (resnet18 inference, 224 px, batch 8), w3 (resnet18 training, 64 px, batch 32), w4 \
+      (resnet18 head-only fine-tune on 2,000 Fashion-MNIST images), w5 (U-Net forward and \
+      backward), w6 (vgg11 and alexnet inference), r20 (resnet20 training on Fashion-MNIST, \
+      28 px, batch 64). Prints medians over --repeats timed runs \
+      after a warm-up, with the GFLOP/s each achieves. Tools/bench runs this and PyTorch's \
+      reference side by side and prints the ratios. --layers and --scaling print resnet18's \
+      per-convolution rates and its time per image by batch and input size instead.
       """)
 
   @Option(help: "Timed runs per workload.")
   var repeats = 5
 
-  @Option(help: "Threads for OpenBLAS and for the engine's parallel kernels.")
+  @Option(help: "Threads for the engine's parallel kernels and matrix products.")
   var threads = 2
 
   @Option(help: "Folder holding the Fashion-MNIST IDX files.")
   var data = FashionMNIST.defaultDirectory.path
 
+  @Option(
+    help: "Comma-separated workloads to run (\(BenchWorkloads.names.joined(separator: ","))).")
+  var workloads = BenchWorkloads.names.joined(separator: ",")
+
+  @Flag(help: "Print resnet18's per-convolution GFLOP/s at 224 px against the sgemm rate.")
+  var layers = false
+
+  @Flag(help: "Print resnet18's time per image for batch 1/8/32 and input 64/128/224.")
+  var scaling = false
+
   @Flag(help: "Print one JSON object instead of a table.")
   var json = false
+
+  func validate() throws {
+    let unknown = selected.filter { !BenchWorkloads.names.contains($0) }
+    guard unknown.isEmpty else {
+      throw ValidationError(
+        "unknown workload \(unknown.joined(separator: ", ")); choose from "
+          + BenchWorkloads.names.joined(separator: ", "))
+    }
+  }
+
+  private var selected: [String] {
+    workloads.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+  }
 
   func run() throws {
     try reportingErrors {
       BLAS.threadCount = threads
       Parallel.threadCount = threads
-      let directory = URL(fileURLWithPath: data)
-      var results: [(key: String, label: String, value: Double)] = []
-      results.append(
-        ("sgemm_gflops", "sgemm 2048^3 GFLOP/s", median(repeats) { sgemmGFLOPs(size: 2048) }))
-      let train = ImageBatches(
-        try FashionMNIST.load(.train, directory: directory), normalization: .fashionMNIST,
-        batchSize: 64)
-      results.append(
-        (
-          "lenet_train_images_per_s", "LeNet-5 training images/s (batch 64)",
-          try lenetTraining(train)
-        ))
-      let test = ImageBatches(
-        try FashionMNIST.load(.test, directory: directory), normalization: .fashionMNIST,
-        batchSize: 256)
-      results.append(
-        (
-          "lenet_infer_images_per_s", "LeNet-5 inference images/s (batch 256)",
-          try lenetInference(test)
-        ))
+      let suite = BenchWorkloads(repeats: repeats, data: URL(fileURLWithPath: data))
+      if layers || scaling {
+        let profiles = BenchProfiles(repeats: repeats)
+        if layers {
+          print(try profiles.convolutionLayers(sgemm: suite.sgemm().value))
+        }
+        if scaling { print(try profiles.scaling()) }
+        return
+      }
+      var results: [BenchResult] = []
+      for name in selected {
+        let measured = try suite.run(name)
+        results += measured
+        if !json {
+          for result in measured {
+            let label = result.label.padding(toLength: 46, withPad: " ", startingAt: 0)
+            let rate = result.gflops.map { String(format: "%10.1f GFLOP/s", $0) } ?? ""
+            print(label + String(format: "%12.1f", result.value) + rate)
+          }
+        }
+      }
+      let peak = BenchTiming.peakResidentMiB()
       if json {
-        let fields =
-          results.map { "\"\($0.key)\": \(String(format: "%.2f", $0.value))" } + [
-            "\"threads\": \(threads)"
-          ]
+        var fields = results.map { "\"\($0.key)\": \(String(format: "%.3f", $0.value))" }
+        fields += results.compactMap { result in
+          result.gflops.map { "\"\(result.key)_gflops\": \(String(format: "%.2f", $0))" }
+        }
+        fields.append("\"threads\": \(threads)")
+        if let peak { fields.append("\"peak_rss_mib\": \(String(format: "%.1f", peak))") }
         print("{" + fields.joined(separator: ", ") + "}")
-      } else {
-        for result in results {
-          let label = result.label.padding(toLength: 42, withPad: " ", startingAt: 0)
-          print(label + String(format: "%12.1f", result.value))
-        }
+      } else if let peak {
+        print(String(format: "peak resident memory: %.1f MiB", peak))
       }
-    }
-  }
-
-  /// Median of `count` measurements after one warm-up run.
-  private func median(_ count: Int, _ measure: () throws -> Double) rethrows -> Double {
-    _ = try measure()
-    let values = try (0..<max(count, 1)).map { _ in try measure() }.sorted()
-    return values[values.count / 2]
-  }
-
-  private func seconds(_ body: () throws -> Void) rethrows -> Double {
-    let start = DispatchTime.now().uptimeNanoseconds
-    try body()
-    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-  }
-
-  private func sgemmGFLOPs(size n: Int) -> Double {
-    var g = SeededGenerator(seed: 1)
-    let a = (0..<(n * n)).map { _ in g.nextUniform() }
-    let b = (0..<(n * n)).map { _ in g.nextUniform() }
-    var c = [Float](repeating: 0, count: n * n)
-    let time = seconds {
-      c.withUnsafeMutableBufferPointer { c in
-        BLAS.gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: c.baseAddress!, ldc: n)
-      }
-    }
-    return 2 * Double(n * n * n) / time / 1e9
-  }
-
-  /// Images per second for SGD steps (lr 0.05, momentum 0.9) over 300 batches.
-  private func lenetTraining(_ data: ImageBatches) throws -> Double {
-    let model = LeNet5(rng: RandomStream(seed: 0))
-    let optimizer = SGD(parameters: model.trainableParameters(), learningRate: 0.05, momentum: 0.9)
-    let trainer = ClassifierTrainer(model: model, optimizer: optimizer)
-    let steps = min(300, data.batchCount)
-    let subset = ImageBatches(
-      data.images.prefix(steps * data.batchSize), normalization: data.normalization,
-      batchSize: data.batchSize)
-    return try median(repeats) {
-      let time = try seconds { _ = try trainer.trainEpoch(subset, epoch: 1, epochs: 1, seed: 0) }
-      return Double(subset.count) / time
-    }
-  }
-
-  /// Images per second for inference over the first 10,240 test images.
-  private func lenetInference(_ data: ImageBatches) throws -> Double {
-    let model = LeNet5(rng: RandomStream(seed: 0))
-    model.setTraining(false)
-    let subset = ImageBatches(
-      data.images.prefix(10_240), normalization: data.normalization, batchSize: data.batchSize)
-    let order = subset.order(seed: nil)
-    let batches = (0..<subset.batchCount).map { subset.batch($0, order: order).images }
-    return try median(repeats) {
-      let time = try seconds {
-        try withoutGradients {
-          for x in batches { _ = try model(x) }
-        }
-      }
-      return Double(subset.count) / time
     }
   }
 }
