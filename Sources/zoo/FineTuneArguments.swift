@@ -1,6 +1,5 @@
 import ArgumentParser
 import Transfer
-import ZooTensor
 
 /// The fine-tuning recipe `zoo finetune` and `zoo transfer-bench` share.
 struct FineTuneArguments: ParsableArguments {
@@ -16,6 +15,12 @@ struct FineTuneArguments: ParsableArguments {
   @Option(help: "Base learning rate (AdamW).")
   var lr: Float = 0.03
 
+  @Option(
+    help:
+      "Base learning rate of the second stage (the head's; earlier stages get down to 1/100 of it)."
+  )
+  var unfreezeLr: Float = 1e-3
+
   @Option(help: "Examples per step.")
   var batchSize = 16
 
@@ -29,7 +34,9 @@ struct FineTuneArguments: ParsableArguments {
     guard epochs >= 0, (unfreezeEpochs ?? 0) >= 0 else {
       throw ValidationError("--epochs and --unfreeze-epochs must not be negative")
     }
-    guard lr > 0 else { throw ValidationError("--lr must be positive, got \(lr)") }
+    guard lr > 0, unfreezeLr > 0 else {
+      throw ValidationError("--lr and --unfreeze-lr must be positive, got \(lr) and \(unfreezeLr)")
+    }
     guard batchSize > 0 else {
       throw ValidationError("--batch-size must be at least 1, got \(batchSize)")
     }
@@ -48,6 +55,7 @@ struct FineTuneArguments: ParsableArguments {
     configuration.headEpochs = epochs
     configuration.unfreezeEpochs = unfreezeEpochs ?? self.unfreezeEpochs ?? 0
     configuration.learningRate = lr
+    configuration.unfrozenRateFactor = unfreezeLr / lr
     configuration.batchSize = batchSize
     configuration.patience = patience
     configuration.seed = seed
@@ -58,7 +66,8 @@ struct FineTuneArguments: ParsableArguments {
   func recipe(freeze: FreezePolicy) -> [String: String] {
     [
       "freeze": "\(freeze)", "epochs": "\(epochs)", "unfreeze_epochs": "\(unfreezeEpochs ?? 0)",
-      "lr": "\(lr)", "optimizer": "adamw", "batch_size": "\(batchSize)",
+      "lr": "\(lr)", "unfreeze_lr": "\(unfreezeLr)", "optimizer": "adamw",
+      "batch_size": "\(batchSize)",
       "hidden": hidden.map(String.init) ?? "none", "patience": "\(patience)",
     ]
   }
