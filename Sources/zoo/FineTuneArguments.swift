@@ -3,8 +3,10 @@ import Transfer
 
 /// The fine-tuning recipe `zoo finetune` and `zoo transfer-bench` share.
 struct FineTuneArguments: ParsableArguments {
+  // Chosen on the validation split of the default run (ResNet-20, 20 shots): at 0.03 the
+  // validation loss still fell after 100 epochs; 0.1 and a 128-unit hidden layer did worse.
   @Option(help: "Epochs for the new head (first stage).")
-  var epochs = 50
+  var epochs = 150
 
   @Option(
     help: ArgumentHelp(
@@ -28,7 +30,7 @@ struct FineTuneArguments: ParsableArguments {
   var hidden: Int?
 
   @Option(help: "Epochs without a lower validation loss before a stage stops.")
-  var patience = 5
+  var patience = 10
 
   func validate() throws {
     guard epochs >= 0, (unfreezeEpochs ?? 0) >= 0 else {

@@ -12,7 +12,7 @@ struct Finetune: ParsableCommand {
     abstract:
       "Fine-tune a pretrained model on a small labelled set: swap the head, freeze the rest, train.",
     discussion: """
-      Defaults: the shipped LeNet-5 trained on Fashion-MNIST classes 0-4, fine-tuned on classes 5-9 \
+      Defaults: the shipped ResNet-20 trained on Fashion-MNIST classes 0-4, fine-tuned on classes 5-9 \
       with 20 labelled images per class, backbone frozen. Early stopping and the best epoch are \
       chosen on a validation split held out from the training images; the final figure is on \
       the test split.
@@ -21,7 +21,7 @@ struct Finetune: ParsableCommand {
   @Argument(help: "A shipped weight file's name (see `zoo list`) or a weight file path.")
   var source = Finetune.defaultSource
 
-  static let defaultSource = "lenet5-fashion-mnist-0-4"
+  static let defaultSource = "resnet20-fashion-mnist-0-4"
 
   @Option(help: "What to freeze: backbone, none, upto:STAGE or prefix:PATH[,PATH...].")
   var freeze = "backbone"
