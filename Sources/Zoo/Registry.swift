@@ -1,5 +1,6 @@
 import Foundation
 import ZooData
+import ZooIO
 import ZooNN
 import ZooTensor
 
@@ -36,6 +37,8 @@ public struct ModelEntry: Sendable {
   public let depth: Int
   /// Pretrained weights shipped in `zoo/`.
   public let weights: [ShippedWeights]
+  /// The layer names of the Keras model with this structure, when Keras has one.
+  public let kerasNames: KerasNames?
   let builder: @Sendable (_ classCount: Int, _ inputChannels: Int, _ rng: RandomStream) -> Module
 
   /// A freshly initialised model.
@@ -83,14 +86,14 @@ public enum ModelRegistry {
   private static func entry(
     _ name: String, _ family: String, _ task: ModelTask = .classification, paper: String,
     input: [Int], classes: Int, parameters: Int, gmacs: Double, depth: Int,
-    weights: [ShippedWeights] = [],
+    weights: [ShippedWeights] = [], keras: KerasNames? = nil,
     _ builder: @escaping @Sendable (Int, Int, RandomStream) -> Module
   ) -> ModelEntry {
     ModelEntry(
       name: name, family: family, task: task, paper: paper, inputShape: input,
       defaultClassCount: classes,
       parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth, weights: weights,
-      builder: builder)
+      kerasNames: keras, builder: builder)
   }
 
   /// Weights trained on Fashion-MNIST, or on its classes `classes`.
@@ -112,14 +115,16 @@ public enum ModelRegistry {
   private static let he = "He et al. 2016, Deep residual learning for image recognition"
   private static let ronneberger = "Ronneberger et al. 2015, U-Net"
 
-  private static func vgg(_ depth: Int, batchNorm: Bool, parameters: Int, gmacs: Double)
+  private static func vgg(
+    _ depth: Int, batchNorm: Bool, parameters: Int, gmacs: Double, keras: KerasNames? = nil
+  )
     -> ModelEntry
   {
     let layers = depth + (batchNorm ? depth - 3 : 0)
     return entry(
       "vgg\(depth)\(batchNorm ? "_bn" : "")", "vgg", paper: simonyan, input: [3, 224, 224],
       classes: 1000,
-      parameters: parameters, gmacs: gmacs, depth: layers
+      parameters: parameters, gmacs: gmacs, depth: layers, keras: keras
     ) {
       VGG(
         .torchvision(depth: depth, batchNorm: batchNorm), classCount: $0, inputChannels: $1, rng: $2
@@ -169,7 +174,8 @@ public enum ModelRegistry {
     vgg(11, batchNorm: true, parameters: 132_868_840, gmacs: 7.609),
     vgg(13, batchNorm: false, parameters: 133_047_848, gmacs: 11.308),
     vgg(13, batchNorm: true, parameters: 133_053_736, gmacs: 11.308),
-    vgg(16, batchNorm: false, parameters: 138_357_544, gmacs: 15.47),
+    vgg(
+      16, batchNorm: false, parameters: 138_357_544, gmacs: 15.47, keras: KerasApplications.vgg16),
     vgg(16, batchNorm: true, parameters: 138_365_992, gmacs: 15.47),
     vgg(19, batchNorm: false, parameters: 143_667_240, gmacs: 19.632),
     vgg(19, batchNorm: true, parameters: 143_678_248, gmacs: 19.632),

@@ -91,6 +91,32 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   }
 }
 
+/// A model whose dense layers read flattened feature maps. PyTorch and the zoo flatten a
+/// (channels, height, width) map in that order; Keras, channels last, flattens (height, width,
+/// channels). The same dense layer therefore has its kernel's input rows in another order in
+/// Keras, and weights crossing between the two must permute them.
+public protocol FlattenedInputs {
+  /// The path of each dense layer that reads a flattened map, with that map's
+  /// (channels, height, width).
+  var flattenedInputs: [String: [Int]] { get }
+}
+
+/// The input order of a dense layer that reads a flattened (channels, height, width) map. The
+/// zoo's weight is (out, in) with inputs in CHW order; Keras's kernel is its transpose with
+/// inputs in HWC order. Reordering the inputs within each output row, then the usual transpose,
+/// crosses between the two.
+enum FlattenOrder {
+  /// A weight (out, C·H·W) with its inputs reordered to H·W·C.
+  static func channelsLast(_ values: [Float], outputs: Int, map: [Int]) -> [Float] {
+    Layout.permuted(values, shape: [outputs, map[0], map[1] * map[2]], order: [0, 2, 1]).values
+  }
+
+  /// A weight (out, H·W·C) with its inputs reordered to C·H·W.
+  static func channelsFirst(_ values: [Float], outputs: Int, map: [Int]) -> [Float] {
+    Layout.permuted(values, shape: [outputs, map[1] * map[2], map[0]], order: [0, 2, 1]).values
+  }
+}
+
 /// Axis permutations of row-major arrays.
 enum Layout {
   /// `values` of `shape` with its axes reordered: output axis k is input axis `order[k]`.

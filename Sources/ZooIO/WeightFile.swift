@@ -15,9 +15,16 @@ import ZooTensor
 ///
 /// Each module that owns tensors becomes a group named by its path; tensors are stored in
 /// Keras's layouts (see `LayerKind`), and `zoo_layer` records the kind so a reader can undo the
-/// layouts without the model. Reading accepts Keras 2's `kernel:0` and Keras 3's `kernel`
-/// weight names, fixed- and variable-length strings, and attributes split into `name0`,
-/// `name1`, ... as Keras splits those over 64 KiB.
+/// layouts without the model. A dense layer that reads a flattened feature map has its rows in
+/// Keras's (height, width, channels) order and `zoo_flattened_input` = (C, H, W) (see
+/// `FlattenedInputs`), so Keras's `load_weights` gives the zoo's outputs. Reading accepts
+/// Keras 2's `kernel:0` and Keras 3's `kernel` weight names, fixed- and variable-length
+/// strings, and attributes split into `name0`, `name1`, ... as Keras splits those over 64 KiB.
+///
+/// Reading also takes the files Keras writes: the same layout under `/model_weights` (a full
+/// model saved as `.h5`) and Keras 3's `.weights.h5` (`Keras3Layout`). Keras's layer names
+/// become zoo paths through `KerasNames`, and `LoadedWeights.load` puts the rows of a
+/// Keras-written dense layer that reads a flattened map into the zoo's order.
 public enum WeightFile {
   /// What `backend` and `keras_version` say, as Keras 2.15 writes them.
   public static let backend = "tensorflow"
@@ -36,7 +43,8 @@ public enum WeightFile {
   /// there. The file is written under a temporary name in the same folder and renamed into
   /// place, so `url` never names a half-written file.
   public static func write(
-    _ model: Module, metadata: WeightFileMetadata = WeightFileMetadata(), to url: URL
+    _ model: Module, metadata: WeightFileMetadata = WeightFileMetadata(),
+    format: WeightFileFormat = .keras, to url: URL
   ) throws {
     let layers = try plan(model)
     try metadata.validate()
@@ -46,7 +54,13 @@ public enum WeightFile {
     do {
       let file = try HDF5File.create(temporary)
       do {
-        try write(layers, metadata: metadata, into: file)
+        switch format {
+        case .keras: try writeLegacy(layers, into: file.root)
+        case .keras3:
+          try Keras3Layout.write(
+            layers, modelName: metadata.architecture ?? "model", into: file.root)
+        }
+        try write(metadata, to: file.root)
         try file.close()
       } catch {
         try? file.close()
@@ -73,13 +87,37 @@ public enum WeightFile {
     var path: String
     var kind: LayerKind
     var eps: Float?
+    /// The (C, H, W) map a dense layer reads flattened.
+    var flattenedInput: [Int]?
     /// (zoo tensor name, Keras weight name, tensor) in Keras's order.
     var tensors: [(zoo: String, keras: String, tensor: Tensor)]
+
+    /// Each tensor in Keras's layout, in Keras's order.
+    func kerasTensors() -> [(keras: String, shape: [Int], values: [Float])] {
+      tensors.map { zoo, keras, tensor in
+        let isKernel = keras == "kernel"
+        guard let map = flattenedInput, isKernel else {
+          let converted = kind.toKeras(tensor, isKernel: isKernel)
+          return (keras, converted.shape, converted.values)
+        }
+        let rows = FlattenOrder.channelsLast(tensor.scalars, outputs: tensor.shape[0], map: map)
+        let converted = kind.toKeras(Tensor(shape: tensor.shape, scalars: rows), isKernel: true)
+        return (keras, converted.shape, converted.values)
+      }
+    }
   }
 
   /// Every module that owns tensors, in model order, checked before anything is written.
   static func plan(_ model: Module) throws -> [LayerPlan] {
-    try model.namedModules().compactMap { path, module in
+    let flattened = (model as? FlattenedInputs)?.flattenedInputs ?? [:]
+    for (path, map) in flattened {
+      // A head swapped for something else than a dense layer reads no flattened map.
+      guard let inputs = (model.child(at: path) as? Linear)?.weight.shape[1] else { continue }
+      guard map.count == 3, map.reduce(1, *) == inputs else {
+        throw WeightFileError.flattenedInputMismatch(layer: path, map: map, inputs: inputs)
+      }
+    }
+    return try model.namedModules().compactMap { path, module in
       let owned = module.ownParameters + module.ownBuffers
       guard !owned.isEmpty else { return nil }
       guard let kind = LayerKind(module: module) else {
@@ -102,33 +140,37 @@ public enum WeightFile {
         owned.first { $0.name == names.zoo }.map { (names.zoo, names.keras, $0.tensor) }
       }
       return LayerPlan(
-        path: path, kind: kind, eps: (module as? BatchNorm)?.eps, tensors: tensors)
+        path: path, kind: kind, eps: (module as? BatchNorm)?.eps,
+        flattenedInput: kind == .linear ? flattened[path] : nil, tensors: tensors)
     }
   }
 
-  private static func write(
-    _ layers: [LayerPlan], metadata: WeightFileMetadata, into file: HDF5File
-  )
-    throws
-  {
-    let root = file.root
+  /// Keras's legacy weights layout.
+  private static func writeLegacy(_ layers: [LayerPlan], into root: HDF5Group) throws {
     for layer in layers {
       let group = try root.createGroup(layer.path)
-      let weightNames = layer.tensors.map { "\(layer.path)/\($0.keras):0" }
+      let tensors = layer.kerasTensors()
+      let weightNames = tensors.map { "\(layer.path)/\($0.keras):0" }
       try writeStringList(weightNames, named: "weight_names", to: group)
-      try group.setAttribute(LayerAttribute.kind, strings: [layer.kind.rawValue], scalar: true)
-      if let eps = layer.eps {
-        try group.setAttribute(LayerAttribute.eps, floats: [eps], scalar: true)
-      }
-      for (name, tensor) in zip(weightNames, layer.tensors) {
-        let keras = layer.kind.toKeras(tensor.tensor, isKernel: tensor.keras == "kernel")
-        try group.createDataset(name, shape: keras.shape, floats: keras.values)
+      try writeLayerAttributes(layer, to: group)
+      for (name, tensor) in zip(weightNames, tensors) {
+        try group.createDataset(name, shape: tensor.shape, floats: tensor.values)
       }
     }
     try writeStringList(layers.map(\.path), named: "layer_names", to: root)
     try root.setAttribute("backend", strings: [backend], scalar: true)
     try root.setAttribute("keras_version", strings: [kerasVersion], scalar: true)
-    try write(metadata, to: root)
+  }
+
+  /// What the zoo records beside Keras's data: the kind, batch-norm eps, a flattened input.
+  static func writeLayerAttributes(_ layer: LayerPlan, to group: HDF5Group) throws {
+    try group.setAttribute(LayerAttribute.kind, strings: [layer.kind.rawValue], scalar: true)
+    if let eps = layer.eps {
+      try group.setAttribute(LayerAttribute.eps, floats: [eps], scalar: true)
+    }
+    if let map = layer.flattenedInput {
+      try group.setAttribute(LayerAttribute.flattenedInput, integers: map)
+    }
   }
 
   private static func write(_ metadata: WeightFileMetadata, to root: HDF5Group) throws {
@@ -201,6 +243,7 @@ public enum WeightFile {
   enum LayerAttribute {
     static let kind = "zoo_layer"
     static let eps = "zoo_eps"
+    static let flattenedInput = "zoo_flattened_input"
   }
 
   // MARK: Reading
@@ -236,13 +279,35 @@ public enum WeightFile {
   }
 }
 
+/// The layouts the zoo writes; reading tells them (and a full Keras model's) apart by itself.
+public enum WeightFileFormat: String, Sendable, CaseIterable {
+  /// Keras's legacy weights layout (what Keras 2's `save_weights("x.h5")` wrote): the native
+  /// format.
+  case keras
+  /// Keras 3's `.weights.h5` layout (`save_weights("x.weights.h5")`, see `Keras3Layout`).
+  case keras3
+}
+
+/// Where a file read keeps its weights.
+public enum WeightFileLayout: String, Sendable, Equatable {
+  /// Keras's legacy weights layout at the root: the native file, or Keras's weights-only .h5.
+  case keras = "Keras legacy weights"
+  /// The same layout under `/model_weights`: a whole Keras model saved as .h5.
+  case kerasModel = "Keras legacy full model"
+  /// Keras 3's `.weights.h5`.
+  case keras3 = "Keras 3 weights"
+}
+
 /// One layer group as read from a file.
 public struct WeightFileLayer: Sendable, Equatable {
-  /// The group name: the layer's module path.
+  /// The layer's module path: the group name, or the zoo path `KerasNames` gave it.
   public var path: String
+  /// The layer's name in the file (a Keras name such as `block1_conv1` before renaming).
+  public var fileName: String
   public var kind: LayerKind
   /// Whether the file records the kind (`zoo_layer`) or the reader inferred it from weight
-  /// names and ranks (a file written by Keras).
+  /// names and ranks or Keras 3's class key: a file written by Keras, whose dense layers
+  /// that read flattened maps have their rows in Keras's order.
   public var kindIsRecorded: Bool
   /// Batch-norm eps, when the file records it.
   public var eps: Float?
@@ -252,6 +317,8 @@ public struct WeightFileLayer: Sendable, Equatable {
 
 /// The contents of a weight file, in the zoo's layout, ready to load into a model.
 public struct LoadedWeights {
+  /// Which of the layouts the file had.
+  public var layout: WeightFileLayout
   public var metadata: WeightFileMetadata
   /// Layers in the file's `layer_names` order.
   public var layers: [WeightFileLayer]
@@ -265,7 +332,9 @@ public struct LoadedWeights {
   /// the file must hold the same paths with the same shapes, layer kinds and batch-norm eps.
   /// Everything is checked before the first tensor is assigned, so a failed load changes
   /// nothing. `prefix` (such as a classifier's path) leaves the tensors under it out of both
-  /// sides; the report lists them.
+  /// sides; the report lists them. A Keras-written dense layer that the model declares as
+  /// reading a flattened map (`FlattenedInputs`) has its rows put from Keras's (H, W, C)
+  /// order into the zoo's (C, H, W).
   @discardableResult
   public func load(into model: Module, skipping prefix: String? = nil) throws -> LoadReport {
     func isSkipped(_ path: String) -> Bool {
@@ -281,7 +350,7 @@ public struct LoadedWeights {
     }
     for (path, tensor) in targets where tensors[path]!.shape != tensor.shape {
       throw WeightFileError.shapeMismatch(
-        path: path, expected: tensor.shape, found: tensors[path]!.shape)
+        path: withFileName(path), expected: tensor.shape, found: tensors[path]!.shape)
     }
     for layer in layers where !layer.tensorPaths.allSatisfy(isSkipped) {
       guard let module = model.child(at: layer.path), let kind = LayerKind(module: module) else {
@@ -295,18 +364,41 @@ public struct LoadedWeights {
           && convolutions.contains(layer.kind))
       guard compatible else {
         throw WeightFileError.layerKindMismatch(
-          layer: layer.path, model: kind.rawValue, file: layer.kind.rawValue)
+          layer: withFileName(layer.path), model: kind.rawValue, file: layer.kind.rawValue)
       }
       if let eps = layer.eps, let norm = module as? BatchNorm, norm.eps != eps {
         throw WeightFileError.epsMismatch(layer: layer.path, model: norm.eps, file: eps)
       }
     }
+    var values = tensors
+    let flattened = (model as? FlattenedInputs)?.flattenedInputs ?? [:]
+    for layer in layers where !layer.kindIsRecorded {
+      let weight = layer.path + ".weight"
+      guard let map = flattened[layer.path], let tensor = values[weight], !isSkipped(weight),
+        layer.kind == .linear
+      else { continue }
+      guard map.count == 3, map.reduce(1, *) == tensor.shape[1] else {
+        throw WeightFileError.flattenedInputMismatch(
+          layer: layer.path, map: map, inputs: tensor.shape[1])
+      }
+      let rows = FlattenOrder.channelsFirst(tensor.scalars, outputs: tensor.shape[0], map: map)
+      values[weight] = Tensor(shape: tensor.shape, scalars: rows)
+    }
     for (path, tensor) in targets {
-      tensor.scalars = tensors[path]!.scalars
+      tensor.scalars = values[path]!.scalars
     }
     return LoadReport(
       loaded: targets.map(\.path), skippedInModel: state.map(\.path).filter(isSkipped),
       skippedInFile: paths.filter(isSkipped))
+  }
+}
+
+extension LoadedWeights {
+  /// `path` (a tensor or layer path), with its layer's name in the file when that differs.
+  func withFileName(_ path: String) -> String {
+    let layer = layers.first { $0.path == path || $0.tensorPaths.contains(path) }
+    guard let layer, layer.fileName != layer.path else { return path }
+    return "\(path) (layer '\(layer.fileName)' in the file)"
   }
 }
 

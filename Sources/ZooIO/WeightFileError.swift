@@ -22,6 +22,12 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
   case unknownLayerKind(layer: String, reason: String)
   case unknownWeight(layer: String, weight: String, kind: String, known: [String])
   case duplicateTensor(path: String)
+  /// A Keras 3 layer with a number of variables its kind cannot have.
+  case variableCount(layer: String, key: String, kind: String, expected: [String], found: Int)
+  /// A dense layer declared to read a flattened (C, H, W) map whose size is not its input size.
+  case flattenedInputMismatch(layer: String, map: [Int], inputs: Int)
+  /// Keras layer names that a rename table (`KerasNames`) does not map.
+  case unmappedLayers([String], source: String, known: [String])
 
   // Datasets
   case wrongDType(dataset: String, found: String)
@@ -58,8 +64,9 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
         "\(file) is a damaged HDF5 file (truncated or corrupt): \(detail). Write or copy it again"
     case .missingAttribute(let object, let attribute) where attribute == "layer_names":
       return
-        "weight files list their layers in the root attribute 'layer_names'; \(object) has none."
-        + " A full-model Keras file keeps its weights under /model_weights"
+        "weight files list their layers in the root attribute 'layer_names' (Keras's legacy"
+        + " layout; a full-model file under /model_weights) or keep them in a 'layers' group"
+        + " (Keras 3's .weights.h5); \(object) has neither"
     case .missingAttribute(let object, let attribute):
       return
         "every layer group lists its datasets in the attribute '\(attribute)'; group \(object)"
@@ -84,6 +91,20 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
         + " named '\(weight)'"
     case .duplicateTensor(let path):
       return "each tensor must appear once; the file holds \(path) twice"
+    case .variableCount(let layer, let key, let kind, let expected, let found):
+      return
+        "a Keras 3 \(kind) layer holds \(expected.joined(separator: ", ")) (the bias may be"
+        + " absent); layer '\(layer)' (layers/\(key)) has \(found) variables. Batch norms need"
+        + " center and scale on"
+    case .flattenedInputMismatch(let layer, let map, let inputs):
+      return
+        "dense layer '\(layer)' is declared to read a flattened (C, H, W) map of"
+        + " \(describe(shape: map)), which must hold its \(inputs) inputs"
+    case .unmappedLayers(let names, let source, let known):
+      return
+        "layers named as in \(source) map to zoo paths by a declared table; the file also has"
+        + " \(Self.list(names, noun: "layer")), which it does not name. The table knows "
+        + Self.list(known, noun: "layer", limit: 3) + ". Is the file for another model?"
     case .wrongDType(let dataset, let found):
       return
         "weights are float32; \(dataset) holds \(found) values. Convert them to float32 when"

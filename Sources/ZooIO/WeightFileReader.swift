@@ -5,69 +5,77 @@ import ZooTensor
 struct WeightFileReader {
   let file: HDF5File
 
+  /// Tells the three layouts apart: `layer_names` at the root (the native file, Keras's
+  /// legacy weights), under `/model_weights` (a full Keras model), or a `layers` group (Keras 3).
   func read() throws -> LoadedWeights {
     let root = file.root
-    guard let layerNames = try readStringList(named: "layer_names", of: root) else {
+    var collector = LayerCollector()
+    let layout: WeightFileLayout
+    if let layerNames = try readStringList(named: "layer_names", of: root) {
+      layout = .keras
+      try readLegacy(root, layerNames, into: &collector)
+    } else if try root.kind(of: "model_weights") == .group,
+      let layerNames = try readStringList(named: "layer_names", of: root.group("model_weights"))
+    {
+      layout = .kerasModel
+      try readLegacy(root.group("model_weights"), layerNames, into: &collector)
+    } else if try root.kind(of: Keras3Layout.layersGroup) == .group {
+      layout = .keras3
+      try Keras3Layout.read(root, with: self, into: &collector)
+    } else {
       throw WeightFileError.missingAttribute(object: "/", attribute: "layer_names")
     }
+    return LoadedWeights(
+      layout: layout, metadata: try readMetadata(root), layers: collector.layers,
+      tensors: collector.tensors)
+  }
+
+  /// Keras's legacy layout below `weights` (the root, or `/model_weights`).
+  private func readLegacy(
+    _ weights: HDF5Group, _ layerNames: [String], into collector: inout LayerCollector
+  ) throws {
     var seen = Set<String>()
-    var layers: [WeightFileLayer] = []
-    var tensors: [String: Tensor] = [:]
     var listed = Set<String>()
     for name in layerNames {
       guard seen.insert(name).inserted else { throw WeightFileError.duplicateLayer(name: name) }
-      guard try root.kind(of: name) == .group else {
-        throw WeightFileError.missingObject(path: "/" + name, listedIn: "layer_names")
+      guard try weights.kind(of: name) == .group else {
+        throw WeightFileError.missingObject(
+          path: weights.absolutePath(name), listedIn: "layer_names")
       }
-      let group = root.group(name)
+      let group = weights.group(name)
       guard let weightNames = try readStringList(named: "weight_names", of: group) else {
         throw WeightFileError.missingAttribute(object: group.path, attribute: "weight_names")
       }
       // Keras skips layers without weights.
       guard !weightNames.isEmpty else { continue }
-      var weights: [(keras: String, dataset: String, shape: [Int], values: [Float])] = []
+      var read: [KerasWeight] = []
       for weightName in weightNames {
         let dataset = group.absolutePath(weightName)
         guard try group.kind(of: weightName) == .dataset else {
           throw WeightFileError.missingObject(
             path: dataset, listedIn: "weight_names of \(group.path)")
         }
-        let (info, values) = try group.readFloats(weightName) { try Self.check($0, dataset) }
-        weights.append((Self.shortName(weightName), dataset, info.shape, values))
-        listed.insert(String(dataset.dropFirst()))
+        read.append(try readWeight(Self.shortName(weightName), weightName, of: group))
+        listed.insert(dataset)
       }
       let recorded = try readKind(of: group)
-      let kind = try recorded ?? Self.inferKind(name, weights.map { ($0.keras, $0.shape) })
-      let layer = WeightFileLayer(
-        path: name, kind: kind, kindIsRecorded: recorded != nil, eps: try readEps(of: group),
-        tensorPaths: [])
-      layers.append(layer)
-      for weight in weights {
-        guard let zooName = kind.tensorNames.first(where: { $0.keras == weight.keras })?.zoo else {
-          throw WeightFileError.unknownWeight(
-            layer: name, weight: weight.keras, kind: kind.rawValue,
-            known: kind.tensorNames.map(\.keras))
-        }
-        let isKernel = weight.keras == "kernel"
-        let rank = kind.rank(forKernel: isKernel)
-        guard weight.shape.count == rank else {
-          let layout = isKernel ? kind.kernelLayout : "(channels)"
-          throw WeightFileError.wrongRank(
-            dataset: weight.dataset, layout: "\(kind.kerasName) \(weight.keras) \(layout)",
-            expectedRank: rank, shape: weight.shape)
-        }
-        let path = name + "." + zooName
-        guard tensors[path] == nil else { throw WeightFileError.duplicateTensor(path: path) }
-        let zoo = kind.fromKeras(weight.values, shape: weight.shape, isKernel: isKernel)
-        tensors[path] = Tensor(shape: zoo.shape, scalars: zoo.values)
-        layers[layers.count - 1].tensorPaths.append(path)
-      }
+      let kind = try recorded ?? Self.inferKind(name, read.map { ($0.name, $0.shape) })
+      try collector.add(
+        WeightFileLayer(
+          path: name, fileName: name, kind: kind, kindIsRecorded: recorded != nil,
+          eps: try readEps(of: group), tensorPaths: []),
+        flattenedInput: try readFlattenedInput(of: group), weights: read)
     }
-    let unlisted = try root.datasetPaths().filter { !listed.contains($0) }
-    guard unlisted.isEmpty else {
-      throw WeightFileError.unlistedDatasets(unlisted.map { "/" + $0 })
-    }
-    return LoadedWeights(metadata: try readMetadata(root), layers: layers, tensors: tensors)
+    let unlisted = try weights.datasetPaths().map(weights.absolutePath)
+      .filter { !listed.contains($0) }
+    guard unlisted.isEmpty else { throw WeightFileError.unlistedDatasets(unlisted) }
+  }
+
+  /// The float32 dataset `name` of `group`, checked before its values are allocated.
+  func readWeight(_ kerasName: String, _ name: String, of group: HDF5Group) throws -> KerasWeight {
+    let dataset = group.absolutePath(name)
+    let (info, values) = try group.readFloats(name) { try Self.check($0, dataset) }
+    return KerasWeight(name: kerasName, dataset: dataset, shape: info.shape, values: values)
   }
 
   /// `conv1/kernel:0` (Keras 2) or `conv1/kernel` (Keras 3) to `kernel`.
@@ -127,7 +135,7 @@ struct WeightFileReader {
     }
   }
 
-  private func readKind(of group: HDF5Group) throws -> LayerKind? {
+  func readKind(of group: HDF5Group) throws -> LayerKind? {
     guard let text = try string(WeightFile.LayerAttribute.kind, of: group) else { return nil }
     guard let kind = LayerKind(rawValue: text) else {
       throw WeightFileError.unknownLayerKind(
@@ -136,8 +144,21 @@ struct WeightFileReader {
     return kind
   }
 
-  private func readEps(of group: HDF5Group) throws -> Float? {
+  func readEps(of group: HDF5Group) throws -> Float? {
     try floats(WeightFile.LayerAttribute.eps, of: group, scalar: true)?.first
+  }
+
+  /// The (channels, height, width) a dense layer's rows were reordered from, when the zoo
+  /// wrote them in Keras's order.
+  func readFlattenedInput(of group: HDF5Group) throws -> [Int]? {
+    let name = WeightFile.LayerAttribute.flattenedInput
+    guard let map = try integers(name, of: group, scalar: false) else { return nil }
+    guard map.count == 3, map.allSatisfy({ $0 > 0 }) else {
+      throw WeightFileError.wrongAttributeType(
+        object: group.path, attribute: name, expected: "three positive sizes (C, H, W)",
+        found: "\(map)")
+    }
+    return map
   }
 
   private func readMetadata(_ root: HDF5Group) throws -> WeightFileMetadata {
@@ -169,6 +190,8 @@ struct WeightFileReader {
   private func strings(_ attribute: HDF5Attribute, _ name: String, of group: HDF5Group) throws
     -> [String]
   {
+    // Keras 3 writes an empty list as an empty float64 array.
+    if attribute.shape == [0] { return [] }
     guard case .strings(let values) = attribute.values, attribute.shape.count <= 1 else {
       throw WeightFileError.wrongAttributeType(
         object: group.path, attribute: name, expected: "a list of strings",
@@ -177,7 +200,7 @@ struct WeightFileReader {
     return values
   }
 
-  private func string(_ name: String, of group: HDF5Group) throws -> String? {
+  func string(_ name: String, of group: HDF5Group) throws -> String? {
     guard let attribute = try group.attribute(name) else { return nil }
     guard case .strings(let values) = attribute.values, values.count == 1 else {
       throw WeightFileError.wrongAttributeType(
@@ -209,5 +232,60 @@ struct WeightFileReader {
         expected: scalar ? "one number" : "a list of numbers", found: attribute.typeDescription)
     }
     return values.map { Float($0) }
+  }
+}
+
+/// One dataset of a layer as the file stores it: Keras's weight name and layout.
+struct KerasWeight {
+  /// `kernel`, `bias`, `gamma`, ...
+  var name: String
+  /// Its absolute path in the file, for messages.
+  var dataset: String
+  var shape: [Int]
+  var values: [Float]
+}
+
+/// The layers read so far, with their tensors in the zoo's layout.
+struct LayerCollector {
+  var layers: [WeightFileLayer] = []
+  var tensors: [String: Tensor] = [:]
+
+  /// Adds `layer` with `weights` in Keras's layouts. `flattenedInput` is the map a dense
+  /// layer's rows were reordered from (written by the zoo in Keras's order): they go back to
+  /// the zoo's.
+  mutating func add(_ layer: WeightFileLayer, flattenedInput: [Int]?, weights: [KerasWeight])
+    throws
+  {
+    var layer = layer
+    let name = layer.fileName
+    let kind = layer.kind
+    for weight in weights {
+      guard let zooName = kind.tensorNames.first(where: { $0.keras == weight.name })?.zoo else {
+        throw WeightFileError.unknownWeight(
+          layer: name, weight: weight.name, kind: kind.rawValue,
+          known: kind.tensorNames.map(\.keras))
+      }
+      let isKernel = weight.name == "kernel"
+      let rank = kind.rank(forKernel: isKernel)
+      guard weight.shape.count == rank else {
+        let layout = isKernel ? kind.kernelLayout : "(channels)"
+        throw WeightFileError.wrongRank(
+          dataset: weight.dataset, layout: "\(kind.kerasName) \(weight.name) \(layout)",
+          expectedRank: rank, shape: weight.shape)
+      }
+      let path = layer.path + "." + zooName
+      guard tensors[path] == nil else { throw WeightFileError.duplicateTensor(path: path) }
+      var zoo = kind.fromKeras(weight.values, shape: weight.shape, isKernel: isKernel)
+      if let map = flattenedInput, isKernel, kind == .linear {
+        guard map.reduce(1, *) == zoo.shape[1] else {
+          throw WeightFileError.flattenedInputMismatch(
+            layer: name, map: map, inputs: zoo.shape[1])
+        }
+        zoo.values = FlattenOrder.channelsFirst(zoo.values, outputs: zoo.shape[0], map: map)
+      }
+      tensors[path] = Tensor(shape: zoo.shape, scalars: zoo.values)
+      layer.tensorPaths.append(path)
+    }
+    layers.append(layer)
   }
 }

@@ -10,7 +10,7 @@ enum WeightFileSummary {
   static func text(_ url: URL) throws -> String {
     let file = try WeightFile.read(contentsOf: url)
     let meta = file.metadata
-    var lines = ["File: \(url.lastPathComponent)"]
+    var lines = ["File: \(url.lastPathComponent) (\(file.layout.rawValue))"]
     lines.append("Architecture: \(meta.architecture ?? "not recorded")")
     if let classes = meta.classNames {
       lines.append("Classes (\(classes.count)): \(classes.joined(separator: ", "))")
@@ -50,22 +50,28 @@ struct Export: ParsableCommand {
   @Option(help: ArgumentHelp("Output file.", valueName: "file.h5"))
   var out: String
 
-  @Option(help: "Layout: keras (the legacy weights layout, read by h5py and Keras's load_weights).")
-  var format = "keras"
+  @Option(
+    help:
+      "Layout: keras (Keras's legacy weights .h5, the zoo's own) or keras3 (Keras 3's .weights.h5); both load with Keras's load_weights."
+  )
+  var format = WeightFileFormat.keras
 
   @Option(help: "Seed for fresh weights.")
   var seed: UInt64 = 0
 
   func validate() throws {
-    guard format == "keras" else {
-      throw ValidationError("--format \(format) is not supported yet; the keras layout is")
+    if format == .keras3 && !out.hasSuffix(".weights.h5") {
+      throw ValidationError(
+        "--format keras3 writes Keras 3's layout, which Keras loads only from a name ending in"
+          + " .weights.h5; got --out \(out)")
     }
   }
 
   func run() throws {
     try reportingErrors {
       let (model, metadata) = try loadModel(source, seed: seed)
-      try WeightFile.write(model, metadata: metadata, to: URL(fileURLWithPath: out))
+      try WeightFile.write(
+        model, metadata: metadata, format: format, to: URL(fileURLWithPath: out))
       print("wrote \(out): \(Summary.grouped(model.parameterCount)) parameters")
     }
   }
@@ -74,7 +80,7 @@ struct Export: ParsableCommand {
 struct Import: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Load a weight file (converted from PyTorch by Tools/convert_torch.py, or the zoo's own) into an architecture, strictly, and save it."
+      "Load a weight file (Keras's .h5 or .weights.h5, converted from PyTorch by Tools/convert_torch.py, or the zoo's own) into an architecture, strictly, and save it."
   )
 
   @Argument(help: "The weight file to import.")
@@ -92,7 +98,13 @@ struct Import: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let entry = try ModelRegistry.entry(named: arch)
-      let weights = try WeightFile.read(contentsOf: URL(fileURLWithPath: file))
+      var weights = try WeightFile.read(contentsOf: URL(fileURLWithPath: file))
+      var source = "\(weights.layout.rawValue), \(weights.layers.count) layers"
+      if let names = entry.kerasNames, names.applies(to: weights) {
+        weights = try weights.renamed(by: names)
+        source += ", layer names of \(names.source)"
+      }
+      print("read \(file): \(source)")
       let model = entry.build(
         classCount: weights.metadata.classCount ?? classCount(in: weights, entry: entry))
       let head = (model as? Classifier)?.classifierPath
@@ -115,6 +127,8 @@ struct Import: ParsableCommand {
     return weight.shape[0]
   }
 }
+
+extension WeightFileFormat: ExpressibleByArgument {}
 
 /// A registry name (fresh, seeded weights) or a weight file whose metadata names its architecture.
 func loadModel(_ source: String, seed: UInt64) throws -> (Module, WeightFileMetadata) {

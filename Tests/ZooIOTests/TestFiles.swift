@@ -81,6 +81,12 @@ final class NamedSequence: Module {
   }
 }
 
+/// The input of the interop fixtures: element i of the NCHW tensor is 1.5 sin(0.011 i).
+func sineInput(_ shape: [Int]) -> Tensor {
+  let count = shape.reduce(1, *)
+  return Tensor(shape: shape, scalars: (0..<count).map { Float(1.5 * sin(0.011 * Double($0))) })
+}
+
 /// Small models for layout and error tests.
 enum TestModels {
   /// Every kind of layer a file stores: a convolution, a batch norm, a transposed

@@ -27,11 +27,7 @@ struct InteropFixture: Decodable {
   }
 
   /// The input the script used: element i is 1.5 sin(0.011 i).
-  var input: Tensor {
-    let count = inputShape.reduce(1, *)
-    return Tensor(
-      shape: inputShape, scalars: (0..<count).map { Float(1.5 * sin(0.011 * Double($0))) })
-  }
+  var input: Tensor { sineInput(inputShape) }
 
   /// The zoo's model with torchvision's structure: a registry model, or the committed
   /// fixture's resnet18 with one block per stage.

@@ -1,3 +1,4 @@
+import ZooIO
 import ZooNN
 import ZooTensor
 
@@ -56,7 +57,7 @@ public struct AlexNetConfiguration: Sendable, Equatable {
 
 /// An AlexNet classifier with torchvision's parameter paths (`features.0.weight`,
 /// `classifier.6.bias`).
-public final class AlexNet: Module, SequentialHeadClassifier {
+public final class AlexNet: Module, SequentialHeadClassifier, FlattenedInputs {
   /// The shape this network was built with.
   public let configuration: AlexNetConfiguration
   /// Number of classes the head predicts.
@@ -103,6 +104,12 @@ public final class AlexNet: Module, SequentialHeadClassifier {
 
   /// Width of the feature vectors the classifier reads.
   public var featureCount: Int { configuration.hidden.last! }
+
+  /// The first dense layer reads the pooled feature map flattened (rows permuted for Keras).
+  public var flattenedInputs: [String: [Int]] {
+    let pooled = configuration.pooledSize
+    return ["classifier.1": [configuration.convolutions.last!.width, pooled, pooled]]
+  }
 
   func pooledFeatures(_ x: Tensor) throws -> Tensor {
     try child(at: "avgpool")!(featureLayers(x)).flattened()

@@ -1,3 +1,4 @@
+import ZooIO
 import ZooNN
 import ZooTensor
 
@@ -5,7 +6,7 @@ import ZooTensor
 /// with the modern substitutions courses teach: ReLU instead of scaled tanh, max-pooling
 /// instead of trainable sub-sampling, and a plain linear output instead of RBF units.
 /// 28x28 inputs are padded by 2 in the first convolution to give the paper's 32x32 geometry.
-public final class LeNet5: Module, SequentialHeadClassifier {
+public final class LeNet5: Module, SequentialHeadClassifier, FlattenedInputs {
   /// The two convolution-ReLU-pool stages (`features.*`).
   public let featureExtractor: Sequential
   /// Three linear layers (`classifier.0`, `.2`, `.4`); the last is the head.
@@ -38,6 +39,9 @@ public final class LeNet5: Module, SequentialHeadClassifier {
 
   /// The 84 outputs of the second hidden layer, which the head reads.
   public var featureCount: Int { 84 }
+
+  /// The first dense layer reads the pooled feature map flattened (rows permuted for Keras).
+  public var flattenedInputs: [String: [Int]] { ["classifier.0": [16, 5, 5]] }
 
   func pooledFeatures(_ x: Tensor) throws -> Tensor {
     try featureExtractor(x).flattened()

@@ -1,3 +1,4 @@
+import ZooIO
 import ZooNN
 import ZooTensor
 
@@ -28,6 +29,18 @@ public struct VGGConfiguration: Sendable, Equatable {
   /// Dropout probability in the classifier.
   public var dropout: Float
 
+  /// A configuration from its parts (`torchvision(depth:batchNorm:)` and `lite` are the
+  /// registry's).
+  public init(
+    layers: [VGGLayer], batchNorm: Bool, pooledSize: Int, hidden: [Int], dropout: Float = 0.5
+  ) {
+    self.layers = layers
+    self.batchNorm = batchNorm
+    self.pooledSize = pooledSize
+    self.hidden = hidden
+    self.dropout = dropout
+  }
+
   static func table(_ widths: [Int?]) -> [VGGLayer] {
     widths.map { $0.map(VGGLayer.conv) ?? .pool }
   }
@@ -55,11 +68,12 @@ public struct VGGConfiguration: Sendable, Equatable {
 }
 
 /// A VGG classifier.
-public final class VGG: Module, SequentialHeadClassifier {
+public final class VGG: Module, SequentialHeadClassifier, FlattenedInputs {
   /// The shape this network was built with.
   public let configuration: VGGConfiguration
   /// Number of classes the head predicts.
   public internal(set) var classCount: Int
+  let inputChannels: Int
   let featureLayers: Sequential
   let classifier: Sequential
 
@@ -70,6 +84,7 @@ public final class VGG: Module, SequentialHeadClassifier {
   ) {
     self.configuration = configuration
     self.classCount = classCount
+    self.inputChannels = inputChannels
     featureLayers = Sequential(
       Self.makeFeatures(configuration, inputChannels: inputChannels, rng: rng))
     let lastWidth = configuration.layers.reduce(inputChannels) { width, layer in
@@ -122,6 +137,20 @@ public final class VGG: Module, SequentialHeadClassifier {
 
   /// Width of the feature vectors the classifier reads.
   public var featureCount: Int { configuration.hidden.last! }
+
+  /// The first dense layer reads the pooled feature map flattened (rows permuted for Keras).
+  public var flattenedInputs: [String: [Int]] {
+    let pooled = configuration.pooledSize
+    return ["classifier.0": [lastWidth, pooled, pooled]]
+  }
+
+  /// Channels of the last convolution.
+  var lastWidth: Int {
+    configuration.layers.reduce(inputChannels) { width, layer in
+      if case .conv(let w) = layer { return w }
+      return width
+    }
+  }
 
   func pooledFeatures(_ x: Tensor) throws -> Tensor {
     try child(at: "avgpool")!(featureLayers(x)).flattened()

@@ -1,0 +1,288 @@
+import Foundation
+import Testing
+import Zoo
+import ZooIO
+import ZooNN
+import ZooTensor
+import ZooTestSupport
+
+/// Weight files saved by Keras itself from a VGG16-shaped model, in Keras's three formats,
+/// with that model's logits (all by `Tools/make_keras_fixtures.py`).
+struct KerasFixture: Decodable {
+  let model: String
+  let keras: String
+  let backend: String
+  let seed: Int
+  let inputShape: [Int]
+  let logitsShape: [Int]
+  let logits: [Double]
+
+  enum CodingKeys: String, CodingKey {
+    case model, keras, backend, seed, logits
+    case inputShape = "input_shape"
+    case logitsShape = "logits_shape"
+  }
+
+  /// The three files: legacy weights, full model, Keras 3 weights.
+  static let files: [(suffix: String, layout: WeightFileLayout)] = [
+    (".h5", .keras), ("_full.h5", .kerasModel), (".weights.h5", .keras3),
+  ]
+
+  /// The zoo's network with the structure of the fixture's Keras model.
+  func buildModel() throws -> VGG {
+    let classCount = logitsShape[1]
+    if model == "vgg16_narrow" { return KerasFixture.narrowVGG16(classCount: classCount) }
+    return try #require(
+      try ModelRegistry.entry(named: model).build(classCount: classCount) as? VGG)
+  }
+
+  /// VGG16's layer sequence at widths 4, 8, 8, 8, 8 with hidden layers of 16: block5_pool is
+  /// 3x3x8 on a 96x96 input, so the pool before the classifier passes it through unchanged.
+  static func narrowVGG16(classCount: Int = 10, seed: UInt64 = 3) -> VGG {
+    let widths: [Int?] = [4, 4, nil, 8, 8, nil, 8, 8, 8, nil, 8, 8, 8, nil, 8, 8, 8, nil]
+    let configuration = VGGConfiguration(
+      layers: widths.map { $0.map(VGGLayer.conv) ?? .pool }, batchNorm: false, pooledSize: 3,
+      hidden: [16, 16])
+    return VGG(configuration, classCount: classCount, rng: RandomStream(seed: seed))
+  }
+}
+
+/// Keras interop: files Keras wrote load into the zoo through the declared VGG16 name table,
+/// with fc1's rows permuted from Keras's HWC order, and give Keras's logits; files the zoo
+/// writes in Keras's layouts hold exactly what Keras writes for the same weights.
+@Suite(.serialized) struct KerasInteropTests {
+  static let tolerance: Float = 1e-4
+  static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+  static let narrow = fixtures.appendingPathComponent("vgg16_narrow.json")
+  /// A folder of further fixtures (`Tools/check_keras_interop.sh` puts full VGG16 there).
+  static let extraFolder = ProcessInfo.processInfo.environment["ZOO_IO_KERAS_FIXTURES"]
+  /// Where to leave zoo-written Keras files and their logits for `Tools/check_keras_export.py`.
+  static let exportFolder = ProcessInfo.processInfo.environment["ZOO_IO_KERAS_EXPORT"]
+
+  @Test(arguments: KerasFixture.files.map(\.suffix))
+  func committedKerasFileGivesKerasLogits(_ suffix: String) throws {
+    try Self.check(Self.narrow, suffix: suffix)
+  }
+
+  @Test(.enabled(if: extraFolder != nil, "set ZOO_IO_KERAS_FIXTURES to check more fixtures"))
+  func extraFixturesGiveKerasLogits() throws {
+    let folder = URL(fileURLWithPath: Self.extraFolder!)
+    let files = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+      .filter { $0.hasSuffix(".json") }.sorted()
+    try #require(!files.isEmpty, "no fixtures in \(folder.path)")
+    for file in files {
+      for (suffix, _) in KerasFixture.files {
+        try Self.check(folder.appendingPathComponent(file), suffix: suffix)
+      }
+    }
+  }
+
+  /// Reads the fixture's file in one format, maps Keras's names, loads strictly, runs.
+  static func check(_ json: URL, suffix: String) throws {
+    let fixture = try JSONDecoder().decode(KerasFixture.self, from: Data(contentsOf: json))
+    let name = json.deletingPathExtension().lastPathComponent
+    let url = json.deletingLastPathComponent().appendingPathComponent(name + suffix)
+    let start = Date()
+    let read = try WeightFile.read(contentsOf: url)
+    #expect(read.layout == KerasFixture.files.first { $0.suffix == suffix }!.layout)
+    #expect(read.layers.allSatisfy { !$0.kindIsRecorded })
+    #expect(read.metadata == WeightFileMetadata())
+    let names = KerasApplications.vgg16
+    #expect(names.applies(to: read))
+    let weights = try read.renamed(by: names)
+    #expect(weights.layers.map(\.path) == names.renames.map(\.zoo))
+    #expect(weights.layers.map(\.fileName) == names.renames.map(\.keras))
+
+    let model = try fixture.buildModel()
+    let report = try weights.load(into: model)
+    #expect(report.loaded.count == model.stateDict().count)
+    // fc1's rows were put into the zoo's order, not copied as the file's transpose has them.
+    let fc1 = try #require(model.stateDict().first { $0.path == "classifier.0.weight" })
+    #expect(fc1.tensor.scalars != weights.tensors["classifier.0.weight"]!.scalars)
+    model.setTraining(false)
+    let logits = try model(sineInput(fixture.inputShape))
+    #expect(logits.shape == fixture.logitsShape)
+    let difference = relativeDifference(logits.scalars, fixture.logits.map { Float($0) })
+    print(
+      "\(name)\(suffix): \(read.layout.rawValue), \(report.loaded.count) tensors; logits differ"
+        + " from Keras \(fixture.keras) (\(fixture.backend)) by \(difference) relative"
+        + " (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
+    #expect(difference < tolerance, "\(name)\(suffix): logits differ by \(difference) relative")
+  }
+
+  /// The narrow model with the committed Keras weights.
+  static func narrowWithKerasWeights() throws -> VGG {
+    let model = KerasFixture.narrowVGG16()
+    let url = fixtures.appendingPathComponent("vgg16_narrow.h5")
+    try WeightFile.read(contentsOf: url).renamed(by: KerasApplications.vgg16).load(into: model)
+    return model
+  }
+
+  /// The zoo's legacy export holds Keras's datasets bit for bit, fc1's permuted rows included,
+  /// under the zoo's layer names.
+  @Test func kerasExportHoldsWhatKerasWrote() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let url = folder.file("narrow.h5")
+    try WeightFile.write(try Self.narrowWithKerasWeights(), format: .keras, to: url)
+    let zoo = try HDF5File.open(url)
+    let keras = try HDF5File.open(Self.fixtures.appendingPathComponent("vgg16_narrow.h5"))
+    for rename in KerasApplications.vgg16.renames {
+      for weight in ["kernel", "bias"] {
+        let expected = try keras.root.readFloats("\(rename.keras)/\(rename.keras)/\(weight)")
+        let written = try zoo.root.readFloats("\(rename.zoo)/\(rename.zoo)/\(weight):0")
+        #expect(written.info.shape == expected.info.shape, "\(rename.zoo) \(weight)")
+        #expect(written.values == expected.values, "\(rename.zoo) \(weight) differs from Keras's")
+      }
+    }
+    let fc1 = try zoo.root.group("classifier.0").attribute("zoo_flattened_input")
+    #expect(fc1?.values == .integers([8, 3, 3]))
+  }
+
+  /// The zoo's Keras 3 export has Keras's own keys (`layers/conv2d_12/vars/1`) and values.
+  @Test func keras3ExportHoldsWhatKerasWrote() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let url = folder.file("narrow.weights.h5")
+    try WeightFile.write(try Self.narrowWithKerasWeights(), format: .keras3, to: url)
+    let zoo = try HDF5File.open(url)
+    let keras = try HDF5File.open(Self.fixtures.appendingPathComponent("vgg16_narrow.weights.h5"))
+    let paths = try keras.root.datasetPaths().sorted()
+    #expect(paths.count == 32)
+    #expect(try zoo.root.datasetPaths().sorted() == paths)
+    for path in paths {
+      let expected = try keras.root.readFloats(path)
+      let written = try zoo.root.readFloats(path)
+      #expect(written.info.shape == expected.info.shape, "\(path)")
+      #expect(written.values == expected.values, "\(path) differs from Keras's")
+    }
+    let name = try zoo.root.group("layers/dense/vars").attribute("name")
+    #expect(name?.values == .strings(["classifier.0"]))
+  }
+
+  @Test(arguments: WeightFileFormat.allCases)
+  func kerasWeightsRoundTripThroughEitherFormat(_ format: WeightFileFormat) throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let original = try Self.narrowWithKerasWeights()
+    let url = folder.file(format == .keras ? "narrow.h5" : "narrow.weights.h5")
+    try WeightFile.write(original, format: format, to: url)
+    let read = try WeightFile.read(contentsOf: url)
+    #expect(read.layout == (format == .keras ? .keras : .keras3))
+    #expect(read.layers.allSatisfy { $0.kindIsRecorded })
+    let copy = KerasFixture.narrowVGG16(seed: 9)
+    try read.load(into: copy)
+    #expect(firstDifference(original, copy) == nil)
+  }
+
+  @Test func kerasFileForAnotherWidthNamesTheLayerAndBothShapes() throws {
+    let url = Self.fixtures.appendingPathComponent("vgg16_narrow.weights.h5")
+    let weights = try WeightFile.read(contentsOf: url).renamed(by: KerasApplications.vgg16)
+    let model = try ModelRegistry.entry(named: "vgg16").build(classCount: 10)
+    let before = snapshot(model)
+    #expect(
+      throws: WeightFileError.shapeMismatch(
+        path: "features.0.weight (layer 'block1_conv1' in the file)", expected: [64, 3, 3, 3],
+        found: [4, 3, 3, 3])
+    ) { try weights.load(into: model) }
+    #expect(unchanged(model, since: before))
+  }
+
+  @Test func kerasLayerTheTableDoesNotNameIsRefused() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    let url = folder.file("renamed.h5")
+    try FileManager.default.copyItem(
+      at: Self.fixtures.appendingPathComponent("vgg16_narrow.h5"), to: url)
+    let file = try HDF5File.openForUpdate(url)
+    try file.root.moveLink("fc2", to: "dense_7")
+    let names = try #require(try file.root.attribute("layer_names"))
+    guard case .strings(let layerNames) = names.values else {
+      Issue.record("Keras's layer_names are not strings: \(names)")
+      return
+    }
+    try file.root.setAttribute(
+      "layer_names", strings: layerNames.map { $0 == "fc2" ? "dense_7" : $0 })
+    try file.close()
+
+    let read = try WeightFile.read(contentsOf: url)
+    #expect(
+      throws: WeightFileError.unmappedLayers(
+        ["dense_7"], source: "keras.applications.VGG16",
+        known: KerasApplications.vgg16.renames.map(\.keras))
+    ) { try read.renamed(by: KerasApplications.vgg16) }
+  }
+
+  @Test func keras3LayersZooCannotReadAreRefused() throws {
+    let folder = try TemporaryFolder()
+    defer { folder.remove() }
+    func file(_ name: String, _ build: (HDF5Group) throws -> Void) throws -> URL {
+      let url = folder.file(name)
+      let file = try HDF5File.create(url)
+      try build(file.root)
+      try file.close()
+      return url
+    }
+    let noScale = try file("noscale.weights.h5") { root in
+      for index in 0..<3 {
+        try root.createDataset(
+          "layers/batch_normalization/vars/\(index)", shape: [4], floats: [1, 2, 3, 4])
+      }
+    }
+    #expect(
+      throws: WeightFileError.variableCount(
+        layer: "batch_normalization", key: "batch_normalization", kind: "BatchNormalization",
+        expected: ["gamma", "beta", "moving_mean", "moving_variance"], found: 3)
+    ) { try WeightFile.read(contentsOf: noScale) }
+
+    let layerNorm = try file("layernorm.weights.h5") { root in
+      try root.createDataset(
+        "layers/layer_normalization_2/vars/0", shape: [4], floats: [1, 2, 3, 4])
+      try root.group("layers/layer_normalization_2/vars").setAttribute(
+        "name", strings: ["ln"], scalar: true, variableLength: true)
+    }
+    #expect(
+      throws: WeightFileError.unknownLayerKind(
+        layer: "ln",
+        reason:
+          "Keras 3 stores it under layers/layer_normalization_2, a layer_normalization layer;"
+          + " the zoo reads conv2d, conv2d_transpose, dense, batch_normalization")
+    ) { try WeightFile.read(contentsOf: layerNorm) }
+
+    let modelVariable = try file("modelvar.weights.h5") { root in
+      try root.createDataset("layers/dense/vars/0", shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])
+      try root.createDataset("vars/0", shape: [1], floats: [1])
+    }
+    #expect(throws: WeightFileError.unlistedDatasets(["/vars/0"])) {
+      try WeightFile.read(contentsOf: modelVariable)
+    }
+  }
+
+  /// Writes vgg16 (seeded, biases randomised) and the narrow model with Keras's weights in
+  /// both Keras formats, with the zoo's logits, for `Tools/check_keras_export.py` to load into
+  /// Keras.
+  @Test(.enabled(if: exportFolder != nil, "set ZOO_IO_KERAS_EXPORT to export files for Keras"))
+  func exportForKeras() throws {
+    let folder = URL(fileURLWithPath: Self.exportFolder!)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    let vgg16 = try ModelRegistry.entry(named: "vgg16").build(rng: RandomStream(seed: 1))
+    randomize(vgg16, seed: 7)
+    let models: [(String, Module, [Int])] = [
+      ("vgg16_narrow", try Self.narrowWithKerasWeights(), [2, 3, 96, 96]),
+      ("vgg16", vgg16, [1, 3, 224, 224]),
+    ]
+    for (name, model, inputShape) in models {
+      try WeightFile.write(model, format: .keras, to: folder.appendingPathComponent("\(name).h5"))
+      try WeightFile.write(
+        model, format: .keras3, to: folder.appendingPathComponent("\(name).weights.h5"))
+      model.setTraining(false)
+      let logits = try model(sineInput(inputShape))
+      let json: [String: Any] = [
+        "model": name, "input_shape": inputShape, "logits_shape": logits.shape,
+        "logits": logits.scalars.map(Double.init),
+      ]
+      try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
+        .write(to: folder.appendingPathComponent("\(name).json"))
+    }
+  }
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Writes the Keras-interop fixtures of the ZooIO tests: weight files saved by Keras itself
+from a VGG16-shaped model, in all three of Keras's formats, and that model's logits.
+
+The committed fixture (Tests/ZooIOTests/Fixtures/) is vgg16_narrow: keras.applications.VGG16's
+code with its layer names (block1_conv1 ... block5_conv3, flatten, fc1, fc2, predictions) at
+widths 4, 8, 8, 8, 8 instead of 64, 128, 256, 512, 512, hidden layers of 16 instead of 4096,
+10 classes and a 96x96 input, so block5_pool is 3x3x8 and fc1 reads 72 flattened values:
+enough to show the HWC -> CHW permutation of fc1's rows. The zoo builds the same network as
+VGG(VGGConfiguration(layers: [4, 4, M, 8, 8, M, 8, 8, 8, M, 8, 8, 8, M, 8, 8, 8, M],
+pooledSize: 3, hidden: [16, 16])) and maps names with the same table as vgg16.
+
+With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
+classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
+
+Both use keras.utils.set_random_seed(SEED) before building, classifier_activation=None (logits,
+not softmax), and then draw every bias at random (Keras starts them at zero, which would hide a
+skipped or swapped bias). The input is the one the torch fixtures use, in the zoo's layout:
+element i of an (N, 3, H, W) tensor is 1.5 * sin(0.011 * i); Keras gets its NHWC transpose.
+
+Each model is saved three ways, as Keras 3 writes them:
+    <name>.h5          legacy weights-only layout (layer_names, weight_names; what Keras 2's
+                       save_weights wrote), via keras.src.legacy.saving.legacy_h5_format
+    <name>_full.h5     model.save(...): the full legacy model, weights under /model_weights
+    <name>.weights.h5  model.save_weights(...): Keras 3's layers/<key>/vars/<i> layout
+and <name>.json holds the logits:
+    {"model": ..., "keras": ..., "backend": ..., "seed": 0, "input_shape": [N, 3, H, W],
+     "logits_shape": [N, classes], "logits": [...], "files": {...: bytes}}
+
+Needs Keras 3 with the torch backend:
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py              # committed fixture
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
+"""
+
+import argparse
+import json
+import os
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+import h5py  # noqa: E402
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+from keras.src.legacy.saving import legacy_h5_format  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_OUT = os.path.join(HERE, "..", "Tests", "ZooIOTests", "Fixtures")
+SEED = 0
+NARROW = {"widths": (4, 8, 8, 8, 8), "hidden": 16, "classes": 10, "size": 96, "batch": 2}
+FULL = {"classes": 1000, "size": 224, "batch": 1}
+BLOCK_DEPTHS = (2, 2, 3, 3, 3)
+
+
+def vgg16_shaped(widths, hidden, classes, size):
+    """keras.applications.vgg16.VGG16's graph and names, at other widths."""
+    inputs = keras.Input((size, size, 3))
+    x = inputs
+    for block, (width, depth) in enumerate(zip(widths, BLOCK_DEPTHS), start=1):
+        for conv in range(1, depth + 1):
+            x = layers.Conv2D(
+                width, 3, activation="relu", padding="same", name=f"block{block}_conv{conv}"
+            )(x)
+        x = layers.MaxPooling2D(2, strides=2, name=f"block{block}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(hidden, activation="relu", name="fc1")(x)
+    x = layers.Dense(hidden, activation="relu", name="fc2")(x)
+    outputs = layers.Dense(classes, name="predictions")(x)
+    return keras.Model(inputs, outputs, name="vgg16")
+
+
+def build(full):
+    """The seeded model of the fixture, with random biases."""
+    keras.utils.set_random_seed(SEED)
+    if full:
+        model = keras.applications.VGG16(
+            weights=None, classes=FULL["classes"], classifier_activation=None
+        )
+    else:
+        model = vgg16_shaped(
+            NARROW["widths"], NARROW["hidden"], NARROW["classes"], NARROW["size"]
+        )
+    rng = np.random.default_rng(SEED + 1)
+    for layer in model.layers:
+        if getattr(layer, "bias", None) is not None:
+            bias = layer.bias
+            layer.bias.assign(0.1 * rng.standard_normal(bias.shape).astype(np.float32))
+    return model
+
+
+def deterministic_input(shape):
+    """(N, C, H, W) in the zoo's layout."""
+    i = np.arange(int(np.prod(shape)), dtype=np.float64)
+    return (1.5 * np.sin(0.011 * i)).astype(np.float32).reshape(shape)
+
+
+def logits(model, nchw):
+    nhwc = np.ascontiguousarray(nchw.transpose(0, 2, 3, 1))
+    return keras.ops.convert_to_numpy(model(nhwc, training=False))
+
+
+def save_all(model, out, name):
+    """The three Keras formats; returns {file name: bytes}."""
+    paths = {
+        "legacy": os.path.join(out, f"{name}.h5"),
+        "full": os.path.join(out, f"{name}_full.h5"),
+        "keras3": os.path.join(out, f"{name}.weights.h5"),
+    }
+    with h5py.File(paths["legacy"], "w") as f:
+        legacy_h5_format.save_weights_to_hdf5_group(f, model)
+    model.save(paths["full"])
+    model.save_weights(paths["keras3"])
+    return {os.path.basename(p): os.path.getsize(p) for p in paths.values()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
+    parser.add_argument("--out", default=DEFAULT_OUT)
+    args = parser.parse_args()
+    if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
+        parser.error("--full writes about 1.6 GB: give --out a folder outside the repository")
+
+    name = "vgg16" if args.full else "vgg16_narrow"
+    spec = FULL if args.full else NARROW
+    model = build(args.full)
+    nchw = deterministic_input((spec["batch"], 3, spec["size"], spec["size"]))
+    values = logits(model, nchw)
+
+    os.makedirs(args.out, exist_ok=True)
+    files = save_all(model, args.out, name)
+    fixture = {
+        "model": name,
+        "keras": keras.__version__,
+        "backend": keras.backend.backend(),
+        "seed": SEED,
+        "input_shape": list(nchw.shape),
+        "logits_shape": list(values.shape),
+        "logits": [float(v) for v in values.reshape(-1)],
+        "files": files,
+    }
+    with open(os.path.join(args.out, f"{name}.json"), "w") as f:
+        lines = [f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in fixture.items()]
+        f.write("{\n" + ",\n".join(lines) + "\n}\n")
+    sizes = ", ".join(f"{file} {size / 1e3:.0f} kB" for file, size in files.items())
+    print(f"{name}: logits {list(values.shape)} in [{values.min():.4g}, {values.max():.4g}]; {sizes}")
+
+
+if __name__ == "__main__":
+    main()
