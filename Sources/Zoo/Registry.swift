@@ -205,9 +205,10 @@ public enum ModelRegistry {
       "resnet20", .cifar(depth: 20), input: [1, 28, 28], classes: 10, parameters: 272_186,
       gmacs: 0.03102, depth: 43,
       weights: [
+        fashionMNIST("resnet20.h5", testAccuracy: 0.9381, sliceAccuracy: 0.949),
         fashionMNIST(
           "resnet20-fashion-mnist-0-4.h5", classes: 0...4, testAccuracy: 0.9514,
-          sliceAccuracy: 0.952)
+          sliceAccuracy: 0.952),
       ]),
     resnet(
       "resnet56", .cifar(depth: 56), input: [1, 28, 28], classes: 10, parameters: 855_482,
