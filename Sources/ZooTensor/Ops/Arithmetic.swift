@@ -3,7 +3,7 @@
 /// `a + b` for tensors of the same shape (residual connections).
 public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
   try expectShape(b, a.shape, "add")
-  let y = Tensor(shape: a.shape)
+  let y = Tensor.uninitialized(shape: a.shape)
   y.scalars.withUnsafeMutableBufferPointer { y in
     a.scalars.withUnsafeBufferPointer { a in
       b.scalars.withUnsafeBufferPointer { b in
@@ -14,9 +14,17 @@ public func add(_ a: Tensor, _ b: Tensor) throws -> Tensor {
     }
   }
   y.record("add", inputs: [a, b]) { dy in
-    for input in [a, b] where input.requiresGrad {
-      input.accumulateGrad { d in
-        for i in 0..<d.count { d[i] += dy.scalars[i] }
+    dy.scalars.withUnsafeBufferPointer { g in
+      for input in [a, b] where input.requiresGrad {
+        input.accumulateOrWriteGrad { d, overwrite in
+          Parallel.forRanges(d.count) { range in
+            if overwrite {
+              for i in range { d[i] = g[i] }
+            } else {
+              for i in range { d[i] += g[i] }
+            }
+          }
+        }
       }
     }
   }

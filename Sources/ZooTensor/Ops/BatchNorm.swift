@@ -58,7 +58,7 @@ public func batchNorm(
     }
   }
 
-  let y = Tensor(shape: x.shape)
+  let y = Tensor.uninitialized(shape: x.shape)
   BatchNormKernels.forward(
     y: &y.scalars, x: x.scalars, mean: mean, invStd: invStd, gamma: gamma, beta: beta,
     n: n, channels: channels, spatial: spatial)
@@ -68,14 +68,14 @@ public func batchNorm(
     let wantsBias = bias?.requiresGrad ?? false
     var dGamma = [Float](repeating: 0, count: channels)
     var dBeta = [Float](repeating: 0, count: channels)
-    func run(_ dx: UnsafeMutablePointer<Float>?) {
+    func run(_ dx: UnsafeMutablePointer<Float>?, overwrite: Bool = false) {
       BatchNormKernels.backward(
         dx: dx, dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean,
         invStd: invStd, gamma: gamma, n: n, channels: channels, spatial: spatial,
-        training: training, needSums: training || wantsWeight || wantsBias)
+        training: training, needSums: training || wantsWeight || wantsBias, overwrite: overwrite)
     }
     if x.requiresGrad {
-      x.accumulateGrad { run($0.baseAddress!) }
+      x.accumulateOrWriteGrad { run($0.baseAddress!, overwrite: $1) }
     } else {
       run(nil)
     }
@@ -105,18 +105,12 @@ enum BatchNormKernels {
     let count = Double(n * spatial)
     Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
       var total = 0.0
-      for i in 0..<n {
-        let row = x + (i * channels + c) * spatial
-        for s in 0..<spatial { total += Double(row[s]) }
-      }
+      for i in 0..<n { total += LaneSums.sum(x + (i * channels + c) * spatial, spatial) }
       let mu = total / count
       var squares = 0.0
       for i in 0..<n {
-        let row = x + (i * channels + c) * spatial
-        for s in 0..<spatial {
-          let d = Double(row[s]) - mu
-          squares += d * d
-        }
+        squares += LaneSums.squaredDeviations(
+          x + (i * channels + c) * spatial, spatial, from: Float(mu))
       }
       mean[c] = mu
       variance[c] = squares / count
@@ -140,14 +134,14 @@ enum BatchNormKernels {
   }
 
   /// Writes dGamma = sum(dy * xhat) and dBeta = sum(dy) per channel (when `needSums`) and, if
-  /// `dx` is given, accumulates dx. Training includes the path through the batch statistics:
+  /// `dx` is given, accumulates dx (or writes it, with `overwrite`). Training includes the path through the batch statistics:
   /// dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat));
   /// inference: dx = gamma * invStd * dy.
   static func backward(
     dx: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>,
     dBeta: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
     mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
-    n: Int, channels: Int, spatial: Int, training: Bool, needSums: Bool
+    n: Int, channels: Int, spatial: Int, training: Bool, needSums: Bool, overwrite: Bool = false
   ) {
     let count = Float(n * spatial)
     Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
@@ -155,14 +149,15 @@ enum BatchNormKernels {
       var sumDy = 0.0
       var sumDyXhat = 0.0
       if needSums {
+        var sumDyCentered = 0.0
         for i in 0..<n {
           let offset = (i * channels + c) * spatial
-          for s in 0..<spatial {
-            let g = Double(dy[offset + s])
-            sumDy += g
-            sumDyXhat += g * Double((x[offset + s] - mu) * sigma)
-          }
+          let (g, centered) = LaneSums.sumAndProducts(
+            dy + offset, x + offset, spatial, centeredOn: mu)
+          sumDy += g
+          sumDyCentered += centered
         }
+        sumDyXhat = sumDyCentered * Double(sigma)
         dGamma[c] = Float(sumDyXhat)
         dBeta[c] = Float(sumDy)
       }
@@ -170,14 +165,104 @@ enum BatchNormKernels {
       let scale = gamma[c] * sigma
       let meanDy = training ? Float(sumDy) / count : 0
       let meanDyXhat = training ? Float(sumDyXhat) / count : 0
+      // dx = scale * (dy - meanDy - (x - mu) * sigma * meanDyXhat)
+      let slope = -scale * sigma * meanDyXhat
+      let shift = -scale * meanDy
       for i in 0..<n {
         let offset = (i * channels + c) * spatial
-        for s in 0..<spatial {
-          let xhat = (x[offset + s] - mu) * sigma
-          dx[offset + s] += scale * (dy[offset + s] - meanDy - xhat * meanDyXhat)
+        let (d, g, v) = (dx + offset, dy + offset, x + offset)
+        if overwrite {
+          for s in 0..<spatial { d[s] = scale * g[s] + slope * (v[s] - mu) + shift }
+        } else {
+          for s in 0..<spatial { d[s] += scale * g[s] + slope * (v[s] - mu) + shift }
         }
       }
     }
+  }
+}
+
+/// Sums over a contiguous run in eight float lanes, so the loops vectorise (a scalar float
+/// reduction cannot be reordered, so it does not), carried into a Double every block so that
+/// long runs keep Double's accuracy.
+enum LaneSums {
+  /// Floats summed in the lanes before the partial sum moves to the Double total.
+  static let block = 512
+
+  @inline(__always)
+  private static func load(_ p: UnsafePointer<Float>, _ i: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+  }
+
+  /// `sum(p[0..<count])`.
+  static func sum(_ p: UnsafePointer<Float>, _ count: Int) -> Double {
+    var total = 0.0
+    var i = 0
+    while i + 8 <= count {
+      let end = min(count - (count - i) % 8, i + block)
+      var lanes = SIMD8<Float>()
+      while i < end {
+        lanes += load(p, i)
+        i += 8
+      }
+      total += Double(lanes.sum())
+    }
+    while i < count {
+      total += Double(p[i])
+      i += 1
+    }
+    return total
+  }
+
+  /// `sum((p[i] - center)^2)`.
+  static func squaredDeviations(_ p: UnsafePointer<Float>, _ count: Int, from center: Float)
+    -> Double
+  {
+    var total = 0.0
+    var i = 0
+    let m = SIMD8<Float>(repeating: center)
+    while i + 8 <= count {
+      let end = min(count - (count - i) % 8, i + block)
+      var lanes = SIMD8<Float>()
+      while i < end {
+        let d = load(p, i) - m
+        lanes += d * d
+        i += 8
+      }
+      total += Double(lanes.sum())
+    }
+    while i < count {
+      let d = Double(p[i] - center)
+      total += d * d
+      i += 1
+    }
+    return total
+  }
+
+  /// `(sum(a), sum(a[i] * (b[i] - center)))`.
+  static func sumAndProducts(
+    _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ count: Int, centeredOn center: Float
+  ) -> (Double, Double) {
+    var (sum, products) = (0.0, 0.0)
+    var i = 0
+    let m = SIMD8<Float>(repeating: center)
+    while i + 8 <= count {
+      let end = min(count - (count - i) % 8, i + block)
+      var (sumLanes, productLanes) = (SIMD8<Float>(), SIMD8<Float>())
+      while i < end {
+        let value = load(a, i)
+        sumLanes += value
+        productLanes += value * (load(b, i) - m)
+        i += 8
+      }
+      sum += Double(sumLanes.sum())
+      products += Double(productLanes.sum())
+    }
+    while i < count {
+      sum += Double(a[i])
+      products += Double(a[i]) * Double(b[i] - center)
+      i += 1
+    }
+    return (sum, products)
   }
 }
 
