@@ -58,5 +58,9 @@ let package = Package(
     .testTarget(
       name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTestSupport"],
       resources: [.copy("Fixtures"), .copy("Golden")]),
+    // Runs the built `zoo` executable as a child process; its fixtures are read by path.
+    .testTarget(
+      name: "ZooCommandTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTensor"],
+      exclude: ["Fixtures"]),
   ]
 )

@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import Zoo
+import ZooData
+import ZooPlot
+
+struct Evaluate: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract:
+      "Measure a trained classifier on labelled data: accuracy, per-class precision, recall and F1, the confusion matrix.",
+    discussion: """
+      The held-out split is used: the test split when the source has one (Fashion-MNIST, a \
+      test/ folder), otherwise the validation split drawn by --seed (default: the seed in the \
+      model card, so it is the split the model was validated on). The confusion matrix is also \
+      drawn as MODEL.confusion.png beside the model or in --out-dir.
+      """)
+
+  @Argument(help: "A weight file written by `zoo train`, or a shipped weight file's name.")
+  var model: String
+
+  @OptionGroup var dataOptions: DataArguments
+
+  @Option(help: "Which split to measure: \(SplitChoice.allValueStrings.joined(separator: ", ")).")
+  var split: SplitChoice = .heldout
+
+  @Option(help: "Seed of the validation split (default: the model card's seed, else 0).")
+  var seed: UInt64?
+
+  @Option(help: "How many of the most-confused class pairs to list.")
+  var pairs = 5
+
+  @Option(help: "Folder for the confusion-matrix PNG (default: beside the model).")
+  var outDir: String?
+
+  func run() throws {
+    try reportingErrors {
+      let trained = try TrainedModel(model)
+      guard trained.entry.task == .classification else {
+        throw ValidationErrorLine(
+          message:
+            "\(trained.entry.name) is a \(trained.entry.task.rawValue) model; evaluate measures classifiers"
+        )
+      }
+      let seed = self.seed ?? trained.card?.seed ?? 0
+      let data = try dataOptions.load(inputShape: trained.inputShape, seed: seed, scaled: false)
+      for line in data.report.lines { print(line) }
+      guard data.classNames.count == trained.classNames.count else {
+        throw ValidationErrorLine(
+          message:
+            "\(dataOptions.data) has \(data.classNames.count) classes (\(data.classNames.joined(separator: ", "))), the model predicts \(trained.classNames.count) (\(trained.classNames.joined(separator: ", ")))"
+        )
+      }
+      if data.classNames != trained.classNames {
+        print(
+          "note: the data names its classes \(data.classNames.joined(separator: ", ")); the model's names are used"
+        )
+      }
+      let examples = split == .train ? data.train : data.validation
+      let splitName = split == .train ? "train" : data.validationName
+      let evaluation = try ClassifierTrainer.evaluate(trained.model, on: trained.batches(examples))
+      let metrics = try ClassificationMetrics(
+        truth: examples.labels, predictions: evaluation.predictions,
+        classNames: trained.classNames)
+      print(
+        "\(trained.url.lastPathComponent) (\(trained.entry.name)) on \(dataOptions.data), \(splitName) split: \(metrics.total) examples"
+      )
+      print(
+        String(
+          format: "accuracy %.2f%% (%d/%d), loss %.4f", 100 * metrics.accuracy, metrics.correct,
+          metrics.total, evaluation.loss))
+      print("")
+      print(metrics.reportText)
+      print("confusion matrix (rows: true class, columns: predicted class)")
+      print(metrics.confusionText)
+      let confused = metrics.mostConfused(limit: pairs)
+      if !confused.isEmpty {
+        print("most confused:")
+        for pair in confused {
+          let share = Double(pair.count) / Double(max(metrics.perClass[pair.truth].support, 1))
+          print(
+            String(
+              format: "  %@ taken for %@: %d (%.1f%% of %@)", metrics.classNames[pair.truth],
+              metrics.classNames[pair.predicted], pair.count, 100 * share,
+              metrics.classNames[pair.truth]))
+        }
+      }
+      let chart = ConfusionMatrixChart(
+        counts: metrics.confusion, classNames: metrics.classNames,
+        title: "\(trained.entry.name) on \(splitName)")
+      let png = try pngURL(for: trained.url)
+      try chart.render().write(to: png)
+      print("wrote \(png.path)")
+    }
+  }
+
+  private func pngURL(for model: URL) throws -> URL {
+    let name = model.deletingPathExtension().lastPathComponent + ".confusion.png"
+    guard let outDir else { return model.deletingLastPathComponent().appendingPathComponent(name) }
+    let folder = URL(fileURLWithPath: outDir)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder.appendingPathComponent(name)
+  }
+}
+
+/// The split a command measures.
+enum SplitChoice: String, ExpressibleByArgument, CaseIterable {
+  /// The test split when the source has one, else the validation split.
+  case heldout
+  case train
+}
