@@ -3,7 +3,8 @@ import Foundation
 /// A seeded random source (SplitMix64): the same seed gives the same weights, shuffles and
 /// dropout masks on every machine.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
-  private var state: UInt64
+  /// The whole state: `SeededGenerator(seed: state)` continues the same sequence.
+  public private(set) var state: UInt64
 
   public init(seed: UInt64) {
     state = seed
@@ -77,6 +78,9 @@ public final class RandomStream: @unchecked Sendable {
     defer { lock.unlock() }
     return try body(&generator)
   }
+
+  /// The generator's state; `reseed(state)` returns the stream to this point.
+  public var state: UInt64 { withGenerator { $0.state } }
 
   /// Re-seeds the stream.
   public func reseed(_ seed: UInt64) {

@@ -26,6 +26,12 @@ struct DataArguments: ParsableArguments {
   @Flag(help: "Skip images that cannot be decoded (listed) instead of stopping.")
   var skipCorrupt = false
 
+  @Option(
+    help:
+      "Feature scaling for tables, fitted on the training split: \(ScalingChoice.allValueStrings.joined(separator: ", "))."
+  )
+  var scaling: ScalingChoice = .standard
+
   func validate() throws {
     guard valSplit > 0, valSplit < 1 else {
       throw ValidationError("--val-split must be between 0 and 1, got \(valSplit)")
@@ -33,13 +39,15 @@ struct DataArguments: ParsableArguments {
     if let shots, shots < 1 { throw ValidationError("--shots must be at least 1, got \(shots)") }
   }
 
-  /// Loads the source for a model taking `inputShape` (channels, height, width).
-  func load(inputShape: [Int], seed: UInt64) throws -> LoadedData {
+  /// Loads the source for a model taking `inputShape`: (channels, height, width) for images,
+  /// (features) for tables. Tables are scaled by `scaling` unless `scaled` is false (a trained
+  /// model brings its own scaling).
+  func load(inputShape: [Int], seed: UInt64, scaled: Bool = true) throws -> LoadedData {
     let source = try DataSource(parsing: data)
     let options = DataOptions(
-      imageShape: ImageShape(channels: inputShape[0], height: inputShape[1], width: inputShape[2]),
+      imageShape: inputShape.count == 3 ? ImageShape(inputShape) : nil,
       validationFraction: valSplit, seed: seed, shots: shots,
-      corruptImages: skipCorrupt ? .skip : .fail)
+      corruptImages: skipCorrupt ? .skip : .fail, scaling: scaled ? scaling.scaling : nil)
     return try source.load(options)
   }
 
@@ -60,6 +68,18 @@ enum AugmentationChoice: String, ExpressibleByArgument, CaseIterable {
     case .flip: return Augmentation(horizontalFlip: true)
     case .padcropflip: return .padCropFlip
     case .resizedcropflip: return .resizedCropFlip
+    }
+  }
+}
+
+enum ScalingChoice: String, ExpressibleByArgument, CaseIterable {
+  case standard, minmax, none
+
+  var scaling: FeatureScaling? {
+    switch self {
+    case .standard: return .standard
+    case .minmax: return .minmax
+    case .none: return nil
     }
   }
 }

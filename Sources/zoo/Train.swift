@@ -63,23 +63,30 @@ struct Train: ParsableCommand {
     }
   }
 
+  @Flag(
+    help:
+      "Continue from the checkpoint beside --out (written after every epoch and on Ctrl-C); the options must be the ones the run started with."
+  )
+  var resume = false
+
   func run() throws {
     try reportingErrors {
       let entry = try ModelRegistry.entry(named: architecture)
       let started = Date()
+      let output = out.map { TrainingOutput(modelURL: URL(fileURLWithPath: $0)) }
+      let checkpoint = try resume ? readCheckpoint(output) : nil
       let data = try dataOptions.load(inputShape: entry.inputShape, seed: seed)
       for line in data.report.lines { print(line) }
-      guard case .images = data.train else {
-        throw ValidationErrorLine(
-          message: "\(entry.name) takes images; \(dataOptions.data) holds table rows")
-      }
+      let inputShape = try self.inputShape(of: entry, for: data)
       let normalization = dataOptions.normalization(for: data)
       let train = data.train.batches(
         batchSize: batchSize, normalization: normalization,
         augmentation: dataOptions.augment.augmentation)
       let held = data.validation.batches(batchSize: 256, normalization: normalization)
+      // Initial weights and dropout draw from one stream, which checkpoints save.
+      let random = RandomStream(seed: seed)
       let model = try entry.buildClassifier(
-        classCount: data.classNames.count, rng: RandomStream(seed: seed))
+        classCount: data.classNames.count, inputChannels: inputShape[0], rng: random)
       print(
         "\(entry.name): \(Summary.grouped(model.parameterCount)) parameters, \(data.classNames.count) classes"
       )
@@ -92,13 +99,52 @@ struct Train: ParsableCommand {
           model.trainableParameters(), lr: lr, momentum: momentum, weightDecay: weightDecay),
         schedule: schedule.schedule(totalSteps: epochs * train.batchCount),
         labelSmoothing: labelSmoothing)
-      let progress = ProgressBar()
-      let output = out.map { TrainingOutput(modelURL: URL(fileURLWithPath: $0)) }
       var history: [EpochFigures] = []
-      for epoch in 1...epochs {
+      var firstEpoch = 1
+      var position = EpochPosition()
+      var earlierSeconds = 0.0
+      if let checkpoint {
+        try checkpoint.restore(into: trainer, random: random)
+        (history, firstEpoch, position) = (
+          checkpoint.history, checkpoint.completedEpochs + 1, checkpoint.position
+        )
+        earlierSeconds = checkpoint.elapsedSeconds
+        print("resuming at epoch \(firstEpoch), step \(position.step) of \(train.batchCount)")
+      }
+      func save(completedEpochs: Int, position: EpochPosition) throws {
+        try output.map {
+          try TrainingCheckpoint(
+            trainer: trainer, architecture: entry.name, settings: settings, seed: seed,
+            completedEpochs: completedEpochs, position: position, random: random,
+            history: history, elapsedSeconds: earlierSeconds + Date().timeIntervalSince(started)
+          ).write(to: $0.checkpointURL)
+        }
+      }
+      func stop(epoch: Int, position: EpochPosition) throws -> Never {
+        try save(completedEpochs: epoch - 1, position: position)
+        if let output {
+          print(
+            "interrupted at epoch \(epoch), step \(position.step) of \(train.batchCount); saved \(output.checkpointURL.path)"
+          )
+          print("resume with: \(resumeCommand)")
+        } else {
+          print("interrupted at epoch \(epoch), step \(position.step); nothing saved (no --out)")
+        }
+        throw ExitCode(Interrupt.exitStatus)
+      }
+      Interrupt.install()
+      let progress = ProgressBar()
+      for epoch in firstEpoch..<(epochs + 1) {
         let epochStart = Date()
-        let (loss, accuracy) = try trainer.trainEpoch(
-          train, epoch: epoch, epochs: epochs, seed: seed, progress: progress.update)
+        let (loss, accuracy): (Float, Float)
+        do {
+          (loss, accuracy) = try trainer.trainEpoch(
+            train, epoch: epoch, epochs: epochs, seed: seed,
+            from: epoch == firstEpoch ? position : EpochPosition(),
+            shouldStop: { Interrupt.isRequested }, progress: progress.update)
+        } catch let interrupted as TrainingInterrupted {
+          try stop(epoch: epoch, position: interrupted.position)
+        }
         let evaluation = try ClassifierTrainer.evaluate(model, on: held)
         history.append(
           EpochFigures(
@@ -112,21 +158,88 @@ struct Train: ParsableCommand {
             epoch, loss, 100 * accuracy, data.validationName, evaluation.loss, data.validationName,
             100 * evaluation.accuracy))
         try output?.writeLog(history, title: "\(entry.name) on \(dataOptions.data)")
+        try save(completedEpochs: epoch, position: EpochPosition())
+        if Interrupt.isRequested && epoch < epochs {
+          try stop(epoch: epoch + 1, position: EpochPosition())
+        }
       }
-      let wall = Date().timeIntervalSince(started)
+      let wall = earlierSeconds + Date().timeIntervalSince(started)
       if let output {
         let card = ModelCard(
           architecture: entry.name, data: dataOptions.data, classes: data.classNames,
           recipe: recipe, seed: seed, epochs: epochs, evaluatedOn: data.validationName,
           accuracy: history.last!.validationAccuracy, wallSeconds: wall,
-          command: (["zoo"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+          command: (["zoo"] + CommandLine.arguments.dropFirst().filter { $0 != "--resume" })
+            .joined(separator: " "))
         try output.writeModel(
-          model, entry: entry, classNames: data.classNames, normalization: normalization, card: card
-        )
+          model, entry: entry, inputShape: inputShape, classNames: data.classNames,
+          normalization: normalization
+            ?? data.scaler.map {
+              Normalization(mean: $0.center, std: $0.spread)
+            }, card: card)
         print("wrote \(output.modelURL.path), its log and its curves")
       }
       print(String(format: "done in %.1f s", wall))
     }
+  }
+
+  /// The model's input for this data: the architecture's image shape, or the table's feature
+  /// count for a model that takes vectors.
+  private func inputShape(of entry: ModelEntry, for data: LoadedData) throws -> [Int] {
+    switch data.train {
+    case .images:
+      guard entry.inputShape.count == 3 else {
+        throw ValidationErrorLine(
+          message: "\(entry.name) takes feature vectors; \(dataOptions.data) holds images")
+      }
+      return entry.inputShape
+    case .table(let table):
+      guard entry.inputShape.count == 1 else {
+        throw ValidationErrorLine(
+          message:
+            "\(entry.name) takes images; \(dataOptions.data) holds table rows (train mlp on tables)"
+        )
+      }
+      return [table.featureCount]
+    }
+  }
+
+  private func readCheckpoint(_ output: TrainingOutput?) throws -> TrainingCheckpoint {
+    guard let output else {
+      throw ValidationErrorLine(
+        message: "--resume needs --out: the checkpoint is read from beside it")
+    }
+    guard FileManager.default.fileExists(atPath: output.checkpointURL.path) else {
+      throw ValidationErrorLine(
+        message:
+          "no checkpoint to resume from at \(output.checkpointURL.path); start without --resume")
+    }
+    let checkpoint = try TrainingCheckpoint.read(contentsOf: output.checkpointURL)
+    let differences = settings.keys.sorted().compactMap { key -> String? in
+      let saved = checkpoint.settings[key] ?? "unset"
+      return saved == settings[key] ? nil : "\(key) \(saved) there, \(settings[key]!) now"
+    }
+    guard differences.isEmpty else {
+      throw CheckpointError.settingsDiffer(
+        file: output.checkpointURL.path, differences: differences)
+    }
+    return checkpoint
+  }
+
+  /// Everything that shapes the run's numbers; a resumed run must match the checkpoint's.
+  private var settings: [String: String] {
+    recipe.merging(
+      [
+        "architecture": architecture, "data": dataOptions.data, "epochs": "\(epochs)",
+        "seed": "\(seed)", "val_split": "\(dataOptions.valSplit)",
+        "scaling": dataOptions.scaling.rawValue, "skip_corrupt": "\(dataOptions.skipCorrupt)",
+      ], uniquingKeysWith: { a, _ in a })
+  }
+
+  /// This command line with `--resume` added.
+  private var resumeCommand: String {
+    let arguments = CommandLine.arguments.dropFirst().filter { $0 != "--resume" }
+    return (["zoo"] + arguments + ["--resume"]).map(shellQuoted).joined(separator: " ")
   }
 
   /// The settings a model card records.
@@ -171,4 +284,13 @@ enum ScheduleChoice: String, ExpressibleByArgument, CaseIterable {
     case .step: return .step(stepSize: max(totalSteps / 3, 1), gamma: 0.1)
     }
   }
+}
+
+/// `text` as a shell reads it back: bare when it is plain, in single quotes otherwise.
+func shellQuoted(_ text: String) -> String {
+  let plain = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-_./:=,+@%"))
+  guard !text.isEmpty, text.unicodeScalars.allSatisfy(plain.contains) else {
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+  }
+  return text
 }

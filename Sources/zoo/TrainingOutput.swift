@@ -13,6 +13,8 @@ struct TrainingOutput {
   private var stem: URL { modelURL.deletingPathExtension() }
   var logURL: URL { stem.appendingPathExtension("log.csv") }
   var curvesURL: URL { stem.appendingPathExtension("curves.png") }
+  /// The state to resume from, rewritten after every epoch and on Ctrl-C.
+  var checkpointURL: URL { stem.appendingPathExtension("checkpoint.json") }
 
   /// Rewrites the log and the curves after an epoch, so a stopped run keeps them.
   func writeLog(_ history: [EpochFigures], title: String) throws {
@@ -26,12 +28,14 @@ struct TrainingOutput {
     try chart.render().write(to: curvesURL)
   }
 
+  /// Writes the weights with their metadata; for a table model `normalization` holds the
+  /// feature scaling (centre and spread per feature).
   func writeModel(
-    _ model: Module, entry: ModelEntry, classNames: [String], normalization: Normalization?,
-    card: ModelCard
+    _ model: Module, entry: ModelEntry, inputShape: [Int], classNames: [String],
+    normalization: Normalization?, card: ModelCard
   ) throws {
     let metadata = WeightFileMetadata(
-      architecture: entry.name, classCount: classNames.count, inputShape: entry.inputShape,
+      architecture: entry.name, classCount: classNames.count, inputShape: inputShape,
       classNames: classNames, normalizationMean: normalization?.mean,
       normalizationStd: normalization?.std,
       modelCard: try card.json())

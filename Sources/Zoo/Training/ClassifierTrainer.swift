@@ -45,6 +45,12 @@ public enum TrainingError: Error, Equatable, LocalizedError {
   }
 }
 
+/// A training epoch stopped early on request, after `position.step` steps.
+public struct TrainingInterrupted: Error, Equatable {
+  public var epoch: Int
+  public var position: EpochPosition
+}
+
 /// Mini-batch training of a classifier with softmax cross-entropy.
 public final class ClassifierTrainer {
   /// The model being trained (a classifier, or only its head).
@@ -80,37 +86,59 @@ public final class ClassifierTrainer {
   /// augments, with the next batch prepared in the background. The order and augmentation
   /// depend only on (`seed`, `epoch`), so a resumed run sees the same batches. Returns the
   /// epoch's mean loss and accuracy.
+  ///
+  /// `position` continues an epoch interrupted after some steps. `shouldStop` is asked after
+  /// each step; when it says yes the epoch ends early by throwing `TrainingInterrupted` with
+  /// the position reached.
   public func trainEpoch(
     _ data: some ExampleSource, epoch: Int, epochs: Int, seed: UInt64,
+    from position: EpochPosition = EpochPosition(), shouldStop: (() -> Bool)? = nil,
     progress: ((TrainingProgress) -> Void)? = nil
   ) throws -> (loss: Float, accuracy: Float) {
     enterTrainingMode(model)
-    let batches = data.trainingEpoch(epoch, seed: seed)
-    var totalLoss = 0.0
-    var correct = 0
-    var seen = 0
-    for (step, batch) in batches.prefetched().enumerated() {
+    let epochBatches = data.trainingEpoch(epoch, seed: seed)
+    // Augmentation is keyed by example, so dropping the batches already taken leaves the rest
+    // exactly as they were.
+    let batches = EpochBatches(
+      source: epochBatches.source,
+      order: Array(epochBatches.order.dropFirst(position.step * data.batchSize)),
+      augmentation: epochBatches.augmentation)
+    var reached = position
+    for batch in batches.prefetched() {
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
       let logits = try model(batch.inputs)
       let loss = try crossEntropy(
         logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
       guard loss.item.isFinite else {
-        throw TrainingError.nonFiniteLoss(epoch: epoch, step: step + 1, value: loss.item)
+        throw TrainingError.nonFiniteLoss(epoch: epoch, step: reached.step + 1, value: loss.item)
       }
       optimizer.zeroGrad()
       try loss.backward()
       optimizer.step()
       globalStep += 1
-      totalLoss += Double(loss.item) * Double(batch.labels.count)
-      correct += zip(argmax(logits), batch.labels).filter { $0 == $1 }.count
-      seen += batch.labels.count
+      reached.step += 1
+      reached.lossSum += Double(loss.item) * Double(batch.labels.count)
+      reached.correct += zip(argmax(logits), batch.labels).filter { $0 == $1 }.count
+      reached.seen += batch.labels.count
       progress?(
         TrainingProgress(
-          epoch: epoch, epochs: epochs, step: step + 1, steps: batches.count,
-          loss: Float(totalLoss / Double(seen)), accuracy: Float(correct) / Float(seen),
+          epoch: epoch, epochs: epochs, step: reached.step, steps: epochBatches.count,
+          loss: Float(reached.lossSum / Double(reached.seen)),
+          accuracy: Float(reached.correct) / Float(reached.seen),
           learningRate: optimizer.learningRate))
+      if reached.step < epochBatches.count, shouldStop?() == true {
+        throw TrainingInterrupted(epoch: epoch, position: reached)
+      }
     }
-    return (Float(totalLoss / Double(max(seen, 1))), Float(correct) / Float(max(seen, 1)))
+    return (
+      Float(reached.lossSum / Double(max(reached.seen, 1))),
+      Float(reached.correct) / Float(max(reached.seen, 1))
+    )
+  }
+
+  /// Sets the step count a checkpoint recorded, so the schedule continues from there.
+  public func restorePosition(globalStep: Int) {
+    self.globalStep = globalStep
   }
 
   /// Loss, accuracy and predicted classes in inference mode, without recording gradients.

@@ -5,7 +5,7 @@ import Foundation
 #endif
 
 /// One epoch's figures, as the CSV log and the curves show them.
-public struct EpochFigures: Sendable, Equatable {
+public struct EpochFigures: Codable, Sendable, Equatable {
   /// The epoch, from 1.
   public var epoch: Int
   /// Mean training loss over the epoch's steps.
@@ -99,9 +99,15 @@ public struct ModelCard: Codable, Equatable, Sendable {
 /// Writes `text` to `url` through a temporary file in the same folder and a rename, so `url`
 /// never holds a half-written file.
 public func writeAtomically(_ text: String, to url: URL) throws {
+  try writeAtomically(Data(text.utf8), to: url)
+}
+
+/// Writes `data` to `url` through a temporary file in the same folder and a rename, so `url`
+/// never holds a half-written file.
+public func writeAtomically(_ data: Data, to url: URL) throws {
   let temporary = url.deletingLastPathComponent().appendingPathComponent(
     ".\(url.lastPathComponent).tmp")
-  try Data(text.utf8).write(to: temporary)
+  try data.write(to: temporary)
   // rename(2) replaces the target in one step.
   guard rename(temporary.path, url.path) == 0 else {
     let reason = String(cString: strerror(errno))
