@@ -24,7 +24,8 @@ public struct ModelEntry: Sendable {
   public let task: ModelTask
   /// The paper that introduced the architecture.
   public let paper: String
-  /// Default input (channels, height, width).
+  /// Default input: (channels, height, width) for images, (features) for a model that takes
+  /// table rows.
   public let inputShape: [Int]
   /// Classes of the default head (1000 for ImageNet layouts).
   public let defaultClassCount: Int
@@ -114,6 +115,8 @@ public enum ModelRegistry {
   private static let simonyan = "Simonyan & Zisserman 2015, Very deep convolutional networks"
   private static let he = "He et al. 2016, Deep residual learning for image recognition"
   private static let ronneberger = "Ronneberger et al. 2015, U-Net"
+  private static let rumelhart =
+    "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
   private static func vgg(
     _ depth: Int, batchNorm: Bool, parameters: Int, gmacs: Double, keras: KerasNames? = nil
@@ -157,6 +160,12 @@ public enum ModelRegistry {
       ]
     ) {
       LeNet5(classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "mlp", "mlp", paper: rumelhart, input: [4], classes: 3, parameters: 2_499,
+      gmacs: 0.0000024, depth: 3
+    ) {
+      MLP(inputFeatures: $1, classCount: $0, rng: $2)
     },
     entry(
       "alexnet", "alexnet", paper: krizhevsky, input: [3, 224, 224], classes: 1000,

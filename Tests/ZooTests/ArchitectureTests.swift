@@ -10,7 +10,8 @@ import ZooTensor
 @Suite(.serialized) struct ArchitectureTests {
   /// The default input, shrunk to 64 px for the 224 px architectures.
   static func testInput(_ entry: ModelEntry) -> [Int] {
-    entry.inputShape[1] > 64 ? [entry.inputShape[0], 64, 64] : entry.inputShape
+    entry.inputShape.count == 3 && entry.inputShape[1] > 64
+      ? [entry.inputShape[0], 64, 64] : entry.inputShape
   }
 
   @Test(arguments: ModelRegistry.names)
