@@ -14,6 +14,12 @@ enum Interrupt {
       Interrupt.requested = 1
       signal(SIGINT, SIG_DFL)
     }
+    // A parent may have started us with SIGINT blocked (a blocked mask is inherited); unblock
+    // it so Ctrl-C reaches the handler. Threads started later inherit this mask.
+    var signals = sigset_t()
+    sigemptyset(&signals)
+    sigaddset(&signals, SIGINT)
+    pthread_sigmask(SIG_UNBLOCK, &signals, nil)
   }
 
   static var isRequested: Bool { requested != 0 }

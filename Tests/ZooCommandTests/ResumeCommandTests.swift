@@ -35,9 +35,12 @@ import ZooIO
     ]
   }
 
-  static func waitFor(_ condition: () -> Bool, timeout: TimeInterval = 60) {
+  static func waitFor(
+    _ what: String, timeout: TimeInterval = 300, _ condition: () -> Bool
+  ) {
     let deadline = Date().addingTimeInterval(timeout)
     while !condition() && Date() < deadline { usleep(5_000) }
+    #expect(condition(), "gave up waiting for \(what)")
   }
 
   static func expectSameWeights(_ a: URL, _ b: URL) throws {
@@ -68,7 +71,9 @@ import ZooIO
     // SIGKILL as soon as the first checkpoint is in place.
     let killedArguments = Self.arguments(data: data, out: url("killed.h5"))
     let killed = try ZooProcess(killedArguments)
-    Self.waitFor { FileManager.default.fileExists(atPath: url("killed.checkpoint.json").path) }
+    Self.waitFor("the first checkpoint") {
+      FileManager.default.fileExists(atPath: url("killed.checkpoint.json").path)
+    }
     kill(killed.process.processIdentifier, SIGKILL)
     let killedResult = killed.wait()
     #expect(killedResult.signalled && killedResult.status == SIGKILL)
@@ -82,7 +87,9 @@ import ZooIO
     let interruptedArguments = Self.arguments(data: data, out: url("interrupted.h5"))
     let interrupted = try ZooProcess(interruptedArguments)
     // Progress lines go to standard error, a tenth of an epoch apart.
-    Self.waitFor { interrupted.stderrSoFar.contains("epoch 2/\(Self.epochs) step") }
+    Self.waitFor("progress in epoch 2") {
+      interrupted.stderrSoFar.contains("epoch 2/\(Self.epochs) step")
+    }
     kill(interrupted.process.processIdentifier, SIGINT)
     let stopped = interrupted.wait()
     #expect(!stopped.signalled && stopped.status == 130, "\(stopped.stdout)\n\(stopped.stderr)")
