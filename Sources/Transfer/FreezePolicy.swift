@@ -9,18 +9,22 @@ public enum FreezePolicy: Equatable, Sendable, CustomStringConvertible {
   case none
   /// Everything but the classifier.
   case backbone
+  /// A segmentation model's encoder; for a classifier the same as `backbone`.
+  case encoder
   /// Every stage up to and including this path (`layer3`, or `features.10` inside a stage).
   case upTo(String)
   /// Exactly the parameters under these paths.
   case prefixes([String])
 
-  /// Parses `none`, `backbone`, `upto:STAGE` or `prefix:PATH[,PATH...]`.
+  /// Parses `none`, `backbone`, `encoder`, `upto:STAGE` or `prefix:PATH[,PATH...]`.
   public init(parsing text: String) throws {
     let lower = text.lowercased()
     if lower == "none" {
       self = .none
     } else if lower == "backbone" {
       self = .backbone
+    } else if lower == "encoder" {
+      self = .encoder
     } else if lower.hasPrefix("upto:"), text.count > 5 {
       self = .upTo(String(text.dropFirst(5)))
     } else if lower.hasPrefix("prefix:"), text.count > 7 {
@@ -35,6 +39,7 @@ public enum FreezePolicy: Equatable, Sendable, CustomStringConvertible {
     switch self {
     case .none: return "none"
     case .backbone: return "backbone"
+    case .encoder: return "encoder"
     case .upTo(let stage): return "upto:\(stage)"
     case .prefixes(let paths): return "prefix:" + paths.joined(separator: ",")
     }
@@ -54,7 +59,7 @@ public enum TransferError: Error, Equatable, LocalizedError {
     switch self {
     case .unknownFreezePolicy(let text):
       return
-        "unknown freeze policy '\(text)'; expected none, backbone, upto:STAGE or prefix:PATH[,PATH...]"
+        "unknown freeze policy '\(text)'; expected none, backbone, encoder, upto:STAGE or prefix:PATH[,PATH...]"
     case .unknownStage(let stage, let known):
       return "no stage named '\(stage)'; stages here: \(known.joined(separator: ", "))"
     case .classifierInsideFrozenStage(let stage, let classifier):
@@ -103,7 +108,7 @@ extension Classifier {
     switch policy {
     case .none:
       return []
-    case .backbone:
+    case .backbone, .encoder:
       return namedParameters().map(\.path).filter { !Module.path($0, isUnder: classifierPath) }
     case .prefixes(let paths):
       return paths

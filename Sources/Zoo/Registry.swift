@@ -234,6 +234,24 @@ public enum ModelRegistry {
     ) {
       UNet(depth: 4, baseWidth: 16, classCount: $0, inputChannels: $1, rng: $2)
     },
+    entry(
+      "unet-tiny", "unet", .segmentation, paper: ronneberger, input: [1, 96, 96], classes: 2,
+      parameters: 486_418, gmacs: 0.1060, depth: 41
+    ) {
+      UNet(depth: 4, baseWidth: 8, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "unet-resnet18", "unet", .segmentation, paper: ronneberger, input: [3, 224, 224],
+      classes: 2, parameters: 14_328_354, gmacs: 4.140, depth: 61
+    ) {
+      ResNetUNet(encoder: .resnet18, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "unet-resnet34", "unet", .segmentation, paper: ronneberger, input: [3, 224, 224],
+      classes: 2, parameters: 24_436_514, gmacs: 5.990, depth: 93
+    ) {
+      ResNetUNet(encoder: .resnet34, classCount: $0, inputChannels: $1, rng: $2)
+    },
   ]
 
   /// Names in natural order (`resnet18` before `resnet101`).

@@ -74,6 +74,22 @@ public struct FloatImage: Sendable, Equatable {
   public func resized(height outHeight: Int, width outWidth: Int) -> FloatImage {
     Resample.resize(self, outWidth: outWidth, outHeight: outHeight)
   }
+
+  /// The image resized by taking, for each output pixel, the input pixel under its centre
+  /// (PIL's `NEAREST`): what a label image needs.
+  public func resizedNearest(height outHeight: Int, width outWidth: Int) -> FloatImage {
+    let rows = (0..<outHeight).map { min((2 * $0 + 1) * height / (2 * outHeight), height - 1) }
+    let columns = (0..<outWidth).map { min((2 * $0 + 1) * width / (2 * outWidth), width - 1) }
+    var out: [Float] = []
+    out.reserveCapacity(channels * outHeight * outWidth)
+    for c in 0..<channels {
+      for y in rows {
+        let row = (c * height + y) * width
+        for x in columns { out.append(values[row + x]) }
+      }
+    }
+    return FloatImage(channels: channels, height: outHeight, width: outWidth, values: out)
+  }
 }
 
 /// Randomness for one epoch of augmentation. Example `index` draws from its own generator
@@ -174,26 +190,89 @@ public struct Augmentation: Sendable, Equatable, Codable {
 
   /// One augmented copy of `image`.
   public func apply(to image: FloatImage, generator: inout SeededGenerator) -> FloatImage {
-    var image = image
+    draw(height: image.height, width: image.width, generator: &generator).apply(to: image)
+  }
+
+  /// The random choices for one image of `height`x`width`, drawn in the order the transforms
+  /// run; applying one draw to an image and its mask keeps them aligned.
+  public func draw(height: Int, width: Int, generator: inout SeededGenerator) -> AugmentationDraw {
+    var result = AugmentationDraw(height: height, width: width)
     if let resizedCrop {
-      let region = resizedCrop.sampleRegion(
-        height: image.height, width: image.width, generator: &generator)
-      if region != (0, 0, image.height, image.width) {
-        // Crop, then resize, as torchvision's `resized_crop`: the crop's edge pixels are
-        // clamped, not blended with their neighbours outside it.
-        image = image.cropped(
-          top: region.top, left: region.left, height: region.height, width: region.width
-        ).resized(height: image.height, width: image.width)
+      let region = resizedCrop.sampleRegion(height: height, width: width, generator: &generator)
+      if region != (0, 0, height, width) {
+        result.region = AugmentationDraw.Region(
+          top: region.top, left: region.left, height: region.height, width: region.width)
       }
     }
     if cropPadding > 0 {
       let top = Int.random(in: 0...(2 * cropPadding), using: &generator)
       let left = Int.random(in: 0...(2 * cropPadding), using: &generator)
-      image = image.paddedCrop(padding: cropPadding, top: top, left: left)
+      result.paddedCrop = AugmentationDraw.PaddedCrop(padding: cropPadding, top: top, left: left)
     }
-    if horizontalFlip && generator.nextUniform() < 0.5 {
-      image = image.flippedHorizontally()
+    result.flip = horizontalFlip && generator.nextUniform() < 0.5
+    return result
+  }
+}
+
+/// The outcome of `Augmentation.draw` for one image: which region to crop and resize, where
+/// to crop after padding, whether to mirror.
+public struct AugmentationDraw: Sendable, Equatable {
+  public struct Region: Sendable, Equatable {
+    public var top, left, height, width: Int
+  }
+  public struct PaddedCrop: Sendable, Equatable {
+    public var padding, top, left: Int
+  }
+  /// Size of the image the draw was made for.
+  public let height: Int
+  public let width: Int
+  public var region: Region?
+  public var paddedCrop: PaddedCrop?
+  public var flip = false
+
+  public init(
+    height: Int, width: Int, region: Region? = nil, paddedCrop: PaddedCrop? = nil,
+    flip: Bool = false
+  ) {
+    self.height = height
+    self.width = width
+    self.region = region
+    self.paddedCrop = paddedCrop
+    self.flip = flip
+  }
+
+  /// The transforms applied to `image`, resizing bilinearly.
+  public func apply(to image: FloatImage) -> FloatImage {
+    transform(image) { $0.resized(height: $1, width: $2) }
+  }
+
+  /// The same geometry applied to a label image (one class per pixel): resizing takes the
+  /// nearest pixel so no new classes appear between two, and padding is class 0.
+  public func apply(toMask mask: FloatImage) -> FloatImage {
+    transform(mask) { $0.resizedNearest(height: $1, width: $2) }
+  }
+
+  private func transform(
+    _ image: FloatImage, resize: (FloatImage, Int, Int) -> FloatImage
+  ) -> FloatImage {
+    precondition(
+      image.height == height && image.width == width,
+      "an augmentation drawn for \(height)x\(width) applied to a \(image.height)x\(image.width) image"
+    )
+    var image = image
+    if let region {
+      // Crop, then resize, as torchvision's `resized_crop`: the crop's edge pixels are
+      // clamped, not blended with their neighbours outside it.
+      image = resize(
+        image.cropped(
+          top: region.top, left: region.left, height: region.height, width: region.width),
+        height, width)
     }
+    if let paddedCrop {
+      image = image.paddedCrop(
+        padding: paddedCrop.padding, top: paddedCrop.top, left: paddedCrop.left)
+    }
+    if flip { image = image.flippedHorizontally() }
     return image
   }
 }

@@ -116,30 +116,36 @@ extension Normalization {
   /// Per-channel mean and (population) standard deviation of `images`' pixels scaled to
   /// [0, 1]; fit it on the training split only.
   public static func fitted(to images: LabeledImages) -> Normalization {
-    let plane = images.height * images.width
+    fitted(pixels: images.pixels, channels: images.channels, plane: images.height * images.width)
+  }
+
+  /// The same for any planar (CHW) images: `pixels` holds whole images of `channels` planes of
+  /// `plane` pixels each.
+  public static func fitted(pixels: [UInt8], channels: Int, plane: Int) -> Normalization {
+    let count = pixels.count / max(channels * plane, 1)
     var mean: [Float] = []
     var std: [Float] = []
-    for c in 0..<images.channels {
+    for c in 0..<channels {
       var sum = 0.0
       var squares = 0.0
-      for n in 0..<images.count {
-        let base = (n * images.channels + c) * plane
+      for n in 0..<count {
+        let base = (n * channels + c) * plane
         for i in base..<(base + plane) {
-          let v = Double(images.pixels[i]) / 255
+          let v = Double(pixels[i]) / 255
           sum += v
           squares += v * v
         }
       }
-      let count = Double(max(images.count * plane, 1))
-      let m = sum / count
+      let total = Double(max(count * plane, 1))
+      let m = sum / total
       mean.append(Float(m))
-      std.append(Float(max(squares / count - m * m, 0).squareRoot()))
+      std.append(Float(max(squares / total - m * m, 0).squareRoot()))
     }
     return Normalization(mean: mean, std: std.map { $0 > 0 ? $0 : 1 })
   }
 
   /// `(scale, shift)` with `pixel * scale - shift` the normalised value of an 8-bit pixel.
-  func affine(channel c: Int) -> (scale: Float, shift: Float) {
+  public func affine(channel c: Int) -> (scale: Float, shift: Float) {
     (1 / (255 * std[c]), mean[c] / std[c])
   }
 }

@@ -52,6 +52,28 @@ struct Train: ParsableCommand {
       valueName: "model.h5"))
   var out: String?
 
+  @Option(
+    help:
+      "What the model learns: classify or segment; the architecture's own task when not given.")
+  var task: TaskChoice?
+
+  @Option(
+    help:
+      "Segmentation loss: \(LossChoice.allValueStrings.joined(separator: ", ")).")
+  var loss: LossChoice = .ceDice
+
+  @Option(
+    help:
+      "Segmentation: parameters that stay fixed (none, encoder, upto:STAGE, prefix:PATH[,PATH...])."
+  )
+  var freeze = "none"
+
+  @Option(
+    help: ArgumentHelp(
+      "Segmentation: load a ResNet's weights (a zoo weight file, fc left out) into the encoder first.",
+      valueName: "file.h5"))
+  var encoderWeights: String?
+
   func validate() throws {
     guard epochs > 0 else { throw ValidationError("--epochs must be at least 1, got \(epochs)") }
     guard batchSize > 0 else {
@@ -72,6 +94,13 @@ struct Train: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let entry = try ModelRegistry.entry(named: architecture)
+      if let task, task.modelTask != entry.task {
+        throw ValidationErrorLine(
+          message:
+            "\(entry.name) is a \(entry.task.rawValue) model; --task \(task.rawValue) needs a \(task.modelTask.rawValue) one"
+        )
+      }
+      if entry.task == .segmentation { return try trainSegmentation(entry) }
       let started = Date()
       let output = out.map { TrainingOutput(modelURL: URL(fileURLWithPath: $0)) }
       let checkpoint = try resume ? readCheckpoint(output) : nil
@@ -243,7 +272,7 @@ struct Train: ParsableCommand {
   }
 
   /// The settings a model card records.
-  private var recipe: [String: String] {
+  var recipe: [String: String] {
     [
       "optimizer": optimizer.rawValue, "lr": "\(lr)", "momentum": "\(momentum)",
       "schedule": schedule.rawValue, "batch_size": "\(batchSize)", "weight_decay": "\(weightDecay)",

@@ -70,11 +70,15 @@ public struct ModelCard: Codable, Equatable, Sendable {
   public var wallSeconds: Double
   /// The command line that made the file.
   public var command: String
+  /// Further figures on the held-out split by name (a segmentation model's `mean_iou`,
+  /// `foreground_iou`, `dice`, and `iou/CLASS` per class); `accuracy` is then pixel accuracy.
+  public var metrics: [String: Double]?
 
   /// A model card.
   public init(
     architecture: String, data: String, classes: [String], recipe: [String: String], seed: UInt64,
-    epochs: Int, evaluatedOn: String, accuracy: Float, wallSeconds: Double, command: String
+    epochs: Int, evaluatedOn: String, accuracy: Float, wallSeconds: Double, command: String,
+    metrics: [String: Double]? = nil
   ) {
     self.architecture = architecture
     self.data = data
@@ -86,6 +90,7 @@ public struct ModelCard: Codable, Equatable, Sendable {
     self.accuracy = accuracy
     self.wallSeconds = wallSeconds
     self.command = command
+    self.metrics = metrics
   }
 
   /// The card as pretty-printed JSON with sorted keys, as the weight file stores it.
