@@ -116,16 +116,7 @@ public enum Im2Col {
       let rows = columns + c * g.kernelHeight * g.kernelWidth * ld + n * area
       im2colPlane(images + item * g.imageArea, g, into: rows, ld: ld, padded: padded)
     }
-    if parallel {
-      Parallel.forEach(batch * g.channels, costPerItem: g.kernelHeight * g.kernelWidth * area) {
-        item in
-        withPaddedPlane(g) { plane(item, $0) }
-      }
-    } else {
-      withPaddedPlane(g) { padded in
-        for item in 0..<(batch * g.channels) { plane(item, padded) }
-      }
-    }
+    forEachPlane(batch: batch, g, parallel: parallel, plane)
   }
 
   /// Adds `columns` (rows, batch*outArea) back into `batch` images: the adjoint of `im2col`.
@@ -140,14 +131,23 @@ public enum Im2Col {
       let rows = columns + c * g.kernelHeight * g.kernelWidth * ld + n * area
       col2imPlane(rows, g, ld: ld, addingTo: images + item * g.imageArea, padded: padded)
     }
+    forEachPlane(batch: batch, g, parallel: parallel, plane)
+  }
+
+  /// Calls `plane(item, padded)` for every (sample, channel) plane, with a padded-plane buffer
+  /// per thread (one for the whole loop when run serially).
+  private static func forEachPlane(
+    batch: Int, _ g: Geometry, parallel: Bool,
+    _ plane: (Int, UnsafeMutablePointer<Float>?) -> Void
+  ) {
+    let items = batch * g.channels
     if parallel {
-      Parallel.forEach(batch * g.channels, costPerItem: g.kernelHeight * g.kernelWidth * area) {
-        item in
+      Parallel.forEach(items, costPerItem: g.kernelHeight * g.kernelWidth * g.outArea) { item in
         withPaddedPlane(g) { plane(item, $0) }
       }
     } else {
       withPaddedPlane(g) { padded in
-        for item in 0..<(batch * g.channels) { plane(item, padded) }
+        for item in 0..<items { plane(item, padded) }
       }
     }
   }
