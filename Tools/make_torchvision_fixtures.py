@@ -35,6 +35,13 @@ on the input (vgg11, vgg11_bn and vgg16 gave identical logits). With the hash, s
 (He uniform) keeps activations O(1) through the plain networks; the ResNets' residual sums grow
 with depth, to logits of O(100) for resnet50, which is still well inside float32's comfort.
 
+`unet-resnet18` is zoo's ResNet-encoder U-Net (Sources/Zoo/Architectures/ResNetUNet.swift):
+its encoder here is torchvision's resnet18 without `fc`, its decoder a plain transcription of
+segmentation_models.pytorch's default `Unet` decoder (nearest upsampling by 2, concatenated
+skip, two conv3x3-BN-ReLU per block, widths 256-128-64-32-16, a 3x3 head), so the state-dict
+keys are smp's. It takes a non-square input so a height/width mix-up cannot pass, and two
+classes so the stored logits (one per class and pixel) stay small.
+
 Computed on one CPU thread; running the script twice gives identical files.
 
 Usage: python3 Tools/make_torchvision_fixtures.py [--out DIR] [MODEL ...]
@@ -66,7 +73,10 @@ MODELS = {
     "resnet18": 64,
     "resnet34": 64,
     "resnet50": 64,
+    "unet-resnet18": (32, 64),
 }
+UNET_CLASS_COUNT = 2
+UNET_BATCH = 1
 
 FORMULA = {
     "weight_gain": 6.0,
@@ -132,8 +142,71 @@ def deterministic_input(shape):
     return torch.from_numpy(values.astype(np.float32).reshape(shape))
 
 
-def fixture(name, size):
+class DecoderBlock(torch.nn.Module):
+    """smp's `DecoderBlock`: upsample by 2 (nearest), concatenate the skip, two
+    conv3x3-BN-ReLU (`Conv2dReLU`: conv without bias, batch norm, ReLU as indices 0, 1, 2)."""
+
+    def __init__(self, inputs, skip, outputs):
+        super().__init__()
+
+        def conv_bn_relu(i, o):
+            return torch.nn.Sequential(
+                torch.nn.Conv2d(i, o, 3, padding=1, bias=False),
+                torch.nn.BatchNorm2d(o),
+                torch.nn.ReLU(inplace=True),
+            )
+
+        self.conv1 = conv_bn_relu(inputs + skip, outputs)
+        self.conv2 = conv_bn_relu(outputs, outputs)
+
+    def forward(self, x, skip):
+        x = torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+        if skip is not None:
+            x = torch.cat([x, skip], dim=1)
+        return self.conv2(self.conv1(x))
+
+
+class ResNetUNet(torch.nn.Module):
+    """segmentation_models.pytorch's `Unet("resnet18")` with torchvision's resnet18 as the
+    encoder: features after the stem's ReLU (1/2) and after layer1..layer4 (1/4 ... 1/32)."""
+
+    def __init__(self, classes):
+        super().__init__()
+        self.encoder = torchvision.models.resnet18(weights=None)
+        del self.encoder.fc
+        self.decoder = torch.nn.Module()
+        widths = [256, 128, 64, 32, 16]
+        skips = [256, 128, 64, 64, 0]
+        inputs = [512] + widths[:-1]
+        self.decoder.blocks = torch.nn.ModuleList(
+            DecoderBlock(i, s, o) for i, s, o in zip(inputs, skips, widths)
+        )
+        self.segmentation_head = torch.nn.Sequential(torch.nn.Conv2d(16, classes, 3, padding=1))
+
+    def forward(self, x):
+        e = self.encoder
+        stem = e.relu(e.bn1(e.conv1(x)))
+        f1 = e.layer1(e.maxpool(stem))
+        f2 = e.layer2(f1)
+        f3 = e.layer3(f2)
+        out = e.layer4(f3)
+        for block, skip in zip(self.decoder.blocks, [f3, f2, f1, stem, None]):
+            out = block(out, skip)
+        return self.segmentation_head(out)
+
+
+def build(name):
+    """The reference model and its input shape."""
+    if name == "unet-resnet18":
+        height, width = MODELS[name]
+        return ResNetUNet(UNET_CLASS_COUNT), UNET_CLASS_COUNT, (UNET_BATCH, 3, height, width)
+    size = MODELS[name]
     model = torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
+    return model, CLASS_COUNT, (BATCH, 3, size, size)
+
+
+def fixture(name):
+    model, class_count, input_shape = build(name)
     state = []
     with torch.no_grad():
         for key, tensor in model.state_dict().items():
@@ -142,7 +215,7 @@ def fixture(name, size):
             tensor.copy_(deterministic_value(key, tuple(tensor.shape)))
             state.append({"key": key, "shape": list(tensor.shape)})
         model.eval()
-        x = deterministic_input((BATCH, 3, size, size))
+        x = deterministic_input(input_shape)
         logits = model(x)
     values = [float(v) for v in logits.reshape(-1).tolist()]
     spread = max(values) - min(values)
@@ -153,7 +226,7 @@ def fixture(name, size):
         "model": name,
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,
-        "class_count": CLASS_COUNT,
+        "class_count": class_count,
         "formula": FORMULA,
         "state": state,
         "input_shape": list(x.shape),
@@ -187,7 +260,7 @@ def main():
     args = parser.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for name in args.models:
-        f = fixture(name, MODELS[name])
+        f = fixture(name)
         path = os.path.join(args.out, f"{name}.json")
         with open(path, "w") as out:
             out.write(render(f))

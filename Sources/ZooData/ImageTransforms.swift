@@ -138,7 +138,7 @@ public enum ImageTransforms {
   }
 
   /// Interleaved (HWC) pixels rearranged as planes (CHW).
-  static func planar(_ image: DecodedImage) -> [UInt8] {
+  public static func planar(_ image: DecodedImage) -> [UInt8] {
     let c = image.channels
     if c == 1 { return image.pixels }
     let plane = image.width * image.height

@@ -86,6 +86,18 @@ public enum MaskFolder {
       classNames: names)
   }
 
+  /// `mask` (one class per pixel, row by row) as the PNG a mask folder holds: 0/255 for two
+  /// classes, as binary masks are drawn, else one class number per pixel; `read` takes either
+  /// back as the same classes.
+  public static func encodePNG(_ mask: [Int], width: Int, height: Int, classCount: Int) throws
+    -> [UInt8]
+  {
+    precondition(classCount <= 256, "a PNG mask holds at most 256 classes, not \(classCount)")
+    let pixels = mask.map { UInt8(classCount == 2 ? $0 * 255 : $0) }
+    return try ImageCodec.encodePNG(
+      DecodedImage(width: width, height: height, channels: 1, pixels: pixels))
+  }
+
   private static func files(in folder: URL, extensions: Set<String>) throws -> [URL] {
     let entries: [URL]
     do {

@@ -7,12 +7,15 @@ import ZooPlot
 struct Evaluate: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Measure a trained classifier on labelled data: accuracy, per-class precision, recall and F1, the confusion matrix.",
+      "Measure a trained model on labelled data: a classifier's accuracy, per-class precision, recall and F1, or a segmentation model's pixel accuracy, IoU and Dice; the confusion matrix.",
     discussion: """
       The held-out split is used: the test split when the source has one (Fashion-MNIST, a \
       test/ folder), otherwise the validation split drawn by --seed (default: the seed in the \
       model card, so it is the split the model was validated on). The confusion matrix is also \
-      drawn as MODEL.confusion.png beside the model or in --out-dir.
+      drawn as MODEL.confusion.png beside the model or in --out-dir. A segmentation model \
+      takes --data scenes, scenes:binary or folder:PATH (images/ and masks/) and counts \
+      pixels; with --out-dir it also draws image | truth | prediction strips of the first \
+      --strips images.
       """)
 
   @Argument(help: "A weight file written by `zoo train`, or a shipped weight file's name.")
@@ -32,9 +35,14 @@ struct Evaluate: ParsableCommand {
   @Option(help: "Folder for the confusion-matrix PNG (default: beside the model).")
   var outDir: String?
 
+  @Option(help: "Segmentation: how many image | truth | prediction strips to draw in --out-dir.")
+  var strips = 4
+
   func run() throws {
     try reportingErrors {
-      let trained = try TrainedModel(model)
+      let source = try PretrainedSource(model)
+      if source.entry.task == .segmentation { return try evaluateSegmentation(source) }
+      let trained = try TrainedModel(source)
       guard trained.entry.task == .classification else {
         throw ValidationErrorLine(
           message:
@@ -44,17 +52,7 @@ struct Evaluate: ParsableCommand {
       let seed = self.seed ?? trained.card?.seed ?? 0
       let data = try dataOptions.load(inputShape: trained.inputShape, seed: seed, scaled: false)
       for line in data.report.lines { print(line) }
-      guard data.classNames.count == trained.classNames.count else {
-        throw ValidationErrorLine(
-          message:
-            "\(dataOptions.data) has \(data.classNames.count) classes (\(data.classNames.joined(separator: ", "))), the model predicts \(trained.classNames.count) (\(trained.classNames.joined(separator: ", ")))"
-        )
-      }
-      if data.classNames != trained.classNames {
-        print(
-          "note: the data names its classes \(data.classNames.joined(separator: ", ")); the model's names are used"
-        )
-      }
+      try checkClasses(data: data.classNames, model: trained.classNames)
       let examples = split == .train ? data.train : data.validation
       let splitName = split == .train ? "train" : data.validationName
       let evaluation = try ClassifierTrainer.evaluate(trained.model, on: trained.batches(examples))
@@ -84,13 +82,35 @@ struct Evaluate: ParsableCommand {
               metrics.classNames[pair.truth]))
         }
       }
-      let chart = ConfusionMatrixChart(
-        counts: metrics.confusion, classNames: metrics.classNames,
-        title: "\(trained.entry.name) on \(splitName)")
-      let png = try pngURL(for: trained.url)
-      try chart.render().write(to: png)
-      print("wrote \(png.path)")
+      try drawConfusion(metrics, title: "\(trained.entry.name) on \(splitName)", model: trained.url)
     }
+  }
+
+  /// Stops when the data has another number of classes than the model predicts; notes
+  /// differing names.
+  func checkClasses(data: [String], model: [String]) throws {
+    guard data.count == model.count else {
+      throw ValidationErrorLine(
+        message:
+          "\(dataOptions.data) has \(data.count) classes (\(data.joined(separator: ", "))), the model predicts \(model.count) (\(model.joined(separator: ", ")))"
+      )
+    }
+    if data != model {
+      print(
+        "note: the data names its classes \(data.joined(separator: ", ")); the model's names are used"
+      )
+    }
+  }
+
+  /// Draws the confusion matrix as MODEL.confusion.png beside the model or in --out-dir.
+  @discardableResult
+  func drawConfusion(_ metrics: ClassificationMetrics, title: String, model: URL) throws -> URL {
+    let chart = ConfusionMatrixChart(
+      counts: metrics.confusion, classNames: metrics.classNames, title: title)
+    let png = try pngURL(for: model)
+    try chart.render().write(to: png)
+    print("wrote \(png.path)")
+    return png
   }
 
   private func pngURL(for model: URL) throws -> URL {

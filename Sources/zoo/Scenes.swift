@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Zoo
 import ZooData
 import ZooPlot
 
@@ -56,25 +57,20 @@ struct Scenes: ParsableCommand {
       for i in 0..<scenes.count {
         let name = String(format: "%@-%04d.png", split.rawValue, i)
         let mask = scenes.mask(i)
-        let maskPixels = mask.map { UInt8(binary ? $0 * 255 : $0) }
         try Data(
           try ImageCodec.encodePNG(
             DecodedImage(width: size, height: size, channels: 1, pixels: Array(scenes.image(i))))
         ).write(to: root.appendingPathComponent("images/\(name)"))
         try Data(
-          try ImageCodec.encodePNG(
-            DecodedImage(width: size, height: size, channels: 1, pixels: maskPixels))
+          try MaskFolder.encodePNG(
+            mask, width: size, height: size, classCount: scenes.classCount)
         ).write(to: root.appendingPathComponent("masks/\(name)"))
         if overlays {
           let url = root.appendingPathComponent("overlays/\(name)")
           if let evaluation {
-            let plane = size * size
-            let predicted = Array(evaluation.predictions[(i * plane)..<((i + 1) * plane)])
-            let image = PlotImage(
-              width: size, height: size, channels: 1, pixels: Array(scenes.image(i)), layout: .chw)
-            try SegmentationStrip(
-              image: image, truth: mask, prediction: predicted, classNames: scenes.classNames
-            ).render().write(to: url)
+            try segmentationStrip(
+              scenes, index: i, prediction: evaluation.prediction(i, plane: scenes.plane)
+            ).write(to: url)
           } else {
             try overlay(
               pixels: Array(scenes.image(i)), channels: 1, width: size, height: size, mask: mask
@@ -84,14 +80,10 @@ struct Scenes: ParsableCommand {
       }
       print("wrote \(scenes.count) \(split.rawValue) scenes to \(root.path)")
       if let evaluation {
-        let scores = evaluation.scores
-        print(
-          String(
-            format:
-              "%@ on these scenes: pixel accuracy %.2f%%, mean IoU %.4f, foreground IoU %.4f, Dice %.4f",
-            model!, 100 * scores.pixelAccuracy, scores.meanIoU, scores.foregroundIoU,
-            scores.meanDice))
-        for line in perClassLines(scores, classNames: scenes.classNames) { print(line) }
+        print("\(model!) on these scenes: \(scoreLine(evaluation.scores))")
+        for line in perClassLines(evaluation.scores, classNames: scenes.classNames) {
+          print(line)
+        }
       }
     }
   }

@@ -117,16 +117,6 @@ extension Train {
   }
 }
 
-/// IoU and Dice of each class, one line each, for classes that occur.
-func perClassLines(_ scores: SegmentationScores, classNames: [String]) -> [String] {
-  zip(scores.perClassIoU, scores.perClassDice).enumerated().compactMap { c, pair in
-    guard let iou = pair.0, let dice = pair.1 else { return nil }
-    let name = c < classNames.count ? classNames[c] : "class \(c)"
-    let padded = name.padding(toLength: max(name.count, 12), withPad: " ", startingAt: 0)
-    return "  \(padded) " + String(format: "IoU %.4f  Dice %.4f", iou, dice)
-  }
-}
-
 extension SegmentationScores {
   /// The figures a model card records beside pixel accuracy.
   func cardMetrics(classNames: [String]) -> [String: Double] {

@@ -18,7 +18,10 @@ struct TrainedModel {
 
   /// Reads `source`, a weight file path or the name of a file shipped in `zoo/`.
   init(_ source: String) throws {
-    let pretrained = try PretrainedSource(source)
+    try self.init(try PretrainedSource(source))
+  }
+
+  init(_ pretrained: PretrainedSource) throws {
     (url, entry, metadata) = (pretrained.url, pretrained.entry, pretrained.weights.metadata)
     inputShape = pretrained.inputShape
     let classCount = metadata.classCount ?? metadata.classNames?.count ?? entry.defaultClassCount
@@ -30,9 +33,7 @@ struct TrainedModel {
   }
 
   /// The model card, when the file holds one `zoo train` wrote.
-  var card: ModelCard? {
-    metadata.modelCard.flatMap { try? JSONDecoder().decode(ModelCard.self, from: Data($0.utf8)) }
-  }
+  var card: ModelCard? { metadata.card }
 
   /// Pixel normalisation for image models; nil when the file records none (pixels in [0, 1]).
   var normalization: Normalization? {
@@ -56,5 +57,12 @@ struct TrainedModel {
       return Examples.table(scaler.apply(to: table)).batches(batchSize: batchSize)
     }
     return examples.batches(batchSize: batchSize, normalization: normalization)
+  }
+}
+
+extension WeightFileMetadata {
+  /// The model card, when the file holds one `zoo train` wrote.
+  var card: ModelCard? {
+    modelCard.flatMap { try? JSONDecoder().decode(ModelCard.self, from: Data($0.utf8)) }
   }
 }

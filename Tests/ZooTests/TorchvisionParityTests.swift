@@ -49,11 +49,15 @@ struct TorchvisionFixture: Decodable {
 
 /// Forward parity with torchvision: the registry's model and torchvision's, filled with the same
 /// formula weights (`DeterministicWeights`), give the same logits in inference mode within 1e-4
-/// relative, and have the same state-dict keys and shapes.
+/// relative, and have the same state-dict keys and shapes. For `unet-resnet18` the reference
+/// is torchvision's resnet18 under a decoder written after segmentation_models.pytorch's.
 @Suite(.serialized) struct TorchvisionParityTests {
   static let tolerance: Float = 1e-4
   static let models = [
     "alexnet", "vgg11", "vgg11_bn", "vgg16", "resnet18", "resnet34", "resnet50",
+    // torchvision's resnet18 as the encoder of a transcribed segmentation_models.pytorch
+    // decoder: per-pixel logits (1, 2, 32, 64).
+    "unet-resnet18",
   ]
 
   @Test(arguments: models)

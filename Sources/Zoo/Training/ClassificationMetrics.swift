@@ -70,6 +70,17 @@ public struct ClassificationMetrics: Sendable, Equatable {
     self.confusion = confusion
   }
 
+  /// Metrics from counts already gathered, `confusion[truth][predicted]`, such as a
+  /// segmentation model's pixel counts.
+  public init(confusion: [[Int]], classNames: [String]) {
+    precondition(
+      confusion.count == classNames.count && confusion.allSatisfy { $0.count == classNames.count },
+      "a confusion matrix for \(classNames.count) classes must be \(classNames.count)x\(classNames.count)"
+    )
+    self.classNames = classNames
+    self.confusion = confusion
+  }
+
   public var total: Int { confusion.joined().reduce(0, +) }
   public var correct: Int { confusion.indices.reduce(0) { $0 + confusion[$1][$1] } }
   /// Share of examples predicted correctly; 0 for an empty set.

@@ -31,6 +31,11 @@ public struct SegmentationScores: Sendable, Equatable {
 
   public var pixelCount: Int { confusion.reduce(0, +) }
 
+  /// The confusion matrix as rows, `[truth][predicted]`.
+  public var confusionRows: [[Int]] {
+    (0..<classCount).map { Array(confusion[($0 * classCount)..<(($0 + 1) * classCount)]) }
+  }
+
   /// (true positives, false positives, false negatives) of class `c`.
   public func counts(_ c: Int) -> (tp: Int, fp: Int, fn: Int) {
     let tp = confusion[c * classCount + c]
