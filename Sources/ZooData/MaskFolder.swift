@@ -68,6 +68,11 @@ public enum MaskFolder {
       labels += mask.pixels
     }
     if binaryValues && labels.contains(255) {
+      if let classNames, classNames.count != 2 {
+        throw SegmentationDataError.invalid(
+          "\(maskFolder.path): the masks are 0/255 binary masks but \(classNames.count) classes are expected (\(classNames.joined(separator: ", ")))"
+        )
+      }
       labels = labels.map { $0 == 0 ? 0 : 1 }
     }
     let largest = Int(labels.max() ?? 0)
@@ -78,7 +83,7 @@ public enum MaskFolder {
         : ["background"] + (1...max(largest, 1)).map { "class \($0)" })
     guard largest < names.count else {
       throw SegmentationDataError.invalid(
-        "\(maskFolder.path): a mask holds class \(largest) but the training classes are 0-\(names.count - 1)"
+        "\(maskFolder.path): a mask holds class \(largest) but the classes are 0-\(names.count - 1) (\(names.joined(separator: ", ")))"
       )
     }
     return try SegmentationSet(

@@ -43,9 +43,11 @@ public enum SegmentationSource: Sendable, Equatable, CustomStringConvertible {
 
   /// The training and held-out sets, and what to call the held-out one ("held-out",
   /// "validation" or "test"). `channels` applies to folders (scenes are grey);
-  /// `validationFraction` and `seed` split a folder without a split.
+  /// `validationFraction` and `seed` split a folder without a split; `classNames` fixes a
+  /// folder's classes (a trained model's), so masks that lack the last classes still load.
   public func load(
     channels: Int = 1, validationFraction: Double = 0.1, seed: UInt64 = 0,
+    classNames: [String]? = nil,
     fashionMNISTDirectory: URL = FashionMNIST.defaultDirectory
   ) throws -> (train: SegmentationSet, heldOut: SegmentationSet, heldOutName: String) {
     switch self {
@@ -57,7 +59,7 @@ public enum SegmentationSource: Sendable, Equatable, CustomStringConvertible {
       return (train, heldOut, FashionScenes.Split.heldOut.rawValue)
     case .folder(let root):
       if let split = ImageFolder.splitFolders(in: root) {
-        let train = try MaskFolder.read(split.train, channels: channels)
+        let train = try MaskFolder.read(split.train, channels: channels, classNames: classNames)
         let held = try MaskFolder.read(
           split.validation, channels: channels, classNames: train.classNames)
         guard held.height == train.height, held.width == train.width else {
@@ -67,7 +69,7 @@ public enum SegmentationSource: Sendable, Equatable, CustomStringConvertible {
         }
         return (train, held, split.name)
       }
-      let all = try MaskFolder.read(root, channels: channels)
+      let all = try MaskFolder.read(root, channels: channels, classNames: classNames)
       guard all.count >= 2 else {
         throw SegmentationDataError.invalid(
           "\(root.path): needs at least two image/mask pairs to hold one out, found \(all.count)")

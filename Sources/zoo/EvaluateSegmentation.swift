@@ -10,7 +10,8 @@ extension Evaluate {
     let segmenter = try TrainedSegmenter(weights: source.weights, source: source.url.path)
     let seed = self.seed ?? source.weights.metadata.card?.seed ?? 0
     let data = try SegmentationSource(parsing: dataOptions.data).load(
-      channels: segmenter.channels, validationFraction: dataOptions.valSplit, seed: seed)
+      channels: segmenter.channels, validationFraction: dataOptions.valSplit, seed: seed,
+      classNames: segmenter.classNames)
     let set = split == .train ? data.train : data.heldOut
     let splitName = split == .train ? "train" : data.heldOutName
     try checkClasses(data: set.classNames, model: segmenter.classNames)

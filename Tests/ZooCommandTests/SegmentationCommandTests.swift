@@ -147,8 +147,17 @@ import ZooTensor
     #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
     #expect(
       result.stderr.hasPrefix(
-        "Error: folder:\(data.path) has 3 classes (background, class 1, class 2), the model predicts 2 (background, foreground)"
+        "Error: \(data.path)/train/masks: a mask holds class 2 but the classes are 0-1 (background, foreground)"
       ), "\(result.stderr)")
+
+    // The built-in scenes have eleven classes.
+    guard FashionMNIST.isInstalled else { return }
+    let scenes = try ZooProcess.run(["evaluate", model.path, "--data", "scenes"])
+    #expect(scenes.status != 0)
+    #expect(
+      scenes.stderr
+        == "Error: scenes has 11 classes (background, T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot), the model predicts 2 (background, foreground)\n",
+      "\(scenes.stderr)")
   }
 
   /// Masks written by predict read back through `MaskFolder` as the library's predicted

@@ -111,6 +111,36 @@ import ZooTensor
     #expect(multi.classNames == ["background", "class 1", "class 2", "class 3"])
     #expect(multi.mask(0) == [0, 3, 1, 0])
 
+    // A model's classes: masks may lack the last ones, but not hold more, nor be 0/255.
+    let four = ["background", "a", "b", "c", "d"]
+    for (name, mask) in [("p", [UInt8]([0, 1, 0, 1])), ("q", [0, 0, 1, 1])] {
+      try folder.write(
+        "named/images/\(name).png", try ImageCodec.encodePNG(solidImage(width: 2, height: 2, [1])))
+      try folder.write(
+        "named/masks/\(name).png",
+        try ImageCodec.encodePNG(DecodedImage(width: 2, height: 2, channels: 1, pixels: mask)))
+    }
+    let named = try SegmentationSource.folder(folder.url.appendingPathComponent("named")).load(
+      validationFraction: 0.5, classNames: Array(four.prefix(4)))
+    #expect(named.train.classCount == 4 && named.heldOut.classNames == Array(four.prefix(4)))
+    #expect(
+      throws: SegmentationDataError.invalid(
+        "\(folder.path("multi/masks")): a mask holds class 3 but the classes are 0-2 (background, a, b)"
+      )
+    ) {
+      try MaskFolder.read(
+        folder.url.appendingPathComponent("multi"), channels: 1,
+        classNames: ["background", "a", "b"])
+    }
+    #expect(
+      throws: SegmentationDataError.invalid(
+        "\(folder.path("binary/masks")): the masks are 0/255 binary masks but 5 classes are expected (background, a, b, c, d)"
+      )
+    ) {
+      try MaskFolder.read(
+        folder.url.appendingPathComponent("binary"), channels: 1, classNames: four)
+    }
+
     try folder.write(
       "unpaired/images/y.png", try ImageCodec.encodePNG(solidImage(width: 2, height: 2, [1])))
     try folder.makeFolder("unpaired/masks")
