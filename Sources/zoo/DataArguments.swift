@@ -7,7 +7,7 @@ import ZooData
 struct DataArguments: ParsableArguments {
   @Option(
     help: ArgumentHelp(
-      "Data source: fashion-mnist[:CLASSES] (e.g. fashion-mnist:5-9), idx:IMAGES,LABELS, folder:PATH or csv:PATH[,label=COLUMN].",
+      "Data source: fashion-mnist[:CLASSES] (e.g. fashion-mnist:5-9), idx:IMAGES,LABELS, folder:PATH or csv:PATH[,label=COLUMN]; for segmentation scenes, scenes:binary or folder:PATH (images/ and masks/).",
       valueName: "source"))
   var data = "fashion-mnist"
 
