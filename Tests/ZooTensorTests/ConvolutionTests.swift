@@ -164,6 +164,35 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     }
   }
 
+  /// Large convolutions run forward in bands of output rows, one task per (sample, band): a
+  /// small cache budget forces bands of one and of two rows (the last one shorter), with and
+  /// without padding, with strides and dilation. Batches of 8 and at least 4 bands per sample
+  /// make enough tasks for bands on up to 8 cores.
+  @Test(arguments: [
+    ConvCase(n: 8, c: 2, o: 3, h: 9, w: 8, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 8, c: 3, o: 4, h: 15, w: 7, kh: 3, kw: 3, stride: 2, padding: 1, bias: false),
+    ConvCase(n: 8, c: 2, o: 3, h: 10, w: 9, kh: 3, kw: 2, padding: 2, dilation: 2),
+    ConvCase(n: 8, c: 2, o: 2, h: 9, w: 8, kh: 2, kw: 2),
+  ])
+  func conv2dBandsMatchReference(_ k: ConvCase) throws {
+    let (x, weight, bias) = k.inputs(transposed: false, seed: 71)
+    let expected = Conv2DReference.forward(
+      x: x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
+      dilation: k.dilation)
+    let (outHeight, outWidth) = (expected.shape[2], expected.shape[3])
+    #expect(outHeight >= 7)
+    for bandRows in [1, 2] {
+      // Columns of `bandRows` output rows; a whole sample needs more, so no per-core groups.
+      try Im2Col.$cacheFloats.withValue(k.c * k.kh * k.kw * outWidth * bandRows) {
+        let y = try conv2d(
+          x.detached(), weight: weight.detached(), bias: bias?.detached(), stride: k.stride,
+          padding: k.padding, dilation: k.dilation)
+        #expect(
+          relativeDifference(y.scalars, expected.scalars) < 1e-5, "\(bandRows) rows: \(k)")
+      }
+    }
+  }
+
   @Test(arguments: [
     ConvCase(n: 2, c: 2, o: 3, h: 5, w: 4, kh: 3, kw: 3, stride: 2, padding: 1),
     ConvCase(n: 1, c: 2, o: 2, h: 6, w: 5, kh: 2, kw: 2, padding: 2, dilation: 2),

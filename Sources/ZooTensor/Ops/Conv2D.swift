@@ -70,8 +70,11 @@ enum Conv2DKernels {
               return
             }
             let plan = plan(batch: n, outChannels: o, g)
+            let bandRows = bandRows(batch: n, g)
             if plan.perCore {
               forwardPerCore(xp, wp, bias, yp, batch: n, outChannels: o, g, plan)
+            } else if let bandRows {
+              forwardBands(xp, wp, bias, yp, batch: n, outChannels: o, g, bandRows: bandRows)
             } else {
               forwardBatched(xp, wp, bias, yp, batch: n, outChannels: o, g, plan)
             }
@@ -131,6 +134,48 @@ enum Conv2DKernels {
               parallel: false)
           }
         }
+      }
+    }
+  }
+
+  /// Output rows per band when a large convolution should run in bands, or nil.
+  ///
+  /// A band is a run of output rows of one sample whose columns fit in `cacheFloats`; there
+  /// must be enough (sample, band) tasks to keep every core busy, else the batched path,
+  /// which splits each GEMM over the cores, does better.
+  static func bandRows(batch: Int, _ g: Im2Col.Geometry) -> Int? {
+    let rows = max(1, min(g.outHeight, Im2Col.cacheFloats / max(1, g.rows * g.outWidth)))
+    let tasks = batch * ((g.outHeight + rows - 1) / rows)
+    let threads = Parallel.threadCount
+    return threads == 1 || tasks >= 4 * threads ? rows : nil
+  }
+
+  /// One task per (sample, band of output rows): the band's columns stay in the core's cache
+  /// and its GEMM writes straight into the output, so nothing batch-sized is built or copied.
+  private static func forwardBands(
+    _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
+    bandRows: Int
+  ) {
+    let (k, area, outWidth) = (g.rows, g.outArea, g.outWidth)
+    let bands = (g.outHeight + bandRows - 1) / bandRows
+    let scratch = k * bandRows * outWidth + Im2Col.bandSliceCount(g, rows: bandRows)
+    Parallel.forEach(n * bands, costPerItem: 1 << 20) { task in
+      let (s, band) = task.quotientAndRemainder(dividingBy: bands)
+      let rows = (band * bandRows)..<min((band + 1) * bandRows, g.outHeight)
+      let width = rows.count * outWidth
+      Scratch.withBuffer(scratch) { columns in
+        Im2Col.im2col(
+          xp + s * g.channels * g.imageArea, g, outRows: rows, into: columns,
+          padded: columns + k * width)
+        // y[s][:, band] (O, width; rows `area` apart) = bias + W (O, K) columns (K, width)
+        let target = yp + s * o * area + rows.lowerBound * outWidth
+        if let bias {
+          for c in 0..<o { (target + c * area).update(repeating: bias[c], count: width) }
+        }
+        BLAS.serialGemm(
+          m: o, n: width, k: k, a: wp, lda: k, b: columns, ldb: width, beta: bias == nil ? 0 : 1,
+          c: target, ldc: area)
       }
     }
   }

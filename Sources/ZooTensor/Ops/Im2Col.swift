@@ -7,6 +7,12 @@ public enum Im2Col {
   /// processed in groups of whole samples. Scoped with `$columnBudget.withValue`.
   @TaskLocal public static var columnBudget = 1 << 24
 
+  /// Scratch, in floats, a core's pipeline (a group of small samples, or a band of a large
+  /// one) may hold: 1 MiB, half of a 2 MiB L2 cache, so the columns stay in cache while the
+  /// GEMM packs them. 256 KiB sent resnet20's 28 px layers through the batched path, whose
+  /// batch-sized columns go through main memory. Scoped with `$cacheFloats.withValue`.
+  @TaskLocal public static var cacheFloats = 1 << 18
+
   /// Samples per group when one sample needs `floatsPerSample` floats of scratch.
   static func groupSize(batch: Int, floatsPerSample: Int) -> Int {
     max(1, min(batch, columnBudget / max(1, floatsPerSample)))
@@ -40,10 +46,6 @@ public enum Im2Col {
     /// Runs of consecutive groups; 1 unless `perCore`.
     let runCount: Int
 
-    /// Scratch a group may hold, in floats (1 MiB): half of a 2 MiB L2 cache, so the columns
-    /// stay in cache while the GEMM packs them. 256 KiB sent resnet20's 28 px layers through
-    /// the batched path, whose batch-sized columns go through main memory.
-    static let cacheFloats = 1 << 18
     /// Output positions a GEMM should have at least, so tiny maps still make a useful GEMM.
     static let minimumWidth = 128
     /// Runs at most: enough to balance 2, 3, 4 or 6 cores.
@@ -52,11 +54,11 @@ public enum Im2Col {
     /// `floatsPerSample`: scratch per sample; `weights`: the size of the weight (gradient)
     /// matrix, which every run keeps a copy of in backward.
     init(batch: Int, outArea: Int, floatsPerSample: Int, weights: Int) {
-      let fitsCache = floatsPerSample <= Plan.cacheFloats && weights <= Plan.cacheFloats
+      let fitsCache = floatsPerSample <= cacheFloats && weights <= cacheFloats
       let largest = max(1, min(batch, columnBudget / max(1, floatsPerSample)))
       if fitsCache && batch > 1 {
         let wanted = max(1, Plan.minimumWidth / max(1, outArea))
-        groupSize = min(wanted, Plan.cacheFloats / max(1, floatsPerSample), largest)
+        groupSize = min(wanted, cacheFloats / max(1, floatsPerSample), largest)
       } else {
         groupSize = largest
       }
@@ -100,6 +102,8 @@ public enum Im2Col {
     var paddedArea: Int { (height + 2 * padding) * paddedWidth }
     var outArea: Int { outHeight * outWidth }
     var rows: Int { channels * kernelHeight * kernelWidth }
+    /// Input rows one output row reads, padding included.
+    var spanHeight: Int { dilation * (kernelHeight - 1) + 1 }
     /// 1x1 kernel, stride 1, no padding, same size: the columns are the image itself.
     var isPointwise: Bool {
       kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
@@ -175,22 +179,30 @@ public enum Im2Col {
     _ image: UnsafePointer<Float>, _ g: Geometry, into rows: UnsafeMutablePointer<Float>,
     ld: Int, padded: UnsafeMutablePointer<Float>?
   ) {
-    var source = image
-    var width = g.width
-    if let padded {
-      zero(padded, count: g.paddedArea)
-      for y in 0..<g.height {
-        let (from, to) = (image + y * g.width, padded + (y + g.padding) * g.paddedWidth + g.padding)
-        for x in 0..<g.width { to[x] = from[x] }
-      }
-      (source, width) = (UnsafePointer(padded), g.paddedWidth)
+    guard let padded else {
+      return gather(image, width: g.width, g, outRows: g.outHeight, into: rows, ld: ld)
     }
+    zero(padded, count: g.paddedArea)
+    for y in 0..<g.height {
+      let (from, to) = (image + y * g.width, padded + (y + g.padding) * g.paddedWidth + g.padding)
+      for x in 0..<g.width { to[x] = from[x] }
+    }
+    gather(UnsafePointer(padded), width: g.paddedWidth, g, outRows: g.outHeight, into: rows, ld: ld)
+  }
+
+  /// The kh*kw rows (each `ld` apart) of `outRows` output rows, read from `source`: image rows
+  /// `width` floats apart, padding included, starting at the first row the band reads.
+  @inline(__always)
+  private static func gather(
+    _ source: UnsafePointer<Float>, width: Int, _ g: Geometry, outRows: Int,
+    into rows: UnsafeMutablePointer<Float>, ld: Int
+  ) {
     let (outWidth, stride, step) = (g.outWidth, g.stride, g.stride * width)
     for ki in 0..<g.kernelHeight {
       for kj in 0..<g.kernelWidth {
         var from = source + (ki * width + kj) * g.dilation
         var to = rows + (ki * g.kernelWidth + kj) * ld
-        for _ in 0..<g.outHeight {
+        for _ in 0..<outRows {
           if stride == 1 {
             for ox in 0..<outWidth { to[ox] = from[ox] }
           } else {
@@ -200,6 +212,47 @@ public enum Im2Col {
           to += outWidth
         }
       }
+    }
+  }
+
+  /// Floats of scratch `im2col(_:_:outRows:into:padded:)` needs for bands of `rows` output
+  /// rows, beside the columns: one padded slice of a plane.
+  static func bandSliceCount(_ g: Geometry, rows: Int) -> Int {
+    g.padding > 0 ? ((rows - 1) * g.stride + g.spanHeight) * g.paddedWidth : 0
+  }
+
+  /// Fills `columns` (rows, outRows.count*outWidth) with the columns of output rows `outRows`
+  /// of one image (channels, height, width): a band of the output, whose columns fit in a
+  /// cache where the whole image's would not. `padded` holds `bandSliceCount` floats.
+  static func im2col(
+    _ image: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>,
+    into columns: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>
+  ) {
+    let ld = outRows.count * g.outWidth
+    let top = outRows.lowerBound * g.stride
+    let sliceHeight = (outRows.count - 1) * g.stride + g.spanHeight
+    for c in 0..<g.channels {
+      let plane = image + c * g.imageArea
+      let rows = columns + c * g.kernelHeight * g.kernelWidth * ld
+      guard g.padding > 0 else {
+        gather(plane + top * g.width, width: g.width, g, outRows: outRows.count, into: rows, ld: ld)
+        continue
+      }
+      // Padded rows top..<top+sliceHeight; image row y is padded row y + padding.
+      for r in 0..<sliceHeight {
+        let to = padded + r * g.paddedWidth
+        let y = top + r - g.padding
+        guard y >= 0, y < g.height else {
+          zero(to, count: g.paddedWidth)
+          continue
+        }
+        zero(to, count: g.padding)
+        let from = plane + y * g.width
+        for x in 0..<g.width { to[g.padding + x] = from[x] }
+        zero(to + g.padding + g.width, count: g.padding)
+      }
+      gather(
+        UnsafePointer(padded), width: g.paddedWidth, g, outRows: outRows.count, into: rows, ld: ld)
     }
   }
 
