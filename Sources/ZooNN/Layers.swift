@@ -14,8 +14,9 @@ public final class Sequential: Module {
 
   public var layers: [Module] { children.map(\.module) }
 
+  /// The layers in order; a Conv2d-BatchNorm(-ReLU) run folds in inference (`convBatchNorm`).
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try children.reduce(x) { try $1.module($0) }
+    try runFoldingBatchNorm(layers, x)
   }
 }
 

@@ -21,8 +21,9 @@ public enum GradientRecording {
     try $isEnabled.withValue(false, operation: body)
   }
 
-  /// Whether an op with these inputs must be recorded.
-  static func needsRecording(_ inputs: [Tensor]) -> Bool {
+  /// Whether an op with these inputs must be recorded: recording is on and one of them needs
+  /// a gradient.
+  public static func needsRecording(_ inputs: [Tensor]) -> Bool {
     isEnabled && inputs.contains { $0.requiresGrad }
   }
 }

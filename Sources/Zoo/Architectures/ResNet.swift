@@ -89,7 +89,7 @@ final class BasicBlock: Module {
   }
 
   override func forward(_ x: Tensor) throws -> Tensor {
-    let out = try bn2(conv2(relu(bn1(conv1(x)))))
+    let out = try convBatchNorm(conv2, bn2, convBatchNorm(conv1, bn1, x, relu: true))
     return relu(try add(out, try downsample?(x) ?? x))
   }
 }
@@ -118,9 +118,9 @@ final class Bottleneck: Module {
   }
 
   override func forward(_ x: Tensor) throws -> Tensor {
-    var out = try relu(bn1(conv1(x)))
-    out = try relu(bn2(conv2(out)))
-    out = try bn3(conv3(out))
+    var out = try convBatchNorm(conv1, bn1, x, relu: true)
+    out = try convBatchNorm(conv2, bn2, out, relu: true)
+    out = try convBatchNorm(conv3, bn3, out)
     return relu(try add(out, try downsample?(x) ?? x))
   }
 }
@@ -199,8 +199,7 @@ public final class ResNet: Module, Classifier {
 
   /// Stem, stages and global average pool: (N, featureCount).
   public func features(_ x: Tensor) throws -> Tensor {
-    var out = x
-    for (_, layer) in stem { out = try layer(out) }
+    var out = try runFoldingBatchNorm(stem.map(\.1), x)
     for stage in stages { out = try stage(out) }
     return try child(at: "avgpool")!(out).flattened()
   }
