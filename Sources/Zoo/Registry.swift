@@ -106,7 +106,17 @@ public enum ModelRegistry {
       ? "fashion-mnist" : "fashion-mnist:\(classes.lowerBound)-\(classes.upperBound)"
     return ShippedWeights(
       file: file, data: data, classNames: Array(FashionMNIST.classNames[classes]),
-      testAccuracy: testAccuracy, sliceAccuracy: sliceAccuracy)
+      testAccuracy: testAccuracy, sliceAccuracy: sliceAccuracy, foregroundIoU: nil)
+  }
+
+  /// Weights trained on the built-in Fashion-MNIST scenes (`--data scenes`, 11 classes).
+  private static func scenes(
+    _ file: String, pixelAccuracy: Float, slicePixelAccuracy: Float, foregroundIoU: Float
+  ) -> ShippedWeights {
+    ShippedWeights(
+      file: file, data: "scenes", classNames: FashionScenes.classNames,
+      testAccuracy: pixelAccuracy, sliceAccuracy: slicePixelAccuracy,
+      foregroundIoU: foregroundIoU)
   }
 
   private static let lecun =
@@ -236,7 +246,12 @@ public enum ModelRegistry {
     },
     entry(
       "unet-tiny", "unet", .segmentation, paper: ronneberger, input: [1, 96, 96], classes: 2,
-      parameters: 486_418, gmacs: 0.1060, depth: 41
+      parameters: 486_418, gmacs: 0.1060, depth: 41,
+      weights: [
+        scenes(
+          "unet-tiny-scenes.h5", pixelAccuracy: 0.8798, slicePixelAccuracy: 0.871,
+          foregroundIoU: 0.9461)
+      ]
     ) {
       UNet(depth: 4, baseWidth: 8, classCount: $0, inputChannels: $1, rng: $2)
     },

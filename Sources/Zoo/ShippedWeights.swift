@@ -10,10 +10,15 @@ public struct ShippedWeights: Sendable, Equatable {
   public let data: String
   /// The classes the head predicts, in label order.
   public let classNames: [String]
-  /// Accuracy on the data's whole test split, as the model card records it.
+  /// Accuracy on the data's whole test split, as the model card records it (pixel accuracy on
+  /// the held-out split for a segmentation model).
   public let testAccuracy: Float
-  /// Accuracy on the first 1,000 images of the test split (what the test suite re-measures).
+  /// Accuracy on the first 1,000 images of the test split, or the first 100 held-out scenes of
+  /// a segmentation model (what the test suite re-measures).
   public let sliceAccuracy: Float
+  /// A segmentation model's foreground IoU on the whole held-out split (every garment class
+  /// counted as one), as its model card records it; nil for a classifier.
+  public let foregroundIoU: Float?
 
   /// Where the file is: `$ZOO_WEIGHTS` if set, else the nearest `zoo/` folder holding it above
   /// the working directory or the executable (a source checkout), nil when none is found.
@@ -37,6 +42,10 @@ public struct ShippedWeights: Sendable, Equatable {
       .first { FileManager.default.fileExists(atPath: $0.path) }
   }
 
-  /// How `zoo list` shows it: `fashion-mnist 91.6%`.
-  public var summary: String { "\(data) \(String(format: "%.1f", 100 * testAccuracy))%" }
+  /// How `zoo list` shows it: `fashion-mnist 91.6%`, or `scenes fg IoU 0.951` for a segmentation
+  /// model.
+  public var summary: String {
+    if let foregroundIoU { return "\(data) fg IoU \(String(format: "%.3f", foregroundIoU))" }
+    return "\(data) \(String(format: "%.1f", 100 * testAccuracy))%"
+  }
 }

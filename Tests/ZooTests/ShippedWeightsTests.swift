@@ -7,8 +7,8 @@ import ZooNN
 import ZooTensor
 
 /// Every weight file in zoo/ loads strictly into its architecture and still scores what the
-/// registry declares on the first 1,000 Fashion-MNIST test images of its classes (within one
-/// point).
+/// registry declares (within one point): a classifier on the first 1,000 Fashion-MNIST test
+/// images of its classes, a segmentation model on the first 100 held-out scenes.
 @Suite(.serialized) struct ShippedWeightsTests {
   static let shipped: [String] = ModelRegistry.entries.flatMap { entry in
     entry.weights.map { "\(entry.name)/\($0.file)" }
@@ -26,10 +26,24 @@ import ZooTensor
     let card = try JSONDecoder().decode(
       ModelCard.self, from: Data(try #require(file.metadata.modelCard).utf8))
     #expect(abs(card.accuracy - weights.testAccuracy) < 5e-5, "card says \(card.accuracy)")
-    let model = try entry.buildClassifier(classCount: weights.classNames.count)
-    try file.load(into: model)
     let mean = try #require(file.metadata.normalizationMean)
     let std = try #require(file.metadata.normalizationStd)
+    if entry.task == .segmentation {
+      let fgIoU = try #require(card.metrics?["foreground_iou"])
+      #expect(abs(Float(fgIoU) - (weights.foregroundIoU ?? -1)) < 5e-5, "card says \(fgIoU)")
+      let model = entry.build(classCount: weights.classNames.count, inputChannels: 1)
+      try file.load(into: model)
+      let scenes = try FashionScenes.make(
+        .heldOut, garments: try FashionMNIST.load(.test), count: 100)
+      let batches = SegmentationBatches(
+        scenes, normalization: Normalization(mean: mean, std: std), batchSize: 20)
+      let scores = try SegmentationTrainer.evaluate(model, on: batches).scores
+      print("\(id): pixel accuracy \(scores.pixelAccuracy), fg IoU \(scores.foregroundIoU)")
+      #expect(abs(Float(scores.pixelAccuracy) - weights.sliceAccuracy) <= 0.01)
+      return
+    }
+    let model = try entry.buildClassifier(classCount: weights.classNames.count)
+    try file.load(into: model)
     var testImages = try FashionMNIST.load(.test)
     if case .fashionMNIST(let classes?) = try DataSource(parsing: weights.data) {
       testImages = testImages.subset(classes: classes)
