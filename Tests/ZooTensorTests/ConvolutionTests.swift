@@ -164,10 +164,11 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     }
   }
 
-  /// Large convolutions run forward in bands of output rows, one task per (sample, band): a
-  /// small cache budget forces bands of one and of two rows (the last one shorter), with and
-  /// without padding, with strides and dilation. Batches of 8 and at least 4 bands per sample
-  /// make enough tasks for bands on up to 8 cores.
+  /// Large convolutions run in bands of output rows: forward one task per (sample, band),
+  /// backward one task per sample with its bands in order. A small cache budget forces bands
+  /// of one and of two rows (the last one shorter), with and without padding, with strides
+  /// and dilation. Batches of 8 and at least 4 bands per sample make enough tasks for bands
+  /// on up to 4 cores.
   @Test(arguments: [
     ConvCase(n: 8, c: 2, o: 3, h: 9, w: 8, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 8, c: 3, o: 4, h: 15, w: 7, kh: 3, kw: 3, stride: 2, padding: 1, bias: false),
@@ -179,16 +180,23 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     let expected = Conv2DReference.forward(
       x: x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
       dilation: k.dilation)
+    var g = SeededGenerator(seed: 72)
+    let dy = Tensor.normal(shape: expected.shape, generator: &g)
+    let reference = Conv2DReference.backward(
+      x: x, weight: weight, dy: dy, stride: k.stride, padding: k.padding, dilation: k.dilation)
     let (outHeight, outWidth) = (expected.shape[2], expected.shape[3])
     #expect(outHeight >= 7)
     for bandRows in [1, 2] {
       // Columns of `bandRows` output rows; a whole sample needs more, so no per-core groups.
       try Im2Col.$cacheFloats.withValue(k.c * k.kh * k.kw * outWidth * bandRows) {
+        let (x, weight, bias) = k.inputs(transposed: false, seed: 71)
         let y = try conv2d(
-          x.detached(), weight: weight.detached(), bias: bias?.detached(), stride: k.stride,
-          padding: k.padding, dilation: k.dilation)
+          x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
+          dilation: k.dilation)
         #expect(
           relativeDifference(y.scalars, expected.scalars) < 1e-5, "\(bandRows) rows: \(k)")
+        try y.backward(seed: dy)
+        expectGradients(x, weight, bias, reference, k)
       }
     }
   }

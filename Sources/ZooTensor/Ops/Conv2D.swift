@@ -240,6 +240,8 @@ enum Conv2DKernels {
                 Im2Col.withGradient(bias) { db in
                   backwardPerCore(dyp, xp, wp, dx, dw, db, batch: n, outChannels: o, g, plan)
                 }
+              } else if let bandRows = backwardBandRows(batch: n, outChannels: o, g) {
+                backwardBands(dyp, xp, wp, dx, dw, batch: n, outChannels: o, g, bandRows: bandRows)
               } else {
                 backwardBatched(dyp, xp, wp, dx, dw, batch: n, outChannels: o, g, plan)
               }
@@ -343,6 +345,65 @@ enum Conv2DKernels {
           var total = partials[row * o + c]
           for run in 1..<runs { total += partials[run * sums + row * o + c] }
           target[row < k ? c * k + row : c] += total
+        }
+      }
+    }
+  }
+
+  /// Output rows per band when a large convolution's backward should run in bands, or nil:
+  /// one task per sample (its bands overlap in the input rows, so they go one after another),
+  /// enough samples for every core, and room for one weight-gradient sum per sample.
+  static func backwardBandRows(batch: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Int? {
+    let threads = Parallel.threadCount
+    guard threads == 1 || batch >= 2 * threads, batch * o * g.rows <= Im2Col.columnBudget
+    else { return nil }
+    return max(1, min(g.outHeight, Im2Col.cacheFloats / max(1, g.rows * g.outWidth)))
+  }
+
+  /// One task per sample, its bands in order: each band's columns (then their gradient) stay
+  /// in the core's cache and read dy where it lies. Each sample keeps its own weight-gradient
+  /// sum; the sums are added in sample order, so the result does not depend on the threads.
+  private static func backwardBands(
+    _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, batch n: Int,
+    outChannels o: Int, _ g: Im2Col.Geometry, bandRows: Int
+  ) {
+    let (k, area, outWidth, image) = (g.rows, g.outArea, g.outWidth, g.channels * g.imageArea)
+    let bands = (g.outHeight + bandRows - 1) / bandRows
+    let sums = k * o
+    let scratch = k * bandRows * outWidth + Im2Col.bandSliceCount(g, rows: bandRows)
+    Scratch.withBuffer(dw == nil ? 0 : sums * n) { partials in
+      Parallel.forEach(n, costPerItem: 1 << 20) { s in
+        Scratch.withBuffer(scratch) { columns in
+          let padded = columns + k * bandRows * outWidth
+          for band in 0..<bands {
+            let rows = (band * bandRows)..<min((band + 1) * bandRows, g.outHeight)
+            let width = rows.count * outWidth
+            // dy[s][:, band] (O, width; rows `area` apart)
+            let dyBand = dyp + s * o * area + rows.lowerBound * outWidth
+            if dw != nil {
+              // dW^T (K, O) (+)= columns (K, width) dy^T (width, O)
+              Im2Col.im2col(xp + s * image, g, outRows: rows, into: columns, padded: padded)
+              BLAS.serialGemm(
+                transposeB: true, m: k, n: o, k: width, a: columns, lda: width, b: dyBand,
+                ldb: area, beta: band == 0 ? 0 : 1, c: partials + s * sums, ldc: o)
+            }
+            if let dx {
+              // dColumns (K, width) = W^T (K, O) dy (O, width), folded back.
+              BLAS.serialGemm(
+                transposeA: true, m: k, n: width, k: o, a: wp, lda: k, b: dyBand, ldb: area,
+                c: columns, ldc: width)
+              Im2Col.col2im(columns, g, outRows: rows, addingTo: dx + s * image, padded: padded)
+            }
+          }
+        }
+      }
+      guard let dw else { return }
+      for row in 0..<k {
+        for c in 0..<o {
+          var total = partials[row * o + c]
+          for s in 1..<n { total += partials[s * sums + row * o + c] }
+          dw[c * k + row] += total
         }
       }
     }

@@ -262,18 +262,31 @@ public enum Im2Col {
     _ rows: UnsafePointer<Float>, _ g: Geometry, ld: Int,
     addingTo image: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>?
   ) {
-    var target = image
-    var width = g.width
-    if let padded {
-      zero(padded, count: g.paddedArea)
-      (target, width) = (padded, g.paddedWidth)
+    guard let padded else {
+      return scatter(rows, ld: ld, g, outRows: g.outHeight, addingTo: image, width: g.width)
     }
+    zero(padded, count: g.paddedArea)
+    scatter(rows, ld: ld, g, outRows: g.outHeight, addingTo: padded, width: g.paddedWidth)
+    for y in 0..<g.height {
+      let (from, to) = (padded + (y + g.padding) * g.paddedWidth + g.padding, image + y * g.width)
+      for x in 0..<g.width { to[x] += from[x] }
+    }
+  }
+
+  /// Adds the kh*kw rows (each `ld` apart) of `outRows` output rows into `target`: image rows
+  /// `width` floats apart, padding included, starting at the first row they read. The
+  /// adjoint of `gather`.
+  @inline(__always)
+  private static func scatter(
+    _ rows: UnsafePointer<Float>, ld: Int, _ g: Geometry, outRows: Int,
+    addingTo target: UnsafeMutablePointer<Float>, width: Int
+  ) {
     let (outWidth, stride, step) = (g.outWidth, g.stride, g.stride * width)
     for ki in 0..<g.kernelHeight {
       for kj in 0..<g.kernelWidth {
         var from = rows + (ki * g.kernelWidth + kj) * ld
         var to = target + (ki * width + kj) * g.dilation
-        for _ in 0..<g.outHeight {
+        for _ in 0..<outRows {
           if stride == 1 {
             for ox in 0..<outWidth { to[ox] += from[ox] }
           } else {
@@ -284,9 +297,33 @@ public enum Im2Col {
         }
       }
     }
-    if let padded {
-      for y in 0..<g.height {
-        let (from, to) = (padded + (y + g.padding) * g.paddedWidth + g.padding, image + y * g.width)
+  }
+
+  /// Adds `columns` (rows, outRows.count*outWidth) of output rows `outRows` back into one image
+  /// (channels, height, width): the adjoint of the band `im2col`. Bands of one image overlap
+  /// in the input rows they read, so one image's bands must be added one after another.
+  static func col2im(
+    _ columns: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>,
+    addingTo image: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>
+  ) {
+    let ld = outRows.count * g.outWidth
+    let top = outRows.lowerBound * g.stride
+    let sliceHeight = (outRows.count - 1) * g.stride + g.spanHeight
+    for c in 0..<g.channels {
+      let plane = image + c * g.imageArea
+      let rows = columns + c * g.kernelHeight * g.kernelWidth * ld
+      guard g.padding > 0 else {
+        scatter(
+          rows, ld: ld, g, outRows: outRows.count, addingTo: plane + top * g.width,
+          width: g.width)
+        continue
+      }
+      zero(padded, count: sliceHeight * g.paddedWidth)
+      scatter(rows, ld: ld, g, outRows: outRows.count, addingTo: padded, width: g.paddedWidth)
+      for r in 0..<sliceHeight {
+        let y = top + r - g.padding
+        guard y >= 0, y < g.height else { continue }
+        let (from, to) = (padded + r * g.paddedWidth + g.padding, plane + y * g.width)
         for x in 0..<g.width { to[x] += from[x] }
       }
     }
