@@ -215,6 +215,29 @@ public enum Im2Col {
     }
   }
 
+  /// Where one plane of a band lies: offsets of the plane in the image and of its kh*kw rows
+  /// in the band's columns (`ld` apart), and the padded rows the band reads (`sliceHeight`
+  /// from padded row `top`; image row y is padded row y + padding).
+  private struct BandPlane {
+    var image, rows, ld, top, sliceHeight: Int
+  }
+
+  /// Calls `body` for each channel's plane of the band of output rows `outRows`.
+  @inline(__always)
+  private static func forEachBandPlane(
+    _ g: Geometry, outRows: Range<Int>, _ body: (BandPlane) -> Void
+  ) {
+    let ld = outRows.count * g.outWidth
+    let top = outRows.lowerBound * g.stride
+    let sliceHeight = (outRows.count - 1) * g.stride + g.spanHeight
+    for c in 0..<g.channels {
+      body(
+        BandPlane(
+          image: c * g.imageArea, rows: c * g.kernelHeight * g.kernelWidth * ld, ld: ld, top: top,
+          sliceHeight: sliceHeight))
+    }
+  }
+
   /// Floats of scratch `im2col(_:_:outRows:into:padded:)` needs for bands of `rows` output
   /// rows, beside the columns: one padded slice of a plane.
   static func bandSliceCount(_ g: Geometry, rows: Int) -> Int {
@@ -228,18 +251,14 @@ public enum Im2Col {
     _ image: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>,
     into columns: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>
   ) {
-    let ld = outRows.count * g.outWidth
-    let top = outRows.lowerBound * g.stride
-    let sliceHeight = (outRows.count - 1) * g.stride + g.spanHeight
-    for c in 0..<g.channels {
-      let plane = image + c * g.imageArea
-      let rows = columns + c * g.kernelHeight * g.kernelWidth * ld
+    forEachBandPlane(g, outRows: outRows) { band in
+      let (plane, rows, ld, top) = (image + band.image, columns + band.rows, band.ld, band.top)
       guard g.padding > 0 else {
         gather(plane + top * g.width, width: g.width, g, outRows: outRows.count, into: rows, ld: ld)
-        continue
+        return
       }
       // Padded rows top..<top+sliceHeight; image row y is padded row y + padding.
-      for r in 0..<sliceHeight {
+      for r in 0..<band.sliceHeight {
         let to = padded + r * g.paddedWidth
         let y = top + r - g.padding
         guard y >= 0, y < g.height else {
@@ -306,21 +325,17 @@ public enum Im2Col {
     _ columns: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>,
     addingTo image: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>
   ) {
-    let ld = outRows.count * g.outWidth
-    let top = outRows.lowerBound * g.stride
-    let sliceHeight = (outRows.count - 1) * g.stride + g.spanHeight
-    for c in 0..<g.channels {
-      let plane = image + c * g.imageArea
-      let rows = columns + c * g.kernelHeight * g.kernelWidth * ld
+    forEachBandPlane(g, outRows: outRows) { band in
+      let (plane, rows, ld, top) = (image + band.image, columns + band.rows, band.ld, band.top)
       guard g.padding > 0 else {
         scatter(
           rows, ld: ld, g, outRows: outRows.count, addingTo: plane + top * g.width,
           width: g.width)
-        continue
+        return
       }
-      zero(padded, count: sliceHeight * g.paddedWidth)
+      zero(padded, count: band.sliceHeight * g.paddedWidth)
       scatter(rows, ld: ld, g, outRows: outRows.count, addingTo: padded, width: g.paddedWidth)
-      for r in 0..<sliceHeight {
+      for r in 0..<band.sliceHeight {
         let y = top + r - g.padding
         guard y >= 0, y < g.height else { continue }
         let (from, to) = (padded + r * g.paddedWidth + g.padding, plane + y * g.width)
