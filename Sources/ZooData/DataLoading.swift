@@ -51,7 +51,7 @@ public struct LoadedData: Sendable {
   /// Feature scaling fitted on the training split (tables with scaling only); save it with
   /// the model.
   public var scaler: FeatureScaler?
-  public var report: LoadReport
+  public var report: FolderLoadReport
 
   public var classNames: [String] { train.classNames }
 }
@@ -60,7 +60,7 @@ extension DataSource {
   /// Reads the source and returns its splits. Sources without a split of their own are split
   /// by `options.validationFraction`, per class, by `options.seed`.
   public func load(_ options: DataOptions = DataOptions()) throws -> LoadedData {
-    var report = LoadReport()
+    var report = FolderLoadReport()
     var validationName = "validation"
     var train: Examples
     var validation: Examples

@@ -20,8 +20,8 @@ public struct SkippedImage: Sendable, Equatable {
   public var reason: String
 }
 
-/// What a load left out.
-public struct LoadReport: Sendable, Equatable {
+/// What loading an image folder left out (unreadable images, files that are not images).
+public struct FolderLoadReport: Sendable, Equatable {
   /// Images that could not be decoded, under `CorruptImagePolicy.skip`.
   public var skippedImages: [SkippedImage] = []
   /// Files in class folders that are not JPEG or PNG by their extension.
@@ -98,7 +98,7 @@ public enum ImageFolder {
   public static func read(
     _ root: URL, shape: ImageShape, classNames: [String]? = nil,
     policy: CorruptImagePolicy = .fail, alpha: AlphaHandling = .drop,
-    report: inout LoadReport
+    report: inout FolderLoadReport
   ) throws -> LabeledImages {
     let path = root.path
     guard isDirectory(root) else { throw ImageFolderError.notAFolder(path: path) }

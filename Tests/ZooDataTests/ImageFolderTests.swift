@@ -31,7 +31,7 @@ import ZooData
 
   @Test func readsEveryFormatIntoTheModelShape() throws {
     let folder = try mixedFolder()
-    var report = LoadReport()
+    var report = FolderLoadReport()
     let images = try ImageFolder.read(folder.url, shape: shape, report: &report)
     #expect(images.classNames == ["cat", "dog"])
     #expect(images.labels == [0, 0, 0, 1, 1, 1])
@@ -51,7 +51,7 @@ import ZooData
 
   @Test func greyModelsGetLuma() throws {
     let folder = try mixedFolder()
-    var report = LoadReport()
+    var report = FolderLoadReport()
     let grey = try ImageFolder.read(
       folder.url, shape: ImageShape(channels: 1, height: 3, width: 3), report: &report)
     #expect(grey.channels == 1)
@@ -68,14 +68,14 @@ import ZooData
           solidImage(width: 20, height: 20, [1, 2, 3])
         ).prefix(40)))
     try folder.write("dog/garbage.jpg", [0xFF, 0xD8, 0xFF, 0xFF, 0x00, 0x01, 0x02])
-    var report = LoadReport()
+    var report = FolderLoadReport()
     let images = try ImageFolder.read(folder.url, shape: shape, policy: .skip, report: &report)
     #expect(images.count == 6)
     #expect(report.skippedImages.map(\.path) == [bad.path, folder.path("dog/garbage.jpg")])
     #expect(report.lines.first == "skipped 2 unreadable image(s):")
     #expect(report.lines[1].hasPrefix("  \(bad.path): "))
 
-    var strictReport = LoadReport()
+    var strictReport = FolderLoadReport()
     let error = #expect(throws: ImageError.self) {
       try ImageFolder.read(folder.url, shape: shape, policy: .fail, report: &strictReport)
     }
@@ -84,7 +84,7 @@ import ZooData
 
   @Test func folderErrorsSayWhatIsWrong() throws {
     let folder = try TestFolder()
-    var report = LoadReport()
+    var report = FolderLoadReport()
     func read(_ path: String) throws {
       _ = try ImageFolder.read(
         folder.url.appendingPathComponent(path), shape: shape, report: &report)
@@ -124,7 +124,7 @@ import ZooData
   @Test func validationClassesMustBeTrainingClasses() throws {
     let folder = try TestFolder()
     try folder.write("val/cow/a.png", ImageCodec.encodePNG(solidImage(width: 2, height: 2, [1])))
-    var report = LoadReport()
+    var report = FolderLoadReport()
     #expect(
       throws: ImageFolderError.unknownClass(
         path: folder.path("val"), className: "cow", trainingClasses: ["cat", "dog"])
