@@ -138,12 +138,18 @@ enum Conv2DKernels {
     }
   }
 
+  /// Output positions a sample needs for bands: below this a sample's GEMMs are too thin
+  /// (resnet18's 4x4 maps at 64 px made GEMMs 16 columns wide, and weight gradients summed
+  /// over 16 positions per sample), and one GEMM over the batch does better.
+  static let minimumBandArea = 256
+
   /// Output rows per band when a large convolution should run in bands, or nil.
   ///
   /// A band is a run of output rows of one sample whose columns fit in `cacheFloats`; there
   /// must be enough (sample, band) tasks to keep every core busy, else the batched path,
   /// which splits each GEMM over the cores, does better.
   static func bandRows(batch: Int, _ g: Im2Col.Geometry) -> Int? {
+    guard g.outArea >= minimumBandArea else { return nil }
     let rows = max(1, min(g.outHeight, Im2Col.cacheFloats / max(1, g.rows * g.outWidth)))
     let tasks = batch * ((g.outHeight + rows - 1) / rows)
     let threads = Parallel.threadCount
@@ -355,7 +361,8 @@ enum Conv2DKernels {
   /// enough samples for every core, and room for one weight-gradient sum per sample.
   static func backwardBandRows(batch: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Int? {
     let threads = Parallel.threadCount
-    guard threads == 1 || batch >= 2 * threads, batch * o * g.rows <= Im2Col.columnBudget
+    guard g.outArea >= minimumBandArea, threads == 1 || batch >= 2 * threads,
+      batch * o * g.rows <= Im2Col.columnBudget
     else { return nil }
     return max(1, min(g.outHeight, Im2Col.cacheFloats / max(1, g.rows * g.outWidth)))
   }
