@@ -96,12 +96,12 @@ public final class ResNetUNet: Module {
           "input \(h)x\(w) must be divisible by 32 (a ResNet encoder halves it five times); pad it to \((h + 31) / 32 * 32)x\((w + 31) / 32 * 32)"
       )
     }
-    var skips: [Tensor] = []
-    var out = x
-    for (name, layer) in encoder.stem {
-      if name == "maxpool" { skips.append(out) }
-      out = try layer(out)
-    }
+    // The stem's output before the max-pool is the first skip.
+    let pool = encoder.stem.firstIndex { $0.0 == "maxpool" } ?? encoder.stem.count
+    let stem = encoder.stem.map(\.1)
+    var out = try runFoldingBatchNorm(Array(stem[..<pool]), x)
+    var skips = [out]
+    out = try runFoldingBatchNorm(Array(stem[pool...]), out)
     for stage in encoder.stages {
       out = try stage(out)
       skips.append(out)
