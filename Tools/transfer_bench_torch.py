@@ -26,7 +26,7 @@ timed once. Prints both sides per K (mean ± std over seeds, seconds per run) an
 Usage:
   zoo transfer-bench --arms head --json results.json
   python3 Tools/transfer_bench_torch.py results.json [--threads 2] [--loops standard,cached]
-      [--data DIR]
+      [--seeds 0,1] [--data DIR]
 """
 
 import argparse
@@ -297,6 +297,7 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--loops", default="standard,cached",
                         help="head-training loops to run, comma-separated: standard, cached")
+    parser.add_argument("--seeds", help="only these seeds (comma-separated), on both sides")
     parser.add_argument("--data", default=DEFAULT_DATA)
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -306,6 +307,10 @@ def main(argv=None):
 
     with open(args.results) as f:
         results = json.load(f)
+    if args.seeds:
+        keep = {int(seed) for seed in args.seeds.split(",")}
+        results["draws"] = [d for d in results["draws"] if d["seed"] in keep]
+        results["runs"] = [r for r in results["runs"] if r["seed"] in keep]
     recipe = results["recipe"]
     if recipe["freeze"] != "backbone":
         sys.exit("transfer_bench_torch: only the head-only protocol (freeze backbone) is repeated")
