@@ -45,7 +45,7 @@ from torch import nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_torch import read_idx  # noqa: E402
+from bench_torch import BasicBlock, read_idx  # noqa: E402
 
 DEFAULT_DATA = "/usr/share/datasets/fashion-mnist"
 EVAL_BATCH = 256
@@ -104,23 +104,6 @@ class LeNet5(nn.Module):
 
     def forward(self, x):
         return self.head(self.embed(x))
-
-
-class BasicBlock(nn.Module):
-    def __init__(self, inputs, width, stride):
-        super().__init__()
-        self.conv1 = nn.Conv2d(inputs, width, 3, stride, 1, bias=False)
-        self.bn1 = nn.BatchNorm2d(width)
-        self.conv2 = nn.Conv2d(width, width, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(width)
-        self.downsample = None
-        if stride != 1 or inputs != width:
-            self.downsample = nn.Sequential(
-                nn.Conv2d(inputs, width, 1, stride, bias=False), nn.BatchNorm2d(width))
-
-    def forward(self, x):
-        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
-        return F.relu(out + (x if self.downsample is None else self.downsample(x)))
 
 
 class CifarResNet(nn.Module):
