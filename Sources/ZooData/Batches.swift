@@ -35,14 +35,11 @@ public struct ImageBatches: ExampleSource {
     _ images: LabeledImages, normalization: Normalization, batchSize: Int,
     augmentation: Augmentation? = nil
   ) {
-    precondition(
-      normalization.mean.count == images.channels,
-      "normalisation has \(normalization.mean.count) channels, images have \(images.channels)")
-    precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+    self.augmentation = checkedBatchSettings(
+      normalization, channels: images.channels, batchSize: batchSize, augmentation: augmentation)
     self.images = images
     self.normalization = normalization
     self.batchSize = batchSize
-    self.augmentation = augmentation.flatMap { $0.isIdentity ? nil : $0 }
     guard self.augmentation == nil else {
       values = nil
       return
@@ -148,4 +145,16 @@ extension Normalization {
   public func affine(channel c: Int) -> (scale: Float, shift: Float) {
     (1 / (255 * std[c]), mean[c] / std[c])
   }
+}
+
+/// The checks every batch source makes of its settings, and its augmentation with an identity
+/// one dropped, so batches skip it.
+func checkedBatchSettings(
+  _ normalization: Normalization, channels: Int, batchSize: Int, augmentation: Augmentation?
+) -> Augmentation? {
+  precondition(
+    normalization.mean.count == channels,
+    "normalisation has \(normalization.mean.count) channels, images have \(channels)")
+  precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+  return augmentation.flatMap { $0.isIdentity ? nil : $0 }
 }

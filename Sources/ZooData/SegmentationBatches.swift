@@ -21,14 +21,11 @@ public struct SegmentationBatches: Sendable {
     _ set: SegmentationSet, normalization: Normalization, batchSize: Int,
     augmentation: Augmentation? = nil
   ) {
-    precondition(
-      normalization.mean.count == set.channels,
-      "normalisation has \(normalization.mean.count) channels, images have \(set.channels)")
-    precondition(batchSize > 0, "batch size must be positive, got \(batchSize)")
+    self.augmentation = checkedBatchSettings(
+      normalization, channels: set.channels, batchSize: batchSize, augmentation: augmentation)
     self.examples = set
     self.normalization = normalization
     self.batchSize = batchSize
-    self.augmentation = augmentation.flatMap { $0.isIdentity ? nil : $0 }
   }
 
   public var count: Int { examples.count }
