@@ -65,6 +65,10 @@ enum Conv2DKernels {
         Im2Col.withValues(bias) { bias in
           y.scalars.withUnsafeMutableBufferPointer { yBuffer in
             let (xp, wp, yp) = (xBuffer.baseAddress!, wBuffer.baseAddress!, yBuffer.baseAddress!)
+            if Winograd.applies(outChannels: o, g) {
+              Winograd.convolve(xp, wp, bias, yp, batch: n, outChannels: o, g)
+              return
+            }
             if g.isPointwise {
               forwardPointwise(xp, wp, bias, yp, batch: n, outChannels: o, g)
               return
@@ -237,9 +241,19 @@ enum Conv2DKernels {
       guard perCore || x.requiresGrad || weight.requiresGrad else { return }
       x.scalars.withUnsafeBufferPointer { xBuffer in
         weight.scalars.withUnsafeBufferPointer { wBuffer in
-          Im2Col.withGradient(x) { dx in
+          Im2Col.withGradient(x) { dxAll in
             Im2Col.withGradient(weight) { dw in
               let (xp, wp) = (xBuffer.baseAddress!, wBuffer.baseAddress!)
+              // The input gradient of a 3x3 stride-1 convolution is one too, so Winograd's
+              // transforms may take it; the weight gradient stays with the columns.
+              let winograd = dxAll == nil ? nil : Winograd.inputGradient(outChannels: o, g)
+              if let winograd, let dxAll {
+                Winograd.convolve(
+                  dyp, wp, nil, dxAll, batch: n, outChannels: g.channels, winograd,
+                  flipped: true, accumulate: true)
+              }
+              let dx = winograd == nil ? dxAll : nil
+              if dx == nil && dw == nil && !perCore { return }
               if g.isPointwise {
                 backwardPointwise(dyp, xp, wp, dx, dw, batch: n, outChannels: o, g)
               } else if perCore {

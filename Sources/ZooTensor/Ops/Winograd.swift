@@ -1,0 +1,300 @@
+// Winograd's minimal filtering (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+// Networks", 2016) for 3x3 stride-1 convolutions, F(4x4, 3x3): each 4x4 block of outputs
+// comes from a 6x6 tile of input, and every (output, input) channel pair costs 36 products
+// per tile instead of 144. The products are 36 GEMMs over the channels, so OpenBLAS still
+// does the arithmetic. (F(2x2, 3x3) saves 2.25x instead of 4x and measured slower than
+// im2col on resnet18; F(6x6, 3x3) rounds too coarsely in float.)
+//
+// Y = A^T [ (G g G^T) .* (B^T d B) ] A per tile, summed over input channels, with g the 3x3
+// kernel and d the input tile. The matrices (interpolation points 0, 1, -1, 2, -2 and
+// infinity) are written out as the one-dimensional transforms at the end of this file:
+//   B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0;
+//   0 4 0 -5 0 1], G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
+//   1/24 -1/12 1/6; 0 0 1], A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+
+/// 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3): forward, and the input gradient
+/// (itself a 3x3 stride-1 convolution of dy with the kernels flipped and transposed).
+public enum Winograd {
+  /// Whether convolutions may use this path; tests turn it off to compare against im2col.
+  /// Scoped with `$isEnabled.withValue`.
+  @TaskLocal public static var isEnabled = true
+
+  /// Channels below this (in or out) make GEMMs too thin to repay the transforms.
+  static let minimumChannels = 16
+
+  /// Outputs per tile side, and inputs per tile side.
+  static let m = 4
+  static let alpha = 6
+
+  /// Whether a convolution of `g`'s geometry with `o` output channels goes this way. Maps
+  /// below 8x8 (resnet18's last stage at 224 px) measured faster through im2col.
+  static func applies(outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
+    isEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1
+      && g.dilation == 1 && g.padding <= 2 && g.channels >= minimumChannels
+      && o >= minimumChannels && g.outHeight >= 8 && g.outWidth >= 8
+  }
+
+  /// The input gradient of a 3x3 stride-1 convolution as a convolution of its own: dy (o
+  /// channels, outHeight x outWidth) to dx (channels, height x width), padding 2 - padding,
+  /// kernels flipped and transposed; nil for other convolutions.
+  static func inputGradient(outChannels o: Int, _ g: Im2Col.Geometry) -> Im2Col.Geometry? {
+    guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.dilation == 1,
+      g.padding <= 2
+    else { return nil }
+    let gradient = Im2Col.Geometry(
+      channels: o, height: g.outHeight, width: g.outWidth, kernelHeight: 3, kernelWidth: 3,
+      stride: 1, padding: 2 - g.padding, dilation: 1, outHeight: g.height, outWidth: g.width)
+    return applies(outChannels: g.channels, gradient) ? gradient : nil
+  }
+
+  /// y (n, o, outHeight, outWidth) = (or +=, when `accumulate`) bias + conv(x, w), x (n, c, h,
+  /// w). `w` is (o, c, 3, 3), or with `flipped` (c, o, 3, 3) read as w[c][o] rotated by 180
+  /// degrees: the input gradient's kernels.
+  static func convolve(
+    _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
+    flipped: Bool = false, accumulate: Bool = false
+  ) {
+    let c = g.channels
+    let positions = alpha * alpha
+    let layout = TileLayout(batch: n, g)
+    Scratch.withBuffer(positions * o * c) { u in
+      transformKernels(wp, outChannels: o, inChannels: c, flipped: flipped, into: u)
+      let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: positions * (c + o) + m * alpha)
+      let blocks = (layout.totalRows + rowsPerBlock - 1) / rowsPerBlock
+      Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
+        let rows = (block * rowsPerBlock)..<min((block + 1) * rowsPerBlock, layout.totalRows)
+        let tiles = rows.count * layout.tilesWide
+        let scratch =
+          positions * (c + o) * tiles + (m * alpha + m) * tiles
+          + (2 * layout.paddedWidth + layout.tilesWide) * alpha
+        Scratch.withBuffer(scratch) { v in
+          let product = v + positions * c * tiles
+          let work = product + positions * o * tiles
+          transformInput(xp, rows: rows, layout, into: v, work: work)
+          for position in 0..<positions {
+            // M[position] (O, tiles) = U[position] (O, C) V[position] (C, tiles)
+            BLAS.serialGemm(
+              m: o, n: tiles, k: c, a: u + position * o * c, lda: c, b: v + position * c * tiles,
+              ldb: tiles, c: product + position * o * tiles, ldc: tiles)
+          }
+          transformOutput(
+            product, bias, rows: rows, outChannels: o, layout, into: yp, work: work,
+            accumulate: accumulate)
+        }
+      }
+    }
+  }
+
+  /// How output tiles cover a batch: rows of tiles, `tilesHigh` per sample, numbered
+  /// across the batch so a block of rows may span samples.
+  struct TileLayout {
+    let batch: Int
+    let g: Im2Col.Geometry
+    let tilesHigh: Int
+    let tilesWide: Int
+
+    init(batch: Int, _ g: Im2Col.Geometry) {
+      (self.batch, self.g) = (batch, g)
+      tilesHigh = (g.outHeight + m - 1) / m
+      tilesWide = (g.outWidth + m - 1) / m
+    }
+
+    var totalRows: Int { batch * tilesHigh }
+    /// Width of an input row as the tiles read it: padding and the last tile's overhang.
+    var paddedWidth: Int { tilesWide * m + 2 }
+
+    /// Tile rows per task: the block's transformed tiles and products fit the core's share of
+    /// cache, but enough tiles for a useful GEMM and enough tasks for every core.
+    func rowsPerBlock(floatsPerTile: Int) -> Int {
+      let fitting = 2 * Im2Col.cacheFloats / max(1, floatsPerTile * tilesWide)
+      let useful = (64 + tilesWide - 1) / tilesWide
+      let balanced = (totalRows + 2 * Parallel.threadCount - 1) / (2 * Parallel.threadCount)
+      return max(1, min(max(fitting, useful), balanced, totalRows))
+    }
+  }
+
+  /// U[position] (outChannels, inChannels) = (G g G^T)[position] for every channel pair.
+  private static func transformKernels(
+    _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+    flipped: Bool, into u: UnsafeMutablePointer<Float>
+  ) {
+    let pairs = o * c
+    let chunk = 256
+    Parallel.forEach((pairs + chunk - 1) / chunk, costPerItem: chunk * 128) { part in
+      let range = (part * chunk)..<min((part + 1) * chunk, pairs)
+      let count = range.count
+      // Tap-major kernels (9, count), then G g (alpha, 3, count), then G g G^T.
+      Scratch.withBuffer((9 + 3 * alpha) * chunk) { taps in
+        let half = taps + 9 * chunk
+        for pair in range {
+          let (out, input) = pair.quotientAndRemainder(dividingBy: c)
+          let local = pair - range.lowerBound
+          for tap in 0..<9 {
+            taps[tap * chunk + local] =
+              flipped ? wp[(input * o + out) * 9 + 8 - tap] : wp[pair * 9 + tap]
+          }
+        }
+        for column in 0..<3 {
+          kernelLines(
+            taps + column * chunk, 3 * chunk, half + column * chunk, 3 * chunk, count: count)
+        }
+        for i in 0..<alpha {
+          kernelLines(
+            half + i * 3 * chunk, chunk, u + i * alpha * pairs + range.lowerBound, pairs,
+            count: count)
+        }
+      }
+    }
+  }
+
+  /// V[position] (C, tiles) = (B^T d B)[position] for every input tile of the block's rows.
+  private static func transformInput(
+    _ xp: UnsafePointer<Float>, rows: Range<Int>, _ layout: TileLayout,
+    into v: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
+  ) {
+    let g = layout.g
+    let (width, wide) = (layout.paddedWidth, layout.tilesWide)
+    let tiles = rows.count * wide
+    let (padded, mixed, columns) = (work, work + alpha * width, work + 2 * alpha * width)
+    for channel in 0..<g.channels {
+      for row in rows {
+        let (s, tileRow) = row.quotientAndRemainder(dividingBy: layout.tilesHigh)
+        let plane = xp + (s * g.channels + channel) * g.imageArea
+        // The tile row's alpha input rows, zero outside the image.
+        for r in 0..<alpha {
+          let target = padded + r * width
+          let y = tileRow * m - g.padding + r
+          guard y >= 0, y < g.height else {
+            target.update(repeating: 0, count: width)
+            continue
+          }
+          let first = min(width, g.padding)
+          target.update(repeating: 0, count: first)
+          let copied = max(0, min(g.width, width - first))
+          (target + first).update(from: plane + y * g.width, count: copied)
+          let rest = width - first - copied
+          if rest > 0 { (target + first + copied).update(repeating: 0, count: rest) }
+        }
+        // B^T d down the columns, the whole row of tiles at once...
+        inputLines(padded, width, mixed, width, count: width)
+        // ... then d B along each mixed row: the tiles' q-th columns side by side.
+        let base = channel * tiles + (row - rows.lowerBound) * wide
+        for i in 0..<alpha {
+          let source = mixed + i * width
+          for q in 0..<alpha {
+            for tile in 0..<wide { columns[q * wide + tile] = source[tile * m + q] }
+          }
+          inputLines(
+            columns, wide, v + i * alpha * g.channels * tiles + base, g.channels * tiles,
+            count: wide)
+        }
+      }
+    }
+  }
+
+  /// y tiles = A^T M A (+ bias) for every output channel of the block's rows.
+  private static func transformOutput(
+    _ product: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, rows: Range<Int>,
+    outChannels o: Int, _ layout: TileLayout,
+    into yp: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, accumulate: Bool
+  ) {
+    let g = layout.g
+    let wide = layout.tilesWide
+    let tiles = rows.count * wide
+    let (half, values) = (work, work + m * alpha * tiles)
+    for out in 0..<o {
+      // A^T M down the first index: half[a][j] (tiles)...
+      for j in 0..<alpha {
+        outputLines(
+          product + (j * o + out) * tiles, alpha * o * tiles, half + j * tiles, alpha * tiles,
+          count: tiles)
+      }
+      let shift = bias?[out] ?? 0
+      for a in 0..<m {
+        // ... then M A along the second: output (a, b) of every tile in values[b].
+        outputLines(half + a * alpha * tiles, tiles, values, tiles, count: tiles)
+        for row in rows {
+          let (s, tileRow) = row.quotientAndRemainder(dividingBy: layout.tilesHigh)
+          let y = tileRow * m + a
+          guard y < g.outHeight else { continue }
+          let line = yp + ((s * o + out) * g.outHeight + y) * g.outWidth
+          let rowValues = values + (row - rows.lowerBound) * wide
+          for b in 0..<m {
+            let source = rowValues + b * tiles
+            var (tile, x) = (0, b)
+            while x < g.outWidth {
+              if accumulate {
+                line[x] += source[tile] + shift
+              } else {
+                line[x] = source[tile] + shift
+              }
+              tile += 1
+              x += m
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // The one-dimensional transforms, applied lane by lane to `count` values: line k of a
+  // source or target starts `stride * k` floats after its first line.
+
+  /// target lines (alpha) = B^T source lines (alpha).
+  @inline(__always)
+  private static func inputLines(
+    _ d: UnsafePointer<Float>, _ ds: Int, _ r: UnsafeMutablePointer<Float>, _ rs: Int,
+    count: Int
+  ) {
+    for k in 0..<count {
+      let (d0, d1, d2, d3, d4, d5) = (
+        d[k], d[ds + k], d[2 * ds + k], d[3 * ds + k],
+        d[4 * ds + k], d[5 * ds + k]
+      )
+      r[k] = 4 * d0 - 5 * d2 + d4
+      r[rs + k] = -4 * (d1 + d2) + d3 + d4
+      r[2 * rs + k] = 4 * (d1 - d2) - d3 + d4
+      r[3 * rs + k] = 2 * (d3 - d1) - d2 + d4
+      r[4 * rs + k] = 2 * (d1 - d3) - d2 + d4
+      r[5 * rs + k] = 4 * d1 - 5 * d3 + d5
+    }
+  }
+
+  /// target lines (alpha) = G source lines (3).
+  @inline(__always)
+  private static func kernelLines(
+    _ g: UnsafePointer<Float>, _ gs: Int, _ u: UnsafeMutablePointer<Float>, _ us: Int,
+    count: Int
+  ) {
+    for k in 0..<count {
+      let (g0, g1, g2) = (g[k], g[gs + k], g[2 * gs + k])
+      let (even, odd) = (g0 + g2, g1)
+      u[k] = g0 / 4
+      u[us + k] = -(even + odd) / 6
+      u[2 * us + k] = -(even - odd) / 6
+      u[3 * us + k] = g0 / 24 + g1 / 12 + g2 / 6
+      u[4 * us + k] = g0 / 24 - g1 / 12 + g2 / 6
+      u[5 * us + k] = g2
+    }
+  }
+
+  /// target lines (m) = A^T source lines (alpha).
+  @inline(__always)
+  private static func outputLines(
+    _ p: UnsafePointer<Float>, _ ps: Int, _ o: UnsafeMutablePointer<Float>, _ os: Int,
+    count: Int
+  ) {
+    for k in 0..<count {
+      let (p0, p1, p2, p3, p4, p5) = (
+        p[k], p[ps + k], p[2 * ps + k], p[3 * ps + k],
+        p[4 * ps + k], p[5 * ps + k]
+      )
+      let (sum12, difference12, sum34, difference34) = (p1 + p2, p1 - p2, p3 + p4, p3 - p4)
+      o[k] = p0 + sum12 + sum34
+      o[os + k] = difference12 + 2 * difference34
+      o[2 * os + k] = sum12 + 4 * sum34
+      o[3 * os + k] = difference12 + 8 * difference34 + p5
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import Testing
+import ZooTensor
+import ZooTestSupport
+
+/// 3x3 stride-1 convolutions with at least 16 channels in and out and maps of at least 8x8
+/// go through Winograd's F(4x4, 3x3), forward and input gradient.
+/// Each is checked against the plain-loop reference and against the im2col path it replaces,
+/// with partial tiles at the edges, padding 0, 1 and 2, and tasks that span samples.
+@Suite struct WinogradTests {
+  static let cases: [ConvCase] = [
+    ConvCase(n: 2, c: 16, o: 17, h: 13, w: 11, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 1, c: 17, o: 16, h: 12, w: 14, kh: 3, kw: 3, bias: false),
+    ConvCase(n: 3, c: 16, o: 16, h: 8, w: 8, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 2, c: 16, o: 18, h: 9, w: 10, kh: 3, kw: 3, padding: 2),
+    ConvCase(n: 5, c: 20, o: 16, h: 9, w: 17, kh: 3, kw: 3, padding: 1, bias: false),
+  ]
+
+  @Test(arguments: cases)
+  func winogradMatchesReferenceAndIm2col(_ k: ConvCase) throws {
+    let (x, weight, bias) = k.inputs(transposed: false, seed: 91)
+    let expected = Conv2DReference.forward(
+      x: x, weight: weight, bias: bias, padding: k.padding)
+    var g = SeededGenerator(seed: 92)
+    let dy = Tensor.normal(shape: expected.shape, generator: &g)
+    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: k.padding)
+
+    func run(winograd: Bool) throws -> (y: [Float], dx: [Float], dw: [Float], db: [Float]?) {
+      try Winograd.$isEnabled.withValue(winograd) {
+        let (x, weight, bias) = k.inputs(transposed: false, seed: 91)
+        let y = try conv2d(x, weight: weight, bias: bias, padding: k.padding)
+        try y.backward(seed: dy)
+        return (y.scalars, x.grad!.scalars, weight.grad!.scalars, bias?.grad!.scalars)
+      }
+    }
+    let fast = try run(winograd: true)
+    let columns = try run(winograd: false)
+    #expect(relativeDifference(fast.y, expected.scalars) < 1e-5, "y: \(k)")
+    #expect(relativeDifference(fast.dx, reference.dx.scalars) < 1e-5, "dx: \(k)")
+    #expect(relativeDifference(fast.dw, reference.dWeight.scalars) < 1e-5, "dW: \(k)")
+    if let db = fast.db {
+      #expect(relativeDifference(db, reference.dBias.scalars) < 1e-5, "db: \(k)")
+    }
+    // The two paths round differently, which shows the transforms really ran.
+    #expect(fast.y != columns.y, "forward did not take the Winograd path: \(k)")
+    #expect(fast.dx != columns.dx, "dx did not take the Winograd path: \(k)")
+    #expect(fast.dw == columns.dw, "dW should stay with im2col: \(k)")
+  }
+
+  @Test func winogradGradientsMatchFiniteDifferences() throws {
+    let k = ConvCase(n: 1, c: 16, o: 16, h: 8, w: 9, kh: 3, kw: 3, padding: 1)
+    let (x, weight, bias) = k.inputs(transposed: false, seed: 93)
+    // The convolution is linear in each input, so a large step has no truncation error and
+    // keeps the forward's float rounding small against the difference it measures.
+    let report = try checkGradients([x, weight, bias!], epsilon: 0.5) {
+      try conv2d($0[0], weight: $0[1], bias: $0[2], padding: k.padding)
+    }
+    #expect(report.passed, "\(report)")
+  }
+}
