@@ -71,6 +71,12 @@ private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {
       x: x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
     #expect(y.shape == expected.shape)
     #expect(y.scalars == expected.scalars)
+    // Without a tape no indices are kept: the row-maxima path (the 2x2 one for kernel 2).
+    let inference = try withoutGradients {
+      try maxPool2d(
+        x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
+    }
+    #expect(inference.scalars == expected.scalars)
     let dy = gradientSeed(y.shape, seed: 2)
     try y.backward(seed: dy)
     let dx = MaxPool2DReference.backward(
@@ -121,6 +127,20 @@ private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {
     let dy = gradientSeed(y.shape, seed: 7)
     try y.backward(seed: dy)
     #expect(x.grad!.scalars == MaxPool2DReference.backward(x: x, dy: dy, kernelSize: 2).scalars)
+  }
+
+  /// A NaN in a 3x3/2-pooled plane without a tape: the plane leaves the row-maxima path
+  /// and the NaN wins its windows, as in PyTorch.
+  @Test func maxPool2dInferencePropagatesNaN() throws {
+    var values = (0..<49).map { Float(($0 * 5) % 13) }
+    values[24] = .nan
+    let x = Tensor(shape: [1, 1, 7, 7], scalars: values)
+    let y = try withoutGradients {
+      try maxPool2d(x, kernelSize: 3, stride: 2, padding: 1)
+    }
+    let expected = MaxPool2DReference.forward(x: x, kernelSize: 3, stride: 2, padding: 1)
+    #expect(y.scalars.map(\.bitPattern) == expected.scalars.map(\.bitPattern))
+    #expect(y.scalars.contains { $0.isNaN })
   }
 
   @Test func maxPool2dComputesKnownValues() throws {

@@ -33,7 +33,13 @@ public func maxPool2d(
             maxPoolPlane(source, p, into: values, argmax: indices, nanAware: true)
           } else {
             let nanAware = containsNaN(source, count: p.area)
-            maxPoolPlane(source, p, into: values, argmax: indices, nanAware: nanAware)
+            if indices == nil && !nanAware {
+              Scratch.withBuffer(p.height * p.outWidth) { rowMaxima in
+                maxPoolPlaneValues(source, p, into: values, rowMaxima: rowMaxima)
+              }
+            } else {
+              maxPoolPlane(source, p, into: values, argmax: indices, nanAware: nanAware)
+            }
           }
         }
       }
@@ -84,6 +90,33 @@ private func maxPoolPlane(
       }
       values[oy * p.outWidth + ox] = best
       argmax?[oy * p.outWidth + ox] = Int32(truncatingIfNeeded: bestIndex)
+    }
+  }
+}
+
+/// `maxPoolPlane` without indices or NaNs (inference): every input row's window maxima once,
+/// then the maxima of those down the window's rows, whole output rows at a time, which
+/// vectorises. resnet18's 3x3/2 pooling took 11% of its inference time the direct way.
+@inline(__always)
+private func maxPoolPlaneValues(
+  _ source: UnsafePointer<Float>, _ p: PoolGeometry, into values: UnsafeMutablePointer<Float>,
+  rowMaxima: UnsafeMutablePointer<Float>
+) {
+  let outWidth = p.outWidth
+  for iy in 0..<p.height {
+    let (row, target) = (source + iy * p.width, rowMaxima + iy * outWidth)
+    for ox in 0..<outWidth {
+      var best = -Float.infinity
+      for ix in p.columns(ox) { best = max(best, row[ix]) }
+      target[ox] = best
+    }
+  }
+  for oy in 0..<p.outHeight {
+    let target = values + oy * outWidth
+    target.update(repeating: -.infinity, count: outWidth)
+    for iy in p.rows(oy) {
+      let source = rowMaxima + iy * outWidth
+      for ox in 0..<outWidth { target[ox] = max(target[ox], source[ox]) }
     }
   }
 }

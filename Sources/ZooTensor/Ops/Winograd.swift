@@ -60,14 +60,14 @@ public enum Winograd {
     let layout = TileLayout(batch: n, g)
     Scratch.withBuffer(positions * o * c) { u in
       transformKernels(wp, outChannels: o, inChannels: c, flipped: flipped, into: u)
-      let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: positions * (c + o) + m * alpha)
+      let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: positions * (c + o + 1))
       let blocks = (layout.totalRows + rowsPerBlock - 1) / rowsPerBlock
       Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
         let rows = (block * rowsPerBlock)..<min((block + 1) * rowsPerBlock, layout.totalRows)
         let tiles = rows.count * layout.tilesWide
-        let scratch =
-          positions * (c + o) * tiles + (m * alpha + m) * tiles
-          + (2 * layout.paddedWidth + layout.tilesWide) * alpha
+        // V, M, then work space: the input transform's rows and the tiles' columns, which
+        // the output transform reuses.
+        let scratch = positions * (c + o + 1) * tiles + 2 * alpha * layout.paddedWidth
         Scratch.withBuffer(scratch) { v in
           let product = v + positions * c * tiles
           let work = product + positions * o * tiles
@@ -156,7 +156,9 @@ public enum Winograd {
     let g = layout.g
     let (width, wide) = (layout.paddedWidth, layout.tilesWide)
     let tiles = rows.count * wide
-    let (padded, mixed, columns) = (work, work + alpha * width, work + 2 * alpha * width)
+    let (padded, mixed) = (work, work + alpha * width)
+    // The tiles' columns, (alpha, alpha, tiles): column q of row i of every tile's B^T d.
+    let columns = mixed + alpha * width
     for channel in 0..<g.channels {
       for row in rows {
         let (s, tileRow) = row.quotientAndRemainder(dividingBy: layout.tilesHigh)
@@ -178,17 +180,20 @@ public enum Winograd {
         }
         // B^T d down the columns, the whole row of tiles at once...
         inputLines(padded, width, mixed, width, count: width)
-        // ... then d B along each mixed row: the tiles' q-th columns side by side.
-        let base = channel * tiles + (row - rows.lowerBound) * wide
+        let offset = (row - rows.lowerBound) * wide
         for i in 0..<alpha {
           let source = mixed + i * width
           for q in 0..<alpha {
-            for tile in 0..<wide { columns[q * wide + tile] = source[tile * m + q] }
+            let target = columns + (i * alpha + q) * tiles + offset
+            for tile in 0..<wide { target[tile] = source[tile * m + q] }
           }
-          inputLines(
-            columns, wide, v + i * alpha * g.channels * tiles + base, g.channels * tiles,
-            count: wide)
         }
+      }
+      // ... then d B along the rows, every tile of the block at once.
+      for i in 0..<alpha {
+        inputLines(
+          columns + i * alpha * tiles, tiles, v + (i * alpha * g.channels + channel) * tiles,
+          g.channels * tiles, count: tiles)
       }
     }
   }
@@ -203,6 +208,8 @@ public enum Winograd {
     let wide = layout.tilesWide
     let tiles = rows.count * wide
     let (half, values) = (work, work + m * alpha * tiles)
+    // Tiles whose four columns all fall inside the output.
+    let whole = g.outWidth / m
     for out in 0..<o {
       // A^T M down the first index: half[a][j] (tiles)...
       for j in 0..<alpha {
@@ -219,19 +226,21 @@ public enum Winograd {
           let y = tileRow * m + a
           guard y < g.outHeight else { continue }
           let line = yp + ((s * o + out) * g.outHeight + y) * g.outWidth
-          let rowValues = values + (row - rows.lowerBound) * wide
-          for b in 0..<m {
-            let source = rowValues + b * tiles
-            var (tile, x) = (0, b)
-            while x < g.outWidth {
-              if accumulate {
-                line[x] += source[tile] + shift
-              } else {
-                line[x] = source[tile] + shift
-              }
-              tile += 1
-              x += m
+          let source = values + (row - rows.lowerBound) * wide
+          for tile in 0..<whole {
+            let (target, first) = (line + tile * m, source + tile)
+            let four = SIMD4(first[0], first[tiles], first[2 * tiles], first[3 * tiles]) + shift
+            let raw = UnsafeMutableRawPointer(target)
+            if accumulate {
+              raw.storeBytes(
+                of: raw.loadUnaligned(as: SIMD4<Float>.self) + four, as: SIMD4<Float>.self)
+            } else {
+              raw.storeBytes(of: four, as: SIMD4<Float>.self)
             }
+          }
+          for x in (whole * m)..<g.outWidth {
+            let value = source[x / m + (x % m) * tiles] + shift
+            if accumulate { line[x] += value } else { line[x] = value }
           }
         }
       }
