@@ -29,12 +29,17 @@ public enum Winograd {
   static let m = 4
   static let alpha = 6
 
-  /// Whether a convolution of `g`'s geometry with `o` output channels goes this way. Maps
-  /// below 8x8 (resnet18's last stage at 224 px) measured faster through im2col.
+  /// Whether a convolution of `g`'s geometry with `o` output channels goes this way: maps
+  /// of at least 8x8 (resnet18's 7x7 last stage ran faster through im2col) that whole tiles
+  /// cover with at most 40% to spare (resnet18's 14x14 maps, 31%, gained; AlexNet's 13x13,
+  /// 51%, lost).
   static func applies(outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
-    isEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1
-      && g.dilation == 1 && g.padding <= 2 && g.channels >= minimumChannels
-      && o >= minimumChannels && g.outHeight >= 8 && g.outWidth >= 8
+    guard isEnabled, g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.dilation == 1,
+      g.padding <= 2, g.channels >= minimumChannels, o >= minimumChannels,
+      g.outHeight >= 8, g.outWidth >= 8
+    else { return false }
+    let covered = (g.outHeight + m - 1) / m * m * ((g.outWidth + m - 1) / m * m)
+    return covered * 10 <= g.outArea * 14
   }
 
   /// The input gradient of a 3x3 stride-1 convolution as a convolution of its own: dy (o
