@@ -2,17 +2,17 @@ import Testing
 import ZooTensor
 import ZooTestSupport
 
-/// 3x3 stride-1 convolutions with at least 32 channels in and out and maps of at least 8x8
-/// (which 4x4 tiles cover without much to spare) go through Winograd's F(4x4, 3x3), forward
-/// and input gradient.
+/// 3x3 stride-1 convolutions with at least 32 channels in and out, maps of at least 8x8
+/// (which 4x4 tiles cover without much to spare) and at least 64 tiles in the batch go
+/// through Winograd's F(4x4, 3x3), forward and input gradient.
 /// Each is checked against the plain-loop reference and against the im2col path it replaces,
 /// with partial tiles at the edges, padding 0, 1 and 2, and tasks that span samples.
 @Suite struct WinogradTests {
   static let cases: [ConvCase] = [
-    ConvCase(n: 2, c: 32, o: 33, h: 13, w: 11, kh: 3, kw: 3, padding: 1),
-    ConvCase(n: 1, c: 33, o: 32, h: 12, w: 14, kh: 3, kw: 3, bias: false),
-    ConvCase(n: 3, c: 32, o: 32, h: 8, w: 8, kh: 3, kw: 3, padding: 1),
-    ConvCase(n: 2, c: 32, o: 34, h: 10, w: 12, kh: 3, kw: 3, padding: 2),
+    ConvCase(n: 6, c: 32, o: 33, h: 13, w: 11, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 8, c: 33, o: 32, h: 12, w: 14, kh: 3, kw: 3, bias: false),
+    ConvCase(n: 16, c: 32, o: 32, h: 8, w: 8, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 8, c: 32, o: 34, h: 10, w: 12, kh: 3, kw: 3, padding: 2),
     ConvCase(n: 5, c: 40, o: 32, h: 12, w: 17, kh: 3, kw: 3, padding: 1, bias: false),
   ]
 
@@ -50,7 +50,7 @@ import ZooTestSupport
   /// Outside recording a weight keeps its transformed kernels; any change to its values,
   /// in place or by assignment, must make them again.
   @Test func keptKernelsFollowWeightChanges() throws {
-    let k = ConvCase(n: 2, c: 32, o: 32, h: 9, w: 8, kh: 3, kw: 3, padding: 1)
+    let k = ConvCase(n: 11, c: 32, o: 32, h: 9, w: 8, kh: 3, kw: 3, padding: 1)
     let (x, weight, bias) = k.inputs(transposed: false, seed: 94)
     func expectMatchesReference(_ label: String) throws {
       let y = try withoutGradients { try conv2d(x, weight: weight, bias: bias, padding: 1) }
@@ -68,7 +68,7 @@ import ZooTestSupport
   }
 
   @Test func winogradGradientsMatchFiniteDifferences() throws {
-    let k = ConvCase(n: 1, c: 32, o: 32, h: 8, w: 9, kh: 3, kw: 3, padding: 1)
+    let k = ConvCase(n: 11, c: 32, o: 32, h: 8, w: 9, kh: 3, kw: 3, padding: 1)
     let (x, weight, bias) = k.inputs(transposed: false, seed: 93)
     // The convolution is linear in each input, so a large step has no truncation error and
     // keeps the forward's float rounding small against the difference it measures.

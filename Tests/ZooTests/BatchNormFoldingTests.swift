@@ -60,7 +60,7 @@ import ZooTestSupport
     conv.setTraining(false)
     bn.setTraining(false)
     var g = SeededGenerator(seed: 8)
-    let x = Tensor.normal(shape: [2, 32, 8, 8], generator: &g)
+    let x = Tensor.normal(shape: [16, 32, 8, 8], generator: &g)
     func expectFoldMatches(_ label: String) throws {
       let expected = try withoutGradients { try bn(conv(x)) }
       let folded = try withoutGradients { try convBatchNorm(conv, bn, x) }

@@ -65,7 +65,7 @@ enum Conv2DKernels {
         Im2Col.withValues(bias) { bias in
           y.scalars.withUnsafeMutableBufferPointer { yBuffer in
             let (xp, wp, yp) = (xBuffer.baseAddress!, wBuffer.baseAddress!, yBuffer.baseAddress!)
-            if Winograd.applies(outChannels: o, g) {
+            if Winograd.applies(batch: n, outChannels: o, g) {
               Winograd.convolve(
                 xp, weight: weight, wp, bias, yp, batch: n, outChannels: o, g)
               return
@@ -247,7 +247,8 @@ enum Conv2DKernels {
               let (xp, wp) = (xBuffer.baseAddress!, wBuffer.baseAddress!)
               // The input gradient of a 3x3 stride-1 convolution is one too, so Winograd's
               // transforms may take it; the weight gradient stays with the columns.
-              let winograd = dxAll == nil ? nil : Winograd.inputGradient(outChannels: o, g)
+              let winograd =
+                dxAll == nil ? nil : Winograd.inputGradient(batch: n, outChannels: o, g)
               if let winograd, let dxAll {
                 Winograd.convolve(
                   dyp, wp, nil, dxAll, batch: n, outChannels: g.channels, winograd,

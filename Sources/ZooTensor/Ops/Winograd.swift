@@ -29,30 +29,36 @@ public enum Winograd {
   static let m = 4
   static let alpha = 6
 
-  /// Whether a convolution of `g`'s geometry with `o` output channels goes this way: maps
-  /// of at least 8x8 (resnet18's 7x7 last stage ran faster through im2col) that whole tiles
-  /// cover with at most 40% to spare (resnet18's 14x14 maps, 31%, gained; AlexNet's 13x13,
-  /// 51%, lost).
-  static func applies(outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
+  /// Tiles a batch must have at least: the kernels' transform costs about as much as the
+  /// products of 16 tiles, and a U-Net's 8x8 bottom in batches of 4 (16 tiles) trained slower.
+  static let minimumTiles = 64
+
+  /// Whether a convolution of `g`'s geometry with `o` output channels over a batch of `n`
+  /// goes this way: maps of at least 8x8 (resnet18's 7x7 last stage ran faster through
+  /// im2col) that whole tiles cover with at most 40% to spare (resnet18's 14x14 maps, 31%,
+  /// gained; AlexNet's 13x13, 51%, lost), and enough tiles.
+  static func applies(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
     guard isEnabled, g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.dilation == 1,
       g.padding <= 2, g.channels >= minimumChannels, o >= minimumChannels,
       g.outHeight >= 8, g.outWidth >= 8
     else { return false }
-    let covered = (g.outHeight + m - 1) / m * m * ((g.outWidth + m - 1) / m * m)
-    return covered * 10 <= g.outArea * 14
+    let (high, wide) = ((g.outHeight + m - 1) / m, (g.outWidth + m - 1) / m)
+    return high * wide * m * m * 10 <= g.outArea * 14 && n * high * wide >= minimumTiles
   }
 
   /// The input gradient of a 3x3 stride-1 convolution as a convolution of its own: dy (o
   /// channels, outHeight x outWidth) to dx (channels, height x width), padding 2 - padding,
   /// kernels flipped and transposed; nil for other convolutions.
-  static func inputGradient(outChannels o: Int, _ g: Im2Col.Geometry) -> Im2Col.Geometry? {
+  static func inputGradient(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry)
+    -> Im2Col.Geometry?
+  {
     guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.dilation == 1,
       g.padding <= 2
     else { return nil }
     let gradient = Im2Col.Geometry(
       channels: o, height: g.outHeight, width: g.outWidth, kernelHeight: 3, kernelWidth: 3,
       stride: 1, padding: 2 - g.padding, dilation: 1, outHeight: g.height, outWidth: g.width)
-    return applies(outChannels: g.channels, gradient) ? gradient : nil
+    return applies(batch: n, outChannels: g.channels, gradient) ? gradient : nil
   }
 
   /// y (n, o, outHeight, outWidth) = (or +=, when `accumulate`) bias + conv(x, w), x (n, c, h,
