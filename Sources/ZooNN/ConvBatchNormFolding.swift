@@ -1,13 +1,11 @@
-import Foundation
 import ZooTensor
 
 // A batch norm that normalises with its running statistics is an affine map per channel, so
 // after a convolution it can be folded into the convolution's weight and bias:
 // w' = w * gamma / sqrt(var + eps), b' = (b - mean) * gamma / sqrt(var + eps) + beta.
 // Inference then skips a pass over every activation (two with the ReLU that usually follows).
-// The layers' own parameters are never changed: the folded ones are kept beside them and
-// made again whenever a value they came from changes, so saved weights, training mode and
-// gradients see the layers as they are.
+// The layers' own parameters are never changed: the folded ones are made for each call, so
+// saved weights, training mode and gradients see the layers as they are.
 
 /// `bn(conv(x))`, then ReLU when `relu` is true: one convolution with the batch norm folded in
 /// when `bn` uses its running statistics and no parameter of either layer needs a gradient
@@ -71,15 +69,6 @@ private func foldedParameters(_ conv: Conv2d, _ bn: BatchNorm) -> (weight: Tenso
   guard channels > 0, bn.runningMean.count == channels, bn.runningVar.count == channels,
     bn.weight.count == channels, bn.bias.count == channels
   else { return nil }
-  // What the folded values depend on: the batch norm, and every tensor's version.
-  let madeFrom =
-    [ObjectIdentifier(bn).hashValue, Int(bn.eps.bitPattern)]
-    + (parameters + [bn.runningMean, bn.runningVar]).map(\.version)
-  foldLock.lock()
-  defer { foldLock.unlock() }
-  if let folded = conv.folded, folded.source == madeFrom {
-    return (folded.weight, folded.bias)
-  }
   let perChannel = conv.weight.count / channels
   var weight = [Float](repeating: 0, count: conv.weight.count)
   var bias = [Float](repeating: 0, count: channels)
@@ -92,13 +81,7 @@ private func foldedParameters(_ conv: Conv2d, _ bn: BatchNorm) -> (weight: Tenso
     for i in (o * perChannel)..<((o + 1) * perChannel) { weight[i] = source[i] * scale }
     bias[o] = (conv.bias?.scalars[o] ?? 0) * scale + shift
   }
-  let folded = (
-    weight: Tensor(shape: conv.weight.shape, scalars: weight),
-    bias: Tensor(shape: [channels], scalars: bias)
+  return (
+    Tensor(shape: conv.weight.shape, scalars: weight), Tensor(shape: [channels], scalars: bias)
   )
-  conv.folded = (madeFrom, folded.weight, folded.bias)
-  return folded
 }
-
-/// Guards every convolution's `folded`: one model may run on several threads.
-private let foldLock = NSLock()

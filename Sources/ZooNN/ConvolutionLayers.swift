@@ -7,9 +7,6 @@ public final class Conv2d: Module {
   public let stride: Int
   public let padding: Int
   public let dilation: Int
-  /// The weight and bias with a batch norm folded in, and what they were made from
-  /// (`convBatchNorm`); kept so that inference folds once, not at every call.
-  var folded: (source: [Int], weight: Tensor, bias: Tensor)?
 
   public init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,

@@ -6,12 +6,7 @@ public final class Tensor {
   /// Sizes of each dimension, outermost first.
   public let shape: [Int]
   /// The values in row-major order; `scalars.count == shape.reduce(1, *)`.
-  public var scalars: [Float] { didSet { version &+= 1 } }
-  /// Counts changes to `scalars`, so values derived from them (a folded batch norm,
-  /// transformed kernels) can tell when they must be made again.
-  public private(set) var version = 0
-  /// Winograd-transformed kernels of this weight and the `version` they were made from.
-  var winogradKernels: (version: Int, values: [Float])?
+  public var scalars: [Float]
   /// Whether gradients flow to this tensor. A tensor made by an op needs a gradient when
   /// any of its inputs does (and gradient recording is on).
   public var requiresGrad: Bool

@@ -51,33 +51,6 @@ import ZooTestSupport
     #expect(relativeDifference(x.grad!.scalars, unfoldedGradient) < 1e-5)
   }
 
-  /// The folded weights (and their Winograd kernels: 32 channels on 8x8 maps) are kept
-  /// between calls; changing any value they came from must make them again.
-  @Test func keptFoldFollowsEveryChange() throws {
-    let conv = Conv2d(32, 32, kernelSize: 3, padding: 1, rng: RandomStream(seed: 6))
-    let bn = BatchNorm(32)
-    randomizeBatchNorms(bn, seed: 7)
-    conv.setTraining(false)
-    bn.setTraining(false)
-    var g = SeededGenerator(seed: 8)
-    let x = Tensor.normal(shape: [16, 32, 8, 8], generator: &g)
-    func expectFoldMatches(_ label: String) throws {
-      let expected = try withoutGradients { try bn(conv(x)) }
-      let folded = try withoutGradients { try convBatchNorm(conv, bn, x) }
-      #expect(relativeDifference(folded.scalars, expected.scalars) < 1e-5, "\(label)")
-    }
-    try expectFoldMatches("first call")
-    try expectFoldMatches("second call")
-    conv.weight.scalars.withUnsafeMutableBufferPointer { $0[5] += 1 }
-    try expectFoldMatches("after a weight changed in place")
-    conv.bias!.scalars[3] -= 2
-    try expectFoldMatches("after the convolution's bias changed")
-    for tensor in [bn.weight, bn.bias, bn.runningMean, bn.runningVar] {
-      tensor.scalars[1] += 0.5
-      try expectFoldMatches("after a batch-norm value changed")
-    }
-  }
-
   @Test func resnetInferenceFoldsInvisibly() throws {
     func build() -> ResNet {
       let model = ResNet(

@@ -66,8 +66,7 @@ enum Conv2DKernels {
           y.scalars.withUnsafeMutableBufferPointer { yBuffer in
             let (xp, wp, yp) = (xBuffer.baseAddress!, wBuffer.baseAddress!, yBuffer.baseAddress!)
             if Winograd.applies(batch: n, outChannels: o, g) {
-              Winograd.convolve(
-                xp, weight: weight, wp, bias, yp, batch: n, outChannels: o, g)
+              Winograd.convolve(xp, wp, bias, yp, batch: n, outChannels: o, g)
               return
             }
             if g.isPointwise {

@@ -1,5 +1,3 @@
-import Foundation
-
 // Winograd's minimal filtering (Lavin & Gray, "Fast Algorithms for Convolutional Neural
 // Networks", 2016) for 3x3 stride-1 convolutions, F(4x4, 3x3): each 4x4 block of outputs
 // comes from a 6x6 tile of input, and every (output, input) channel pair costs 36 products
@@ -69,77 +67,33 @@ public enum Winograd {
     _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
     flipped: Bool = false, accumulate: Bool = false
   ) {
-    Scratch.withBuffer(alpha * alpha * o * g.channels) { u in
-      transformKernels(wp, outChannels: o, inChannels: g.channels, flipped: flipped, into: u)
-      convolve(
-        xp, kernels: u, bias, yp, batch: n, outChannels: o, g, accumulate: accumulate)
-    }
-  }
-
-  /// `convolve` for a weight that no recorded op can change meanwhile (inference, a frozen
-  /// or folded layer): its transformed kernels are kept with it until its values change, so
-  /// repeated calls skip the kernel transform.
-  static func convolve(
-    _ xp: UnsafePointer<Float>, weight: Tensor, _ wp: UnsafePointer<Float>,
-    _ bias: UnsafePointer<Float>?, _ yp: UnsafeMutablePointer<Float>, batch n: Int,
-    outChannels o: Int, _ g: Im2Col.Geometry
-  ) {
-    guard !GradientRecording.needsRecording([weight]) else {
-      convolve(xp, wp, bias, yp, batch: n, outChannels: o, g)
-      return
-    }
-    cacheLock.lock()
-    var kernels = weight.winogradKernels
-    cacheLock.unlock()
-    if kernels?.version != weight.version {
-      var values = Im2Col.buffer(alpha * alpha * o * g.channels)
-      values.withUnsafeMutableBufferPointer {
-        transformKernels(
-          wp, outChannels: o, inChannels: g.channels, flipped: false, into: $0.baseAddress!)
-      }
-      kernels = (weight.version, values)
-      cacheLock.lock()
-      weight.winogradKernels = kernels
-      cacheLock.unlock()
-    }
-    kernels!.values.withUnsafeBufferPointer { u in
-      convolve(xp, kernels: u.baseAddress!, bias, yp, batch: n, outChannels: o, g)
-    }
-  }
-
-  /// Guards every weight's `winogradKernels`: one model may run on several threads.
-  private static let cacheLock = NSLock()
-
-  /// `convolve` with the kernels already transformed: U (alpha^2, o, c).
-  private static func convolve(
-    _ xp: UnsafePointer<Float>, kernels u: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
-    _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
-    accumulate: Bool = false
-  ) {
     let c = g.channels
     let positions = alpha * alpha
     let layout = TileLayout(batch: n, g)
-    let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: positions * (c + o + 1))
-    let blocks = (layout.totalRows + rowsPerBlock - 1) / rowsPerBlock
-    Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
-      let rows = (block * rowsPerBlock)..<min((block + 1) * rowsPerBlock, layout.totalRows)
-      let tiles = rows.count * layout.tilesWide
-      // V, M, then work space: the input transform's rows and the tiles' columns, which
-      // the output transform reuses.
-      let scratch = positions * (c + o + 1) * tiles + 2 * alpha * layout.paddedWidth
-      Scratch.withBuffer(scratch) { v in
-        let product = v + positions * c * tiles
-        let work = product + positions * o * tiles
-        transformInput(xp, rows: rows, layout, into: v, work: work)
-        for position in 0..<positions {
-          // M[position] (O, tiles) = U[position] (O, C) V[position] (C, tiles)
-          BLAS.serialGemm(
-            m: o, n: tiles, k: c, a: u + position * o * c, lda: c, b: v + position * c * tiles,
-            ldb: tiles, c: product + position * o * tiles, ldc: tiles)
+    Scratch.withBuffer(positions * o * c) { u in
+      transformKernels(wp, outChannels: o, inChannels: c, flipped: flipped, into: u)
+      let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: positions * (c + o + 1))
+      let blocks = (layout.totalRows + rowsPerBlock - 1) / rowsPerBlock
+      Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
+        let rows = (block * rowsPerBlock)..<min((block + 1) * rowsPerBlock, layout.totalRows)
+        let tiles = rows.count * layout.tilesWide
+        // V, M, then work space: the input transform's rows and the tiles' columns, which
+        // the output transform reuses.
+        let scratch = positions * (c + o + 1) * tiles + 2 * alpha * layout.paddedWidth
+        Scratch.withBuffer(scratch) { v in
+          let product = v + positions * c * tiles
+          let work = product + positions * o * tiles
+          transformInput(xp, rows: rows, layout, into: v, work: work)
+          for position in 0..<positions {
+            // M[position] (O, tiles) = U[position] (O, C) V[position] (C, tiles)
+            BLAS.serialGemm(
+              m: o, n: tiles, k: c, a: u + position * o * c, lda: c, b: v + position * c * tiles,
+              ldb: tiles, c: product + position * o * tiles, ldc: tiles)
+          }
+          transformOutput(
+            product, bias, rows: rows, outChannels: o, layout, into: yp, work: work,
+            accumulate: accumulate)
         }
-        transformOutput(
-          product, bias, rows: rows, outChannels: o, layout, into: yp, work: work,
-          accumulate: accumulate)
       }
     }
   }
