@@ -36,12 +36,18 @@ public enum Winograd {
   /// im2col) that whole tiles cover with at most 40% to spare (resnet18's 14x14 maps, 31%,
   /// gained; AlexNet's 13x13, 51%, lost), and enough tiles.
   static func applies(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
-    guard isEnabled, g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.dilation == 1,
-      g.padding <= 2, g.channels >= minimumChannels, o >= minimumChannels,
-      g.outHeight >= 8, g.outWidth >= 8
+    guard isEnabled, isThreeByThreeStrideOne(g), g.channels >= minimumChannels,
+      o >= minimumChannels, g.outHeight >= 8, g.outWidth >= 8
     else { return false }
     let (high, wide) = ((g.outHeight + m - 1) / m, (g.outWidth + m - 1) / m)
     return high * wide * m * m * 10 <= g.outArea * 14 && n * high * wide >= minimumTiles
+  }
+
+  /// A 3x3 kernel at stride 1 without dilation, padded by at most 2 (so that its input
+  /// gradient, padded by 2 - padding, is one too).
+  private static func isThreeByThreeStrideOne(_ g: Im2Col.Geometry) -> Bool {
+    g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.dilation == 1
+      && g.padding <= 2
   }
 
   /// The input gradient of a 3x3 stride-1 convolution as a convolution of its own: dy (o
@@ -50,9 +56,7 @@ public enum Winograd {
   static func inputGradient(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry)
     -> Im2Col.Geometry?
   {
-    guard g.kernelHeight == 3, g.kernelWidth == 3, g.stride == 1, g.dilation == 1,
-      g.padding <= 2
-    else { return nil }
+    guard isThreeByThreeStrideOne(g) else { return nil }
     let gradient = Im2Col.Geometry(
       channels: o, height: g.outHeight, width: g.outWidth, kernelHeight: 3, kernelWidth: 3,
       stride: 1, padding: 2 - g.padding, dilation: 1, outHeight: g.height, outWidth: g.width)
