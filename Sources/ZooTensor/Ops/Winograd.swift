@@ -76,14 +76,16 @@ public enum Winograd {
     let layout = TileLayout(batch: n, g)
     Scratch.withBuffer(positions * o * c) { u in
       transformKernels(wp, outChannels: o, inChannels: c, flipped: flipped, into: u)
-      let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: positions * (c + o + 1))
+      // Per tile: V (c), M (o) and the tiles' columns (1), each for 36 positions.
+      let floatsPerTile = positions * (c + o + 1)
+      let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: floatsPerTile)
       let blocks = (layout.totalRows + rowsPerBlock - 1) / rowsPerBlock
       Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
         let rows = (block * rowsPerBlock)..<min((block + 1) * rowsPerBlock, layout.totalRows)
         let tiles = rows.count * layout.tilesWide
         // V, M, then work space: the input transform's rows and the tiles' columns, which
         // the output transform reuses.
-        let scratch = positions * (c + o + 1) * tiles + 2 * alpha * layout.paddedWidth
+        let scratch = floatsPerTile * tiles + 2 * alpha * layout.paddedWidth
         Scratch.withBuffer(scratch) { v in
           let product = v + positions * c * tiles
           let work = product + positions * o * tiles
