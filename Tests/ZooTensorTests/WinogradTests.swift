@@ -6,7 +6,8 @@ import ZooTestSupport
 /// (which 4x4 tiles cover without much to spare) and at least 64 tiles in the batch go
 /// through Winograd's F(4x4, 3x3), forward and input gradient.
 /// Each is checked against the plain-loop reference and against the im2col path it replaces,
-/// with partial tiles at the edges, padding 0, 1 and 2, and tasks that span samples.
+/// with partial tiles at the edges, padding 0, 1 and 2, tasks that span samples, and rows of
+/// one to three groups of four tiles.
 @Suite struct WinogradTests {
   static let cases: [ConvCase] = [
     ConvCase(n: 6, c: 32, o: 33, h: 13, w: 11, kh: 3, kw: 3, padding: 1),
@@ -14,6 +15,7 @@ import ZooTestSupport
     ConvCase(n: 16, c: 32, o: 32, h: 8, w: 8, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 8, c: 32, o: 34, h: 10, w: 12, kh: 3, kw: 3, padding: 2),
     ConvCase(n: 5, c: 40, o: 32, h: 12, w: 17, kh: 3, kw: 3, padding: 1, bias: false),
+    ConvCase(n: 2, c: 32, o: 32, h: 16, w: 35, kh: 3, kw: 3, padding: 1),
   ]
 
   @Test(arguments: cases)

@@ -83,9 +83,9 @@ public enum Winograd {
       Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
         let rows = (block * rowsPerBlock)..<min((block + 1) * rowsPerBlock, layout.totalRows)
         let tiles = rows.count * layout.tilesWide
-        // V, M, then work space: the input transform's rows and the tiles' columns, which
-        // the output transform reuses.
-        let scratch = floatsPerTile * tiles + 2 * alpha * layout.paddedWidth
+        // V, M, then work space: the tiles' columns (with a tile group's slack) and the input
+        // transform's rows, which the output transform reuses.
+        let scratch = floatsPerTile * tiles + positions * m + 2 * alpha * layout.paddedWidth
         Scratch.withBuffer(scratch) { v in
           let product = v + positions * c * tiles
           let work = product + positions * o * tiles
@@ -119,8 +119,11 @@ public enum Winograd {
     }
 
     var totalRows: Int { batch * tilesHigh }
-    /// Width of an input row as the tiles read it: padding and the last tile's overhang.
-    var paddedWidth: Int { tilesWide * m + 2 }
+    /// Tiles in groups of four, one past the last tile included: its first two columns are
+    /// the last tile's fifth and sixth.
+    var groups: Int { tilesWide / m + 1 }
+    /// Width of an input row as the groups read it: padding, the overhang, then zeros.
+    var paddedWidth: Int { groups * m * m }
 
     /// Tile rows per task: the block's transformed tiles and products fit the core's share of
     /// cache, but enough tiles for a useful GEMM and enough tasks for every core.
@@ -174,9 +177,11 @@ public enum Winograd {
     let g = layout.g
     let (width, wide) = (layout.paddedWidth, layout.tilesWide)
     let tiles = rows.count * wide
-    let (padded, mixed) = (work, work + alpha * width)
-    // The tiles' columns, (alpha, alpha, tiles): column q of row i of every tile's B^T d.
-    let columns = mixed + alpha * width
+    // The tiles' columns, (alpha, alpha, tiles + m): column q of row i of every tile's B^T d,
+    // with room for the last group's overhang.
+    let (columns, stride) = (work, tiles + m)
+    let padded = columns + alpha * alpha * stride
+    let mixed = padded + alpha * width
     for channel in 0..<g.channels {
       for row in rows {
         let (s, tileRow) = row.quotientAndRemainder(dividingBy: layout.tilesHigh)
@@ -196,21 +201,41 @@ public enum Winograd {
           let rest = width - first - copied
           if rest > 0 { (target + first + copied).update(repeating: 0, count: rest) }
         }
-        // B^T d down the columns, the whole row of tiles at once...
+        // B^T d down the columns, the whole row of tiles at once.
         inputLines(padded, width, mixed, width, count: width)
+        // Columns 0-3 of four tiles are a 4x4 transpose; columns 4 and 5 are columns 0 and 1
+        // of the next tile, so they go one tile earlier. Rows go in order, so a group's
+        // overhang into the next row is overwritten by that row, and the first group leaves
+        // the previous row's last tile alone.
         let offset = (row - rows.lowerBound) * wide
         for i in 0..<alpha {
           let source = mixed + i * width
-          for q in 0..<alpha {
-            let target = columns + (i * alpha + q) * tiles + offset
-            for tile in 0..<wide { target[tile] = source[tile * m + q] }
+          let target = columns + i * alpha * stride + offset
+          for group in 0..<layout.groups {
+            let at = source + group * m * m
+            let (q0, q1, q2, q3) = transposed(
+              load4(at), load4(at + m), load4(at + 2 * m), load4(at + 3 * m))
+            let tile = target + group * m
+            store4(q0, tile)
+            store4(q1, tile + stride)
+            store4(q2, tile + 2 * stride)
+            store4(q3, tile + 3 * stride)
+            if group > 0 {
+              store4(q0, tile + 4 * stride - 1)
+              store4(q1, tile + 5 * stride - 1)
+            } else {
+              for lane in 1..<m {
+                tile[4 * stride + lane - 1] = q0[lane]
+                tile[5 * stride + lane - 1] = q1[lane]
+              }
+            }
           }
         }
       }
       // ... then d B along the rows, every tile of the block at once.
       for i in 0..<alpha {
         inputLines(
-          columns + i * alpha * tiles, tiles, v + (i * alpha * g.channels + channel) * tiles,
+          columns + i * alpha * stride, stride, v + (i * alpha * g.channels + channel) * tiles,
           g.channels * tiles, count: tiles)
       }
     }
@@ -226,8 +251,8 @@ public enum Winograd {
     let wide = layout.tilesWide
     let tiles = rows.count * wide
     let (half, values) = (work, work + m * alpha * tiles)
-    // Tiles whose four columns all fall inside the output.
-    let whole = g.outWidth / m
+    // Groups of four tiles whose columns all fall inside the output.
+    let groups = g.outWidth / (m * m)
     for out in 0..<o {
       // A^T M down the first index: half[a][j] (tiles)...
       for j in 0..<alpha {
@@ -245,18 +270,22 @@ public enum Winograd {
           guard y < g.outHeight else { continue }
           let line = yp + ((s * o + out) * g.outHeight + y) * g.outWidth
           let source = values + (row - rows.lowerBound) * wide
-          for tile in 0..<whole {
-            let (target, first) = (line + tile * m, source + tile)
-            let four = SIMD4(first[0], first[tiles], first[2 * tiles], first[3 * tiles]) + shift
-            let raw = UnsafeMutableRawPointer(target)
-            if accumulate {
-              raw.storeBytes(
-                of: raw.loadUnaligned(as: SIMD4<Float>.self) + four, as: SIMD4<Float>.self)
-            } else {
-              raw.storeBytes(of: four, as: SIMD4<Float>.self)
+          for group in 0..<groups {
+            // Outputs b of four tiles to the tiles' four outputs each: a 4x4 transpose.
+            let first = source + group * m
+            let fours = transposed(
+              load4(first), load4(first + tiles), load4(first + 2 * tiles),
+              load4(first + 3 * tiles))
+            let target = line + group * m * m
+            func put(_ four: SIMD4<Float>, _ at: UnsafeMutablePointer<Float>) {
+              store4(accumulate ? load4(at) + (four + shift) : four + shift, at)
             }
+            put(fours.0, target)
+            put(fours.1, target + m)
+            put(fours.2, target + 2 * m)
+            put(fours.3, target + 3 * m)
           }
-          for x in (whole * m)..<g.outWidth {
+          for x in (groups * m * m)..<g.outWidth {
             let value = source[x / m + (x % m) * tiles] + shift
             if accumulate { line[x] += value } else { line[x] = value }
           }
@@ -265,8 +294,51 @@ public enum Winograd {
     }
   }
 
-  // The one-dimensional transforms, applied lane by lane to `count` values: line k of a
-  // source or target starts `stride * k` floats after its first line.
+  // The one-dimensional transforms, applied to `count` lanes eight at a time (explicit
+  // vectors: the compiler left the strided scalar loops unvectorised): line k of a source or
+  // target starts `stride * k` floats after its first line.
+
+  @inline(__always)
+  private static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+  }
+
+  @inline(__always)
+  private static func store4(_ lanes: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: lanes, as: SIMD4<Float>.self)
+  }
+
+  /// Columns of the 4x4 matrix whose rows are `a`...`d`.
+  @inline(__always)
+  private static func transposed(
+    _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>
+  ) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
+    (
+      SIMD4(a[0], b[0], c[0], d[0]), SIMD4(a[1], b[1], c[1], d[1]),
+      SIMD4(a[2], b[2], c[2], d[2]), SIMD4(a[3], b[3], c[3], d[3])
+    )
+  }
+
+  /// Eight lanes from `p + k`, or the `count` left (< 8) with zeros after them.
+  @inline(__always)
+  private static func load(_ p: UnsafePointer<Float>, _ k: Int, _ count: Int) -> SIMD8<Float> {
+    if count >= 8 { return UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self) }
+    var lanes = SIMD8<Float>()
+    for i in 0..<count { lanes[i] = p[k + i] }
+    return lanes
+  }
+
+  /// The first `min(count, 8)` lanes to `p + k`.
+  @inline(__always)
+  private static func store(
+    _ lanes: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ k: Int, _ count: Int
+  ) {
+    if count >= 8 {
+      UnsafeMutableRawPointer(p + k).storeBytes(of: lanes, as: SIMD8<Float>.self)
+      return
+    }
+    for i in 0..<count { p[k + i] = lanes[i] }
+  }
 
   /// target lines (alpha) = B^T source lines (alpha).
   @inline(__always)
@@ -274,17 +346,18 @@ public enum Winograd {
     _ d: UnsafePointer<Float>, _ ds: Int, _ r: UnsafeMutablePointer<Float>, _ rs: Int,
     count: Int
   ) {
-    for k in 0..<count {
+    for k in stride(from: 0, to: count, by: 8) {
+      let n = count - k
       let (d0, d1, d2, d3, d4, d5) = (
-        d[k], d[ds + k], d[2 * ds + k], d[3 * ds + k],
-        d[4 * ds + k], d[5 * ds + k]
+        load(d, k, n), load(d, ds + k, n), load(d, 2 * ds + k, n), load(d, 3 * ds + k, n),
+        load(d, 4 * ds + k, n), load(d, 5 * ds + k, n)
       )
-      r[k] = 4 * d0 - 5 * d2 + d4
-      r[rs + k] = -4 * (d1 + d2) + d3 + d4
-      r[2 * rs + k] = 4 * (d1 - d2) - d3 + d4
-      r[3 * rs + k] = 2 * (d3 - d1) - d2 + d4
-      r[4 * rs + k] = 2 * (d1 - d3) - d2 + d4
-      r[5 * rs + k] = 4 * d1 - 5 * d3 + d5
+      store(4 * d0 - 5 * d2 + d4, r, k, n)
+      store(-4 * (d1 + d2) + d3 + d4, r, rs + k, n)
+      store(4 * (d1 - d2) - d3 + d4, r, 2 * rs + k, n)
+      store(2 * (d3 - d1) - d2 + d4, r, 3 * rs + k, n)
+      store(2 * (d1 - d3) - d2 + d4, r, 4 * rs + k, n)
+      store(4 * d1 - 5 * d3 + d5, r, 5 * rs + k, n)
     }
   }
 
@@ -294,15 +367,16 @@ public enum Winograd {
     _ g: UnsafePointer<Float>, _ gs: Int, _ u: UnsafeMutablePointer<Float>, _ us: Int,
     count: Int
   ) {
-    for k in 0..<count {
-      let (g0, g1, g2) = (g[k], g[gs + k], g[2 * gs + k])
+    for k in stride(from: 0, to: count, by: 8) {
+      let n = count - k
+      let (g0, g1, g2) = (load(g, k, n), load(g, gs + k, n), load(g, 2 * gs + k, n))
       let (even, odd) = (g0 + g2, g1)
-      u[k] = g0 / 4
-      u[us + k] = -(even + odd) / 6
-      u[2 * us + k] = -(even - odd) / 6
-      u[3 * us + k] = g0 / 24 + g1 / 12 + g2 / 6
-      u[4 * us + k] = g0 / 24 - g1 / 12 + g2 / 6
-      u[5 * us + k] = g2
+      store(g0 / 4, u, k, n)
+      store(-(even + odd) / 6, u, us + k, n)
+      store(-(even - odd) / 6, u, 2 * us + k, n)
+      store(g0 / 24 + g1 / 12 + g2 / 6, u, 3 * us + k, n)
+      store(g0 / 24 - g1 / 12 + g2 / 6, u, 4 * us + k, n)
+      store(g2, u, 5 * us + k, n)
     }
   }
 
@@ -312,16 +386,17 @@ public enum Winograd {
     _ p: UnsafePointer<Float>, _ ps: Int, _ o: UnsafeMutablePointer<Float>, _ os: Int,
     count: Int
   ) {
-    for k in 0..<count {
+    for k in stride(from: 0, to: count, by: 8) {
+      let n = count - k
       let (p0, p1, p2, p3, p4, p5) = (
-        p[k], p[ps + k], p[2 * ps + k], p[3 * ps + k],
-        p[4 * ps + k], p[5 * ps + k]
+        load(p, k, n), load(p, ps + k, n), load(p, 2 * ps + k, n), load(p, 3 * ps + k, n),
+        load(p, 4 * ps + k, n), load(p, 5 * ps + k, n)
       )
       let (sum12, difference12, sum34, difference34) = (p1 + p2, p1 - p2, p3 + p4, p3 - p4)
-      o[k] = p0 + sum12 + sum34
-      o[os + k] = difference12 + 2 * difference34
-      o[2 * os + k] = sum12 + 4 * sum34
-      o[3 * os + k] = difference12 + 8 * difference34 + p5
+      store(p0 + sum12 + sum34, o, k, n)
+      store(difference12 + 2 * difference34, o, os + k, n)
+      store(sum12 + 4 * sum34, o, 2 * os + k, n)
+      store(difference12 + 8 * difference34 + p5, o, 3 * os + k, n)
     }
   }
 }
