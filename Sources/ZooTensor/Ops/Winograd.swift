@@ -251,8 +251,9 @@ public enum Winograd {
     let wide = layout.tilesWide
     let tiles = rows.count * wide
     let (half, values) = (work, work + m * alpha * tiles)
-    // Groups of four tiles whose columns all fall inside the output.
-    let groups = g.outWidth / (m * m)
+    // Groups of four tiles; the last may read past the row's tiles (into the next row, or
+    // the work space after `values`) and keeps only its columns inside the output.
+    let groups = (wide + m - 1) / m
     for out in 0..<o {
       // A^T M down the first index: half[a][j] (tiles)...
       for j in 0..<alpha {
@@ -276,18 +277,22 @@ public enum Winograd {
             let fours = transposed(
               load4(first), load4(first + tiles), load4(first + 2 * tiles),
               load4(first + 3 * tiles))
-            let target = line + group * m * m
-            func put(_ four: SIMD4<Float>, _ at: UnsafeMutablePointer<Float>) {
-              store4(accumulate ? load4(at) + (four + shift) : four + shift, at)
+            // Tile k's outputs go to columns 4k..., as many as fall inside the output.
+            let columns = g.outWidth - group * m * m
+            func put(_ four: SIMD4<Float>, tile k: Int) {
+              let (at, count) = (line + group * m * m + k * m, columns - k * m)
+              if count >= m {
+                store4(accumulate ? load4(at) + (four + shift) : four + shift, at)
+              } else {
+                for x in 0..<max(0, count) {
+                  if accumulate { at[x] += four[x] + shift } else { at[x] = four[x] + shift }
+                }
+              }
             }
-            put(fours.0, target)
-            put(fours.1, target + m)
-            put(fours.2, target + 2 * m)
-            put(fours.3, target + 3 * m)
-          }
-          for x in (groups * m * m)..<g.outWidth {
-            let value = source[x / m + (x % m) * tiles] + shift
-            if accumulate { line[x] += value } else { line[x] = value }
+            put(fours.0, tile: 0)
+            put(fours.1, tile: 1)
+            put(fours.2, tile: 2)
+            put(fours.3, tile: 3)
           }
         }
       }
