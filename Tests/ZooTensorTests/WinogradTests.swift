@@ -2,7 +2,7 @@ import Testing
 import ZooTensor
 import ZooTestSupport
 
-/// 3x3 stride-1 convolutions with at least 32 channels in and out, maps of at least 8x8
+/// 3x3 stride-1 convolutions with at least 16 channels in and out, maps of at least 8x8
 /// (which 4x4 tiles cover without much to spare) and at least 64 tiles in the batch go
 /// through Winograd's F(4x4, 3x3), forward and input gradient.
 /// Each is checked against the plain-loop reference and against the im2col path it replaces,
@@ -16,6 +16,7 @@ import ZooTestSupport
     ConvCase(n: 8, c: 32, o: 34, h: 10, w: 12, kh: 3, kw: 3, padding: 2),
     ConvCase(n: 5, c: 40, o: 32, h: 12, w: 17, kh: 3, kw: 3, padding: 1, bias: false),
     ConvCase(n: 2, c: 32, o: 32, h: 16, w: 35, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 4, c: 16, o: 17, h: 16, w: 16, kh: 3, kw: 3, padding: 1),
   ]
 
   @Test(arguments: cases)
