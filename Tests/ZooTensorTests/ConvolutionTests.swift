@@ -174,6 +174,8 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     ConvCase(n: 8, c: 3, o: 4, h: 33, w: 31, kh: 3, kw: 3, stride: 2, padding: 1, bias: false),
     ConvCase(n: 8, c: 2, o: 3, h: 18, w: 17, kh: 3, kw: 2, padding: 2, dilation: 2),
     ConvCase(n: 8, c: 2, o: 2, h: 17, w: 17, kh: 2, kw: 2),
+    ConvCase(n: 8, c: 3, o: 4, h: 40, w: 38, kh: 7, kw: 7, stride: 2, padding: 3),
+    ConvCase(n: 8, c: 2, o: 3, h: 52, w: 53, kh: 5, kw: 3, stride: 3, padding: 2, dilation: 2),
   ])
   func conv2dBandsMatchReference(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 71)
