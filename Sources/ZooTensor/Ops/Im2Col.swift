@@ -99,10 +99,13 @@ public enum Im2Col {
 
     var imageArea: Int { height * width }
     var paddedWidth: Int { width + 2 * padding }
+    var paddedHeight: Int { height + 2 * padding }
+    var paddedArea: Int { paddedHeight * paddedWidth }
     /// A padded row split by column into `stride` phases (column x at x % stride * phaseWidth
-    /// + x / stride), so that a strided tap reads one contiguous run: see the band `im2col`.
+    /// + x / stride), so that a strided tap reads one contiguous run: see `fillPaddedRows`.
     var phaseWidth: Int { (paddedWidth + stride - 1) / stride }
-    var paddedArea: Int { (height + 2 * padding) * paddedWidth }
+    /// At least `paddedWidth`, so room for phased rows is room for plain ones (`col2im`'s).
+    var phasedRowWidth: Int { stride * phaseWidth }
     var outArea: Int { outHeight * outWidth }
     var rows: Int { channels * kernelHeight * kernelWidth }
     /// Input rows one output row reads, padding included.
@@ -167,7 +170,7 @@ public enum Im2Col {
     _ g: Geometry, _ body: (UnsafeMutablePointer<Float>?) -> Void
   ) {
     guard g.padding > 0 else { return body(nil) }
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: g.paddedArea) {
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: g.paddedHeight * g.phasedRowWidth) {
       body($0.baseAddress!)
     }
   }
@@ -185,12 +188,48 @@ public enum Im2Col {
     guard let padded else {
       return gather(image, width: g.width, g, outRows: g.outHeight, into: rows, ld: ld)
     }
-    zero(padded, count: g.paddedArea)
-    for y in 0..<g.height {
-      let (from, to) = (image + y * g.width, padded + (y + g.padding) * g.paddedWidth + g.padding)
-      for x in 0..<g.width { to[x] = from[x] }
+    fillPaddedRows(image, g, top: 0, count: g.paddedHeight, into: padded)
+    gather(
+      UnsafePointer(padded), width: g.phasedRowWidth, g, outRows: g.outHeight, into: rows,
+      ld: ld, phased: true)
+  }
+
+  /// Padded rows top..<top+count of one image plane (image row y is padded row y + padding),
+  /// each `phasedRowWidth` floats in `stride` phases: a strided tap then copies a contiguous
+  /// run instead of running a strided scalar loop, which made a 7x7 stride-2 layer's columns
+  /// cost half as much as its GEMM.
+  @inline(__always)
+  private static func fillPaddedRows(
+    _ plane: UnsafePointer<Float>, _ g: Geometry, top: Int, count: Int,
+    into padded: UnsafeMutablePointer<Float>
+  ) {
+    let width = g.phasedRowWidth
+    for r in 0..<count {
+      let to = padded + r * width
+      let y = top + r - g.padding
+      guard y >= 0, y < g.height else {
+        zero(to, count: width)
+        continue
+      }
+      let from = plane + y * g.width
+      if g.stride == 1 {
+        zero(to, count: g.padding)
+        for x in 0..<g.width { to[g.padding + x] = from[x] }
+        zero(to + g.padding + g.width, count: g.padding)
+      } else {
+        zero(to, count: width)
+        for phase in 0..<g.stride {
+          // Padded columns phase, phase + stride, ...; the leading padding stays zero.
+          let target = to + phase * g.phaseWidth
+          var (j, x) = (0, phase - g.padding)
+          while x < 0 { (j, x) = (j + 1, x + g.stride) }
+          while x < g.width {
+            target[j] = from[x]
+            (j, x) = (j + 1, x + g.stride)
+          }
+        }
+      }
     }
-    gather(UnsafePointer(padded), width: g.paddedWidth, g, outRows: g.outHeight, into: rows, ld: ld)
   }
 
   /// The kh*kw rows (each `ld` apart) of `outRows` output rows, read from `source`: image rows
@@ -205,9 +244,10 @@ public enum Im2Col {
     for ki in 0..<g.kernelHeight {
       for kj in 0..<g.kernelWidth {
         let (row, column) = (ki * g.dilation * width, kj * g.dilation)
-        var from =
-          source + row
-          + (phased ? column % stride * g.phaseWidth + column / stride : column)
+        // (Stride 1 skips the division: small planes do little else per tap.)
+        let (offset, phase) =
+          phased && stride > 1 ? column.quotientAndRemainder(dividingBy: stride) : (column, 0)
+        var from = source + row + phase * g.phaseWidth + offset
         var to = rows + (ki * g.kernelWidth + kj) * ld
         for _ in 0..<outRows {
           if stride == 1 || phased {
@@ -248,14 +288,12 @@ public enum Im2Col {
   /// Floats of scratch `im2col(_:_:outRows:into:padded:)` needs for bands of `rows` output
   /// rows, beside the columns: one padded slice of a plane.
   static func bandSliceCount(_ g: Geometry, rows: Int) -> Int {
-    g.padding > 0 ? ((rows - 1) * g.stride + g.spanHeight) * g.stride * g.phaseWidth : 0
+    g.padding > 0 ? ((rows - 1) * g.stride + g.spanHeight) * g.phasedRowWidth : 0
   }
 
   /// Fills `columns` (rows, outRows.count*outWidth) with the columns of output rows `outRows`
   /// of one image (channels, height, width): a band of the output, whose columns fit in a
-  /// cache where the whole image's would not. `padded` holds `bandSliceCount` floats. The
-  /// padded rows are split into phases, so strided taps copy contiguous runs (a strided
-  /// scalar loop made a 7x7 stride-2 layer's columns cost half as much as its GEMM).
+  /// cache where the whole image's would not. `padded` holds `bandSliceCount` floats.
   static func im2col(
     _ image: UnsafePointer<Float>, _ g: Geometry, outRows: Range<Int>,
     into columns: UnsafeMutablePointer<Float>, padded: UnsafeMutablePointer<Float>
@@ -266,31 +304,10 @@ public enum Im2Col {
         gather(plane + top * g.width, width: g.width, g, outRows: outRows.count, into: rows, ld: ld)
         return
       }
-      // Padded rows top..<top+sliceHeight, in phases; image row y is padded row y + padding.
-      let width = g.stride * g.phaseWidth
-      for r in 0..<band.sliceHeight {
-        let to = padded + r * width
-        let y = top + r - g.padding
-        guard y >= 0, y < g.height else {
-          zero(to, count: width)
-          continue
-        }
-        let from = plane + y * g.width
-        if g.stride == 1 {
-          zero(to, count: g.padding)
-          for x in 0..<g.width { to[g.padding + x] = from[x] }
-          zero(to + g.padding + g.width, count: g.padding)
-        } else {
-          zero(to, count: width)
-          for x in 0..<g.width {
-            let column = g.padding + x
-            to[column % g.stride * g.phaseWidth + column / g.stride] = from[x]
-          }
-        }
-      }
+      fillPaddedRows(plane, g, top: top, count: band.sliceHeight, into: padded)
       gather(
-        UnsafePointer(padded), width: width, g, outRows: outRows.count, into: rows, ld: ld,
-        phased: true)
+        UnsafePointer(padded), width: g.phasedRowWidth, g, outRows: outRows.count, into: rows,
+        ld: ld, phased: true)
     }
   }
 
