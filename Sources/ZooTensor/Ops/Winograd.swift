@@ -300,10 +300,6 @@ public enum Winograd {
     }
   }
 
-  // The one-dimensional transforms, applied to `count` lanes eight at a time (explicit
-  // vectors: the compiler left the strided scalar loops unvectorised): line k of a source or
-  // target starts `stride * k` floats after its first line.
-
   @inline(__always)
   private static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
@@ -325,26 +321,9 @@ public enum Winograd {
     )
   }
 
-  /// Eight lanes from `p + k`, or the `count` left (< 8) with zeros after them.
-  @inline(__always)
-  private static func load(_ p: UnsafePointer<Float>, _ k: Int, _ count: Int) -> SIMD8<Float> {
-    if count >= 8 { return UnsafeRawPointer(p + k).loadUnaligned(as: SIMD8<Float>.self) }
-    var lanes = SIMD8<Float>()
-    for i in 0..<count { lanes[i] = p[k + i] }
-    return lanes
-  }
-
-  /// The first `min(count, 8)` lanes to `p + k`.
-  @inline(__always)
-  private static func store(
-    _ lanes: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ k: Int, _ count: Int
-  ) {
-    if count >= 8 {
-      UnsafeMutableRawPointer(p + k).storeBytes(of: lanes, as: SIMD8<Float>.self)
-      return
-    }
-    for i in 0..<count { p[k + i] = lanes[i] }
-  }
+  // The one-dimensional transforms, applied to `count` lanes eight at a time (explicit
+  // vectors: the compiler left the strided scalar loops unvectorised): line k of a source or
+  // target starts `stride * k` floats after its first line.
 
   /// target lines (alpha) = B^T source lines (alpha).
   @inline(__always)
@@ -355,15 +334,15 @@ public enum Winograd {
     for k in stride(from: 0, to: count, by: 8) {
       let n = count - k
       let (d0, d1, d2, d3, d4, d5) = (
-        load(d, k, n), load(d, ds + k, n), load(d, 2 * ds + k, n), load(d, 3 * ds + k, n),
-        load(d, 4 * ds + k, n), load(d, 5 * ds + k, n)
+        Lanes.load(d, k, n), Lanes.load(d, ds + k, n), Lanes.load(d, 2 * ds + k, n),
+        Lanes.load(d, 3 * ds + k, n), Lanes.load(d, 4 * ds + k, n), Lanes.load(d, 5 * ds + k, n)
       )
-      store(4 * d0 - 5 * d2 + d4, r, k, n)
-      store(-4 * (d1 + d2) + d3 + d4, r, rs + k, n)
-      store(4 * (d1 - d2) - d3 + d4, r, 2 * rs + k, n)
-      store(2 * (d3 - d1) - d2 + d4, r, 3 * rs + k, n)
-      store(2 * (d1 - d3) - d2 + d4, r, 4 * rs + k, n)
-      store(4 * d1 - 5 * d3 + d5, r, 5 * rs + k, n)
+      Lanes.store(4 * d0 - 5 * d2 + d4, r, k, n)
+      Lanes.store(-4 * (d1 + d2) + d3 + d4, r, rs + k, n)
+      Lanes.store(4 * (d1 - d2) - d3 + d4, r, 2 * rs + k, n)
+      Lanes.store(2 * (d3 - d1) - d2 + d4, r, 3 * rs + k, n)
+      Lanes.store(2 * (d1 - d3) - d2 + d4, r, 4 * rs + k, n)
+      Lanes.store(4 * d1 - 5 * d3 + d5, r, 5 * rs + k, n)
     }
   }
 
@@ -375,14 +354,16 @@ public enum Winograd {
   ) {
     for k in stride(from: 0, to: count, by: 8) {
       let n = count - k
-      let (g0, g1, g2) = (load(g, k, n), load(g, gs + k, n), load(g, 2 * gs + k, n))
+      let (g0, g1, g2) = (
+        Lanes.load(g, k, n), Lanes.load(g, gs + k, n), Lanes.load(g, 2 * gs + k, n)
+      )
       let (even, odd) = (g0 + g2, g1)
-      store(g0 / 4, u, k, n)
-      store(-(even + odd) / 6, u, us + k, n)
-      store(-(even - odd) / 6, u, 2 * us + k, n)
-      store(g0 / 24 + g1 / 12 + g2 / 6, u, 3 * us + k, n)
-      store(g0 / 24 - g1 / 12 + g2 / 6, u, 4 * us + k, n)
-      store(g2, u, 5 * us + k, n)
+      Lanes.store(g0 / 4, u, k, n)
+      Lanes.store(-(even + odd) / 6, u, us + k, n)
+      Lanes.store(-(even - odd) / 6, u, 2 * us + k, n)
+      Lanes.store(g0 / 24 + g1 / 12 + g2 / 6, u, 3 * us + k, n)
+      Lanes.store(g0 / 24 - g1 / 12 + g2 / 6, u, 4 * us + k, n)
+      Lanes.store(g2, u, 5 * us + k, n)
     }
   }
 
@@ -395,14 +376,14 @@ public enum Winograd {
     for k in stride(from: 0, to: count, by: 8) {
       let n = count - k
       let (p0, p1, p2, p3, p4, p5) = (
-        load(p, k, n), load(p, ps + k, n), load(p, 2 * ps + k, n), load(p, 3 * ps + k, n),
-        load(p, 4 * ps + k, n), load(p, 5 * ps + k, n)
+        Lanes.load(p, k, n), Lanes.load(p, ps + k, n), Lanes.load(p, 2 * ps + k, n),
+        Lanes.load(p, 3 * ps + k, n), Lanes.load(p, 4 * ps + k, n), Lanes.load(p, 5 * ps + k, n)
       )
       let (sum12, difference12, sum34, difference34) = (p1 + p2, p1 - p2, p3 + p4, p3 - p4)
-      store(p0 + sum12 + sum34, o, k, n)
-      store(difference12 + 2 * difference34, o, os + k, n)
-      store(sum12 + 4 * sum34, o, 2 * os + k, n)
-      store(difference12 + 8 * difference34 + p5, o, 3 * os + k, n)
+      Lanes.store(p0 + sum12 + sum34, o, k, n)
+      Lanes.store(difference12 + 2 * difference34, o, os + k, n)
+      Lanes.store(sum12 + 4 * sum34, o, 2 * os + k, n)
+      Lanes.store(difference12 + 8 * difference34 + p5, o, 3 * os + k, n)
     }
   }
 }
