@@ -112,6 +112,37 @@ private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {
     #expect(x.grad!.scalars == dx.scalars)
   }
 
+  /// The whole-row path that keeps indices (training) against the reference: many ties
+  /// (small integers, some -infinity), padding, ceil mode, and rows below, at and beyond one
+  /// eight-lane group. Ties must go to the first value in row-major order, as in PyTorch.
+  @Test(arguments: [
+    PoolCase(n: 2, c: 2, h: 7, w: 5, kernel: 3, stride: 2, padding: 1),
+    PoolCase(n: 2, c: 2, h: 12, w: 19, kernel: 3, stride: 2, padding: 1),
+    PoolCase(n: 1, c: 3, h: 16, w: 16, kernel: 3, stride: 1, padding: 1),
+    PoolCase(n: 2, c: 1, h: 11, w: 33, kernel: 4, stride: 3, padding: 2, ceilMode: true),
+    PoolCase(n: 1, c: 2, h: 9, w: 10, kernel: 2, stride: 1),
+  ])
+  func maxPool2dWithIndicesMatchesReferenceWithTies(_ k: PoolCase) throws {
+    var g = SeededGenerator(seed: 8)
+    let count = k.n * k.c * k.h * k.w
+    let values = (0..<count).map { _ in
+      let draw = Int(g.nextUniform() * 5)
+      return draw == 4 ? -Float.infinity : Float(draw) - 1
+    }
+    let x = Tensor(shape: [k.n, k.c, k.h, k.w], scalars: values, requiresGrad: true)
+    let y = try maxPool2d(
+      x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
+    let expected = MaxPool2DReference.forward(
+      x: x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
+    #expect(y.scalars == expected.scalars)
+    let dy = gradientSeed(y.shape, seed: 9)
+    try y.backward(seed: dy)
+    let dx = MaxPool2DReference.backward(
+      x: x, dy: dy, kernelSize: k.kernel, stride: k.stride, padding: k.padding,
+      ceilMode: k.ceilMode)
+    #expect(x.grad!.scalars == dx.scalars)
+  }
+
   /// NaNs (and infinities, whose sum is NaN) anywhere in a 2x2-pooled plane: such planes
   /// leave the fast path and must still match the reference.
   @Test(arguments: [0, 5, 13, 22, 47])
