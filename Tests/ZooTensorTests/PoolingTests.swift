@@ -36,6 +36,8 @@ let maxPoolCases: [PoolCase] = [
   PoolCase(n: 3, c: 2, h: 8, w: 6, kernel: 3, stride: 1, padding: 1),
   PoolCase(n: 1, c: 3, h: 5, w: 8, kernel: 3, ceilMode: true),
   PoolCase(n: 3, c: 1, h: 4, w: 3, kernel: 4, stride: 3, padding: 2),
+  PoolCase(n: 2, c: 2, h: 12, w: 19, kernel: 3, stride: 2, padding: 1),
+  PoolCase(n: 2, c: 1, h: 11, w: 33, kernel: 4, stride: 3, padding: 2, ceilMode: true),
 ]
 
 let avgPoolCases: [PoolCase] = [
@@ -61,28 +63,39 @@ private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {
 @Suite struct PoolingTests {
   // MARK: max pooling
 
+  /// Each case on normal values and on small integers with some -infinity, whose many ties
+  /// must go to the first value in row-major order, as in PyTorch.
   @Test(arguments: maxPoolCases)
   func maxPool2dMatchesReference(_ k: PoolCase) throws {
     var g = SeededGenerator(seed: 1)
-    let x = Tensor.normal(shape: [k.n, k.c, k.h, k.w], generator: &g, requiresGrad: true)
-    let y = try maxPool2d(
-      x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
-    let expected = MaxPool2DReference.forward(
-      x: x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
-    #expect(y.shape == expected.shape)
-    #expect(y.scalars == expected.scalars)
-    // Without a tape no indices are kept: the row-maxima path (the 2x2 one for kernel 2).
-    let inference = try withoutGradients {
-      try maxPool2d(
-        x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
+    let shape = [k.n, k.c, k.h, k.w]
+    let ties = (0..<shape.reduce(1, *)).map { _ in
+      let draw = Int(g.nextUniform() * 5)
+      return draw == 4 ? -Float.infinity : Float(draw) - 1
     }
-    #expect(inference.scalars == expected.scalars)
-    let dy = gradientSeed(y.shape, seed: 2)
-    try y.backward(seed: dy)
-    let dx = MaxPool2DReference.backward(
-      x: x, dy: dy, kernelSize: k.kernel, stride: k.stride, padding: k.padding,
-      ceilMode: k.ceilMode)
-    #expect(relativeDifference(x.grad!.scalars, dx.scalars) < 1e-6)
+    for x in [
+      Tensor.normal(shape: shape, generator: &g, requiresGrad: true),
+      Tensor(shape: shape, scalars: ties, requiresGrad: true),
+    ] {
+      let y = try maxPool2d(
+        x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
+      let expected = MaxPool2DReference.forward(
+        x: x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
+      #expect(y.shape == expected.shape)
+      #expect(y.scalars == expected.scalars)
+      // Without a tape no indices are kept: the row-maxima path (the 2x2 one for kernel 2).
+      let inference = try withoutGradients {
+        try maxPool2d(
+          x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
+      }
+      #expect(inference.scalars == expected.scalars)
+      let dy = gradientSeed(y.shape, seed: 2)
+      try y.backward(seed: dy)
+      let dx = MaxPool2DReference.backward(
+        x: x, dy: dy, kernelSize: k.kernel, stride: k.stride, padding: k.padding,
+        ceilMode: k.ceilMode)
+      #expect(relativeDifference(x.grad!.scalars, dx.scalars) < 1e-6)
+    }
   }
 
   @Test(arguments: maxPoolCases.prefix(4))
@@ -109,37 +122,6 @@ private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {
     let dy = gradientSeed(y.shape, seed: 6)
     try y.backward(seed: dy)
     let dx = MaxPool2DReference.backward(x: x, dy: dy, kernelSize: 2)
-    #expect(x.grad!.scalars == dx.scalars)
-  }
-
-  /// The whole-row path that keeps indices (training) against the reference: many ties
-  /// (small integers, some -infinity), padding, ceil mode, and rows below, at and beyond one
-  /// eight-lane group. Ties must go to the first value in row-major order, as in PyTorch.
-  @Test(arguments: [
-    PoolCase(n: 2, c: 2, h: 7, w: 5, kernel: 3, stride: 2, padding: 1),
-    PoolCase(n: 2, c: 2, h: 12, w: 19, kernel: 3, stride: 2, padding: 1),
-    PoolCase(n: 1, c: 3, h: 16, w: 16, kernel: 3, stride: 1, padding: 1),
-    PoolCase(n: 2, c: 1, h: 11, w: 33, kernel: 4, stride: 3, padding: 2, ceilMode: true),
-    PoolCase(n: 1, c: 2, h: 9, w: 10, kernel: 2, stride: 1),
-  ])
-  func maxPool2dWithIndicesMatchesReferenceWithTies(_ k: PoolCase) throws {
-    var g = SeededGenerator(seed: 8)
-    let count = k.n * k.c * k.h * k.w
-    let values = (0..<count).map { _ in
-      let draw = Int(g.nextUniform() * 5)
-      return draw == 4 ? -Float.infinity : Float(draw) - 1
-    }
-    let x = Tensor(shape: [k.n, k.c, k.h, k.w], scalars: values, requiresGrad: true)
-    let y = try maxPool2d(
-      x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
-    let expected = MaxPool2DReference.forward(
-      x: x, kernelSize: k.kernel, stride: k.stride, padding: k.padding, ceilMode: k.ceilMode)
-    #expect(y.scalars == expected.scalars)
-    let dy = gradientSeed(y.shape, seed: 9)
-    try y.backward(seed: dy)
-    let dx = MaxPool2DReference.backward(
-      x: x, dy: dy, kernelSize: k.kernel, stride: k.stride, padding: k.padding,
-      ceilMode: k.ceilMode)
     #expect(x.grad!.scalars == dx.scalars)
   }
 
