@@ -50,6 +50,20 @@ import ZooTestSupport
     #expect(fast.dw == columns.dw, "dW should stay with im2col: \(k)")
   }
 
+  /// The first backward writes a fresh input gradient, a second one adds to it.
+  @Test func winogradInputGradientAccumulates() throws {
+    let k = ConvCase(n: 4, c: 32, o: 32, h: 16, w: 16, kh: 3, kw: 3, padding: 1)
+    let (x, weight, bias) = k.inputs(transposed: false, seed: 95)
+    var g = SeededGenerator(seed: 96)
+    let dy = Tensor.normal(shape: [k.n, k.o, k.h, k.w], generator: &g)
+    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: 1)
+    for _ in 0..<2 {
+      try conv2d(x, weight: weight, bias: bias, padding: 1).backward(seed: dy)
+    }
+    let twice = reference.dx.scalars.map { 2 * $0 }
+    #expect(relativeDifference(x.grad!.scalars, twice) < 1e-5)
+  }
+
   @Test func winogradGradientsMatchFiniteDifferences() throws {
     let k = ConvCase(n: 11, c: 32, o: 32, h: 8, w: 9, kh: 3, kw: 3, padding: 1)
     let (x, weight, bias) = k.inputs(transposed: false, seed: 93)

@@ -241,19 +241,21 @@ enum Conv2DKernels {
       guard perCore || x.requiresGrad || weight.requiresGrad else { return }
       x.scalars.withUnsafeBufferPointer { xBuffer in
         weight.scalars.withUnsafeBufferPointer { wBuffer in
-          Im2Col.withGradient(x) { dxAll in
+          let (xp, wp) = (xBuffer.baseAddress!, wBuffer.baseAddress!)
+          // The input gradient of a 3x3 stride-1 convolution is one too, so Winograd's
+          // transforms may take it (writing a fresh gradient, not zero-filling and adding);
+          // the weight gradient stays with the columns.
+          let winograd =
+            x.requiresGrad ? Winograd.inputGradient(batch: n, outChannels: o, g) : nil
+          if let winograd {
+            x.accumulateOrWriteGrad { dx, overwrite in
+              Winograd.convolve(
+                dyp, wp, nil, dx.baseAddress!, batch: n, outChannels: g.channels, winograd,
+                flipped: true, accumulate: !overwrite)
+            }
+          }
+          Im2Col.withGradient(winograd == nil ? x : nil) { dx in
             Im2Col.withGradient(weight) { dw in
-              let (xp, wp) = (xBuffer.baseAddress!, wBuffer.baseAddress!)
-              // The input gradient of a 3x3 stride-1 convolution is one too, so Winograd's
-              // transforms may take it; the weight gradient stays with the columns.
-              let winograd =
-                dxAll == nil ? nil : Winograd.inputGradient(batch: n, outChannels: o, g)
-              if let winograd, let dxAll {
-                Winograd.convolve(
-                  dyp, wp, nil, dxAll, batch: n, outChannels: g.channels, winograd,
-                  flipped: true, accumulate: true)
-              }
-              let dx = winograd == nil ? dxAll : nil
               if dx == nil && dw == nil && !perCore { return }
               if g.isPointwise {
                 backwardPointwise(dyp, xp, wp, dx, dw, batch: n, outChannels: o, g)
