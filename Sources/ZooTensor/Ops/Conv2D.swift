@@ -229,7 +229,9 @@ enum Conv2DKernels {
   ) {
     let (n, area) = (x.shape[0], g.outArea)
     let plan = plan(batch: n, outChannels: o, g)
-    let perCore = plan.perCore && !g.isPointwise
+    // Where Winograd takes the forward, it takes the weight gradient too.
+    let winogradWeights = weight.requiresGrad && Winograd.applies(batch: n, outChannels: o, g)
+    let perCore = plan.perCore && !g.isPointwise && !winogradWeights
     dy.scalars.withUnsafeBufferPointer { dyBuffer in
       let dyp = dyBuffer.baseAddress!
       if !perCore {
@@ -243,8 +245,7 @@ enum Conv2DKernels {
         weight.scalars.withUnsafeBufferPointer { wBuffer in
           let (xp, wp) = (xBuffer.baseAddress!, wBuffer.baseAddress!)
           // The input gradient of a 3x3 stride-1 convolution is one too, so Winograd's
-          // transforms may take it (writing a fresh gradient, not zero-filling and adding);
-          // the weight gradient stays with the columns.
+          // transforms may take it (writing a fresh gradient, not zero-filling and adding).
           let winograd =
             x.requiresGrad ? Winograd.inputGradient(batch: n, outChannels: o, g) : nil
           if let winograd {
@@ -254,8 +255,14 @@ enum Conv2DKernels {
                 flipped: true, accumulate: !overwrite)
             }
           }
+          if winogradWeights {
+            weight.accumulateOrWriteGrad { dw, overwrite in
+              Winograd.weightGradient(
+                dyp, xp, dw.baseAddress!, batch: n, outChannels: o, g, accumulate: !overwrite)
+            }
+          }
           Im2Col.withGradient(winograd == nil ? x : nil) { dx in
-            Im2Col.withGradient(weight) { dw in
+            Im2Col.withGradient(winogradWeights ? nil : weight) { dw in
               if dx == nil && dw == nil && !perCore { return }
               if g.isPointwise {
                 backwardPointwise(dyp, xp, wp, dx, dw, batch: n, outChannels: o, g)

@@ -90,7 +90,7 @@ public enum Winograd {
         Scratch.withBuffer(scratch) { v in
           let product = v + positions * c * tiles
           let work = product + positions * o * tiles
-          transformInput(xp, rows: rows, layout, into: v, work: work)
+          transformInput(xp, rows: rows, layout, into: v, ld: tiles, work: work)
           for position in 0..<positions {
             // M[position] (O, tiles) = U[position] (O, C) V[position] (C, tiles)
             BLAS.serialGemm(
@@ -170,10 +170,11 @@ public enum Winograd {
     }
   }
 
-  /// V[position] (C, tiles) = (B^T d B)[position] for every input tile of the block's rows.
-  private static func transformInput(
+  /// V[position] (C, ld) = (B^T d B)[position] for every input tile of the block's rows, the
+  /// block's tiles in its first columns.
+  static func transformInput(
     _ xp: UnsafePointer<Float>, rows: Range<Int>, _ layout: TileLayout,
-    into v: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>
+    into v: UnsafeMutablePointer<Float>, ld: Int, work: UnsafeMutablePointer<Float>
   ) {
     let g = layout.g
     let (width, wide) = (layout.paddedWidth, layout.tilesWide)
@@ -236,8 +237,8 @@ public enum Winograd {
       // ... then d B along the rows, every tile of the block at once.
       for i in 0..<alpha {
         inputLines(
-          columns + i * alpha * stride, stride, v + (i * alpha * g.channels + channel) * tiles,
-          g.channels * tiles, count: tiles)
+          columns + i * alpha * stride, stride, v + (i * alpha * g.channels + channel) * ld,
+          g.channels * ld, count: tiles)
       }
     }
   }
@@ -301,18 +302,18 @@ public enum Winograd {
   }
 
   @inline(__always)
-  private static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+  static func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
   }
 
   @inline(__always)
-  private static func store4(_ lanes: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
+  static func store4(_ lanes: SIMD4<Float>, _ p: UnsafeMutablePointer<Float>) {
     UnsafeMutableRawPointer(p).storeBytes(of: lanes, as: SIMD4<Float>.self)
   }
 
   /// Columns of the 4x4 matrix whose rows are `a`...`d`.
   @inline(__always)
-  private static func transposed(
+  static func transposed(
     _ a: SIMD4<Float>, _ b: SIMD4<Float>, _ c: SIMD4<Float>, _ d: SIMD4<Float>
   ) -> (SIMD4<Float>, SIMD4<Float>, SIMD4<Float>, SIMD4<Float>) {
     (
