@@ -2,9 +2,9 @@ import Testing
 import ZooTensor
 import ZooTestSupport
 
-/// 3x3 stride-1 convolutions with at least 16 channels in and out, maps of at least 8x8
-/// (which 4x4 tiles cover without much to spare) and at least 64 tiles in the batch go
-/// through Winograd's F(4x4, 3x3): forward, input gradient and weight gradient.
+/// 3x3 stride-1 convolutions with at least 16 channels in and out go through Winograd's
+/// F(4x4, 3x3) (forward, input gradient and weight gradient) where its products, the kernels'
+/// transform included, are at most 1/2.4 of im2col's: enough tiles, not overhanging much.
 /// Each is checked against the plain-loop reference and against the im2col path it replaces,
 /// with partial tiles at the edges, padding 0, 1 and 2, tasks that span samples, and rows of
 /// one to three groups of four tiles.
@@ -17,7 +17,28 @@ import ZooTestSupport
     ConvCase(n: 5, c: 40, o: 32, h: 12, w: 17, kh: 3, kw: 3, padding: 1, bias: false),
     ConvCase(n: 2, c: 32, o: 32, h: 16, w: 35, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 4, c: 16, o: 17, h: 16, w: 16, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 32, c: 24, o: 16, h: 4, w: 4, kh: 3, kw: 3, padding: 1),
   ]
+
+  /// Convolutions where Winograd would save too little over im2col stay with im2col: 7x7
+  /// maps in batches of 8 and 13x13 ones in batches of 4 (its whole tiles overhang much of the
+  /// map), 2x2 maps (one tile per map).
+  static let im2colCases: [ConvCase] = [
+    ConvCase(n: 8, c: 16, o: 16, h: 7, w: 7, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 4, c: 16, o: 16, h: 13, w: 13, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 64, c: 16, o: 16, h: 2, w: 2, kh: 3, kw: 3, padding: 1),
+  ]
+
+  @Test(arguments: im2colCases)
+  func smallSavingsStayWithIm2col(_ k: ConvCase) throws {
+    func forward(winograd: Bool) throws -> [Float] {
+      try Winograd.$isEnabled.withValue(winograd) {
+        let (x, weight, bias) = k.inputs(transposed: false, seed: 99)
+        return try conv2d(x, weight: weight, bias: bias, padding: k.padding).scalars
+      }
+    }
+    #expect(try forward(winograd: true) == forward(winograd: false), "\(k)")
+  }
 
   @Test(arguments: cases)
   func winogradMatchesReferenceAndIm2col(_ k: ConvCase) throws {

@@ -28,20 +28,28 @@ public enum Winograd {
   static let m = 4
   static let alpha = 6
 
-  /// Tiles a batch must have at least: the kernels' transform costs about as much as the
-  /// products of 16 tiles, and a U-Net's 8x8 bottom in batches of 4 (16 tiles) trained slower.
-  static let minimumTiles = 64
+  /// The kernels' transform costs about as much per channel pair as the products of 16
+  /// tiles.
+  static let kernelTransformTiles = 16
+
+  /// How many times fewer products than im2col's Winograd must need, the kernels' transform
+  /// included, to be worth taking. Measured forward and backward: resnet18's 4x4 maps at
+  /// 64 px in batches of 32 (2.67 times fewer) ran 26% faster and its 14x14 maps at 224 px in
+  /// batches of 8 (2.72) gained; its 7x7 maps in batches of 8 (2.04, 512 channels) ran at
+  /// half speed, AlexNet's 13x13 maps in batches of 4 (2.11) and a U-Net's 8x8 bottom in
+  /// batches of 4 (2.0) slower.
+  static let minimumSaving = 2.4
 
   /// Whether a convolution of `g`'s geometry with `o` output channels over a batch of `n`
-  /// goes this way: maps of at least 8x8 (resnet18's 7x7 last stage ran faster through
-  /// im2col) that whole tiles cover with at most 40% to spare (resnet18's 14x14 maps, 31%,
-  /// gained; AlexNet's 13x13, 51%, lost), and enough tiles.
+  /// goes this way: per channel pair, im2col multiplies 9 times per output, Winograd 36 times
+  /// per tile (whole tiles, also where they overhang the map) plus the kernels' transform.
   static func applies(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
     guard isEnabled, isThreeByThreeStrideOne(g), g.channels >= minimumChannels,
-      o >= minimumChannels, g.outHeight >= 8, g.outWidth >= 8
+      o >= minimumChannels
     else { return false }
-    let (high, wide) = ((g.outHeight + m - 1) / m, (g.outWidth + m - 1) / m)
-    return high * wide * m * m * 10 <= g.outArea * 14 && n * high * wide >= minimumTiles
+    let tiles = n * ((g.outHeight + m - 1) / m) * ((g.outWidth + m - 1) / m)
+    let products = Double(n * g.outArea * 9)
+    return products >= minimumSaving * Double(alpha * alpha * (tiles + kernelTransformTiles))
   }
 
   /// A 3x3 kernel at stride 1 without dilation, padded by at most 2 (so that its input
@@ -84,10 +92,8 @@ public enum Winograd {
       Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
         let rows = (block * rowsPerBlock)..<min((block + 1) * rowsPerBlock, layout.totalRows)
         let tiles = rows.count * layout.tilesWide
-        // V, M, then work space: the tiles' columns (with a tile group's slack) and the input
-        // transform's rows, which the output transform reuses.
-        let scratch = floatsPerTile * tiles + positions * m + 2 * alpha * layout.paddedWidth
-        Scratch.withBuffer(scratch) { v in
+        // V, M, then work space for the transforms.
+        Scratch.withBuffer(positions * (c + o) * tiles + layout.workFloats(tiles: tiles)) { v in
           let product = v + positions * c * tiles
           let work = product + positions * o * tiles
           transformInput(xp, rows: rows, layout, into: v, ld: tiles, work: work)
@@ -98,9 +104,26 @@ public enum Winograd {
               ldb: tiles, c: product + position * o * tiles, ldc: tiles)
           }
           transformOutput(
-            product, bias, rows: rows, outChannels: o, layout, into: yp, work: work,
+            product, bias, rows: rows, outChannels: o, layout, into: yp, ld: tiles, work: work,
             accumulate: accumulate)
         }
+      }
+    }
+  }
+
+  /// Calls `body(part, offset, work)` for blocks of the tile rows `rows`, over the cores: the
+  /// block's rows, the index of its first tile among `rows`' tiles, and work space for one
+  /// transform of the block. Each tile's transform is its own, so the cut changes nothing.
+  static func forEachBlock(
+    of rows: Range<Int>, _ layout: TileLayout,
+    _ body: (Range<Int>, Int, UnsafeMutablePointer<Float>) -> Void
+  ) {
+    let blocks = min(rows.count, 4 * Parallel.threadCount)
+    Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
+      let first = rows.lowerBound + rows.count * block / blocks
+      let part = first..<(rows.lowerBound + rows.count * (block + 1) / blocks)
+      Scratch.withBuffer(layout.workFloats(tiles: part.count * layout.tilesWide)) { work in
+        body(part, (first - rows.lowerBound) * layout.tilesWide, work)
       }
     }
   }
@@ -125,6 +148,10 @@ public enum Winograd {
     var groups: Int { tilesWide / m + 1 }
     /// Width of an input row as the groups read it: padding, the overhang, then zeros.
     var paddedWidth: Int { groups * m * m }
+
+    /// Work space for transforming a block of `tiles` tiles, either way: the tiles' columns
+    /// for 36 positions (with a group's slack) and two rows of transformed lines.
+    func workFloats(tiles: Int) -> Int { alpha * alpha * (tiles + m) + 2 * alpha * paddedWidth }
 
     /// Tile rows per task: the block's transformed tiles and products fit the core's share of
     /// cache, but enough tiles for a useful GEMM and enough tasks for every core.
@@ -243,11 +270,12 @@ public enum Winograd {
     }
   }
 
-  /// y tiles = A^T M A (+ bias) for every output channel of the block's rows.
+  /// y tiles = A^T M A (+ bias) for every output channel of the block's rows, from
+  /// M[position] (O, ld) with the block's tiles in its first columns.
   private static func transformOutput(
-    _ product: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>?, rows: Range<Int>,
-    outChannels o: Int, _ layout: TileLayout,
-    into yp: UnsafeMutablePointer<Float>, work: UnsafeMutablePointer<Float>, accumulate: Bool
+    _ product: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, rows: Range<Int>,
+    outChannels o: Int, _ layout: TileLayout, into yp: UnsafeMutablePointer<Float>, ld: Int,
+    work: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
     let g = layout.g
     let wide = layout.tilesWide
@@ -260,7 +288,7 @@ public enum Winograd {
       // A^T M down the first index: half[a][j] (tiles)...
       for j in 0..<alpha {
         outputLines(
-          product + (j * o + out) * tiles, alpha * o * tiles, half + j * tiles, alpha * tiles,
+          product + (j * o + out) * ld, alpha * o * ld, half + j * tiles, alpha * tiles,
           count: tiles)
       }
       let shift = bias?[out] ?? 0

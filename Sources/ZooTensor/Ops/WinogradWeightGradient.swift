@@ -25,7 +25,11 @@ extension Winograd {
           let rows = first..<min(first + rowsPerChunk, layout.totalRows)
           let tiles = rows.count * layout.tilesWide
           let dm = v + positions * c * tiles
-          transformTiles(dyp, xp, rows: rows, outChannels: o, layout, v: v, dm: dm)
+          forEachBlock(of: rows, layout) { part, offset, work in
+            transformInput(xp, rows: part, layout, into: v + offset, ld: tiles, work: work)
+            transformOutputGradient(
+              dyp, rows: part, outChannels: o, layout, into: dm + offset, ld: tiles, work: work)
+          }
           Parallel.forEach(positions, costPerItem: o * c * tiles) { position in
             // dU[position] (O, C) (+)= dM[position] (O, tiles) V[position]^T (tiles, C)
             BLAS.serialGemm(
@@ -36,27 +40,6 @@ extension Winograd {
         }
       }
       transformKernelGradients(du, outChannels: o, inChannels: c, into: dwp, accumulate: accumulate)
-    }
-  }
-
-  /// V (36, C, tiles) and dM (36, O, tiles) for the tile rows `rows`, in blocks over the cores.
-  private static func transformTiles(
-    _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, rows: Range<Int>,
-    outChannels o: Int, _ layout: TileLayout, v: UnsafeMutablePointer<Float>,
-    dm: UnsafeMutablePointer<Float>
-  ) {
-    let (wide, ld) = (layout.tilesWide, rows.count * layout.tilesWide)
-    let blocks = min(rows.count, 4 * Parallel.threadCount)
-    Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
-      let first = rows.lowerBound + rows.count * block / blocks
-      let part = first..<(rows.lowerBound + rows.count * (block + 1) / blocks)
-      let offset = (first - rows.lowerBound) * wide
-      let work = alpha * alpha * (part.count * wide + m) + 2 * alpha * layout.paddedWidth
-      Scratch.withBuffer(work) { work in
-        transformInput(xp, rows: part, layout, into: v + offset, ld: ld, work: work)
-        transformOutputGradient(
-          dyp, rows: part, outChannels: o, layout, into: dm + offset, ld: ld, work: work)
-      }
     }
   }
 
