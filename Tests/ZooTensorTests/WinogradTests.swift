@@ -4,10 +4,10 @@ import ZooTestSupport
 
 /// 3x3 stride-1 convolutions with at least 16 channels in and out go through Winograd's
 /// F(4x4, 3x3) (forward, input gradient and weight gradient) where its products, the kernels'
-/// transform included, are at most 1/2.4 of im2col's: enough tiles, not overhanging much.
+/// transform included, are under half of im2col's: enough tiles, not overhanging much.
 /// Each is checked against the plain-loop reference and against the im2col path it replaces,
-/// with partial tiles at the edges, padding 0, 1 and 2, tasks that span samples, and rows of
-/// one to three groups of four tiles.
+/// with partial tiles at the edges, padding 0, 1 and 2, tasks that span samples, rows of one
+/// to three groups of four tiles, and few tiles for many channels.
 @Suite struct WinogradTests {
   static let cases: [ConvCase] = [
     ConvCase(n: 6, c: 32, o: 33, h: 13, w: 11, kh: 3, kw: 3, padding: 1),
@@ -18,14 +18,18 @@ import ZooTestSupport
     ConvCase(n: 2, c: 32, o: 32, h: 16, w: 35, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 4, c: 16, o: 17, h: 16, w: 16, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 32, c: 24, o: 16, h: 4, w: 4, kh: 3, kw: 3, padding: 1),
+    // Few tiles for many channels: blocks of output channels.
+    ConvCase(n: 32, c: 96, o: 96, h: 4, w: 4, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 16, c: 160, o: 144, h: 7, w: 7, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 8, c: 16, o: 16, h: 7, w: 7, kh: 3, kw: 3, padding: 1),
   ]
 
-  /// Convolutions where Winograd would save too little over im2col stay with im2col: 7x7
-  /// maps in batches of 8 and 13x13 ones in batches of 4 (its whole tiles overhang much of the
-  /// map), 2x2 maps (one tile per map).
+  /// Convolutions where Winograd would save too little over im2col stay with im2col: 8x8
+  /// maps in batches of 4 (too few tiles to repay the kernels' transform), 5x5 maps (whole
+  /// tiles overhang much of the map), 2x2 maps (one tile per map).
   static let im2colCases: [ConvCase] = [
-    ConvCase(n: 8, c: 16, o: 16, h: 7, w: 7, kh: 3, kw: 3, padding: 1),
-    ConvCase(n: 4, c: 16, o: 16, h: 13, w: 13, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 4, c: 16, o: 16, h: 8, w: 8, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 8, c: 16, o: 16, h: 5, w: 5, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 64, c: 16, o: 16, h: 2, w: 2, kh: 3, kw: 3, padding: 1),
   ]
 
@@ -59,9 +63,13 @@ import ZooTestSupport
     }
     let fast = try run(winograd: true)
     let columns = try run(winograd: false)
-    #expect(relativeDifference(fast.y, expected.scalars) < 1e-5, "y: \(k)")
-    #expect(relativeDifference(fast.dx, reference.dx.scalars) < 1e-5, "dx: \(k)")
-    #expect(relativeDifference(fast.dw, reference.dWeight.scalars) < 1e-5, "dW: \(k)")
+    // The transforms multiply by up to 25 on the way in and 8 on the way out, so Winograd
+    // rounds more than direct products, and more with more channels: 1.2e-5 at 96 channels,
+    // where im2col's error is 5e-7.
+    let tolerance: Float = k.c > 64 ? 3e-5 : 1e-5
+    #expect(relativeDifference(fast.y, expected.scalars) < tolerance, "y: \(k)")
+    #expect(relativeDifference(fast.dx, reference.dx.scalars) < tolerance, "dx: \(k)")
+    #expect(relativeDifference(fast.dw, reference.dWeight.scalars) < tolerance, "dW: \(k)")
     if let db = fast.db {
       #expect(relativeDifference(db, reference.dBias.scalars) < 1e-5, "db: \(k)")
     }

@@ -33,12 +33,12 @@ public enum Winograd {
   static let kernelTransformTiles = 16
 
   /// How many times fewer products than im2col's Winograd must need, the kernels' transform
-  /// included, to be worth taking. Measured forward and backward: resnet18's 4x4 maps at
-  /// 64 px in batches of 32 (2.67 times fewer) ran 26% faster and its 14x14 maps at 224 px in
-  /// batches of 8 (2.72) gained; its 7x7 maps in batches of 8 (2.04, 512 channels) ran at
-  /// half speed, AlexNet's 13x13 maps in batches of 4 (2.11) and a U-Net's 8x8 bottom in
-  /// batches of 4 (2.0) slower.
-  static let minimumSaving = 2.4
+  /// included, to be worth taking. Measured forward and backward, interleaved: resnet18's
+  /// 7x7 maps with 512 channels in batches of 8 (2.04 times fewer) ran 1.5x as fast
+  /// forward and 1.2x training, AlexNet's 13x13 maps in batches of 4 (2.11) 1.7x and 1.4x,
+  /// 64-channel 7x7 maps (2.04) 1.08x; a U-Net's 8x8 bottom in batches of 4 (exactly 2)
+  /// trained 12% slower.
+  static let minimumSaving = 2.0
 
   /// Whether a convolution of `g`'s geometry with `o` output channels over a batch of `n`
   /// goes this way: per channel pair, im2col multiplies 9 times per output, Winograd 36 times
@@ -49,7 +49,7 @@ public enum Winograd {
     else { return false }
     let tiles = n * ((g.outHeight + m - 1) / m) * ((g.outWidth + m - 1) / m)
     let products = Double(n * g.outArea * 9)
-    return products >= minimumSaving * Double(alpha * alpha * (tiles + kernelTransformTiles))
+    return products > minimumSaving * Double(alpha * alpha * (tiles + kernelTransformTiles))
   }
 
   /// A 3x3 kernel at stride 1 without dilation, padded by at most 2 (so that its input
@@ -80,11 +80,28 @@ public enum Winograd {
     _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
     flipped: Bool = false, accumulate: Bool = false
   ) {
-    let c = g.channels
-    let positions = alpha * alpha
     let layout = TileLayout(batch: n, g)
+    if layout.totalTiles * (g.channels + o) < o * g.channels {
+      convolveByOutputs(
+        xp, wp, bias, yp, outChannels: o, layout, flipped: flipped, accumulate: accumulate)
+    } else {
+      convolveByTiles(
+        xp, wp, bias, yp, outChannels: o, layout, flipped: flipped, accumulate: accumulate)
+    }
+  }
+
+  /// Each core takes blocks of tile rows through the input transform, the 36 GEMMs and the
+  /// output transform without leaving its cache; every block reads all of U.
+  private static func convolveByTiles(
+    _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    _ yp: UnsafeMutablePointer<Float>, outChannels o: Int, _ layout: TileLayout,
+    flipped: Bool, accumulate: Bool
+  ) {
+    let c = layout.g.channels
+    let positions = alpha * alpha
     Scratch.withBuffer(positions * o * c) { u in
-      transformKernels(wp, outChannels: o, inChannels: c, flipped: flipped, into: u)
+      transformKernels(
+        wp, outChannels: o, inChannels: c, outputs: 0..<o, flipped: flipped, into: u)
       // Per tile: V (c), M (o) and the tiles' columns (1), each for 36 positions.
       let floatsPerTile = positions * (c + o + 1)
       let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: floatsPerTile)
@@ -97,17 +114,61 @@ public enum Winograd {
           let product = v + positions * c * tiles
           let work = product + positions * o * tiles
           transformInput(xp, rows: rows, layout, into: v, ld: tiles, work: work)
-          for position in 0..<positions {
-            // M[position] (O, tiles) = U[position] (O, C) V[position] (C, tiles)
-            BLAS.serialGemm(
-              m: o, n: tiles, k: c, a: u + position * o * c, lda: c, b: v + position * c * tiles,
-              ldb: tiles, c: product + position * o * tiles, ldc: tiles)
-          }
+          multiply(u, v, into: product, outputs: o, inChannels: c, tiles: tiles)
           transformOutput(
-            product, bias, rows: rows, outChannels: o, layout, into: yp, ld: tiles, work: work,
-            accumulate: accumulate)
+            product, bias, rows: rows, outputs: 0..<o, outChannels: o, layout, into: yp,
+            ld: tiles, work: work, accumulate: accumulate)
         }
       }
+    }
+  }
+
+  /// Few tiles for many channels (resnet18's last stages): U, 36 floats per channel pair,
+  /// outweighs the tiles' V and M, and each block of tiles would read all of it from memory.
+  /// So V is made once for all tiles, and each core takes blocks of output channels: their
+  /// kernels' transform, GEMMs and output transform stay in its cache.
+  private static func convolveByOutputs(
+    _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
+    _ yp: UnsafeMutablePointer<Float>, outChannels o: Int, _ layout: TileLayout,
+    flipped: Bool, accumulate: Bool
+  ) {
+    let (c, tiles) = (layout.g.channels, layout.totalTiles)
+    let positions = alpha * alpha
+    let perBlock = max(1, min(o, Im2Col.cacheFloats / (positions * (c + tiles))))
+    let blocks = (o + perBlock - 1) / perBlock
+    Scratch.withBuffer(positions * c * tiles) { v in
+      forEachBlock(of: 0..<layout.totalRows, layout) { rows, offset, work in
+        transformInput(xp, rows: rows, layout, into: v + offset, ld: tiles, work: work)
+      }
+      Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
+        let outputs = (block * perBlock)..<min((block + 1) * perBlock, o)
+        let count = outputs.count
+        // U and M of the block's channels, then work space for the output transform.
+        Scratch.withBuffer(positions * count * (c + tiles) + layout.workFloats(tiles: tiles)) {
+          u in
+          let product = u + positions * count * c
+          let work = product + positions * count * tiles
+          transformKernels(
+            wp, outChannels: o, inChannels: c, outputs: outputs, flipped: flipped, into: u,
+            parallel: false)
+          multiply(u, v, into: product, outputs: count, inChannels: c, tiles: tiles)
+          transformOutput(
+            product, bias, rows: 0..<layout.totalRows, outputs: outputs, outChannels: o, layout,
+            into: yp, ld: tiles, work: work, accumulate: accumulate)
+        }
+      }
+    }
+  }
+
+  /// M[position] (outputs, tiles) = U[position] (outputs, C) V[position] (C, tiles).
+  private static func multiply(
+    _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into product: UnsafeMutablePointer<Float>,
+    outputs o: Int, inChannels c: Int, tiles: Int
+  ) {
+    for position in 0..<(alpha * alpha) {
+      BLAS.serialGemm(
+        m: o, n: tiles, k: c, a: u + position * o * c, lda: c, b: v + position * c * tiles,
+        ldb: tiles, c: product + position * o * tiles, ldc: tiles)
     }
   }
 
@@ -143,6 +204,7 @@ public enum Winograd {
     }
 
     var totalRows: Int { batch * tilesHigh }
+    var totalTiles: Int { totalRows * tilesWide }
     /// Tiles in groups of four, one past the last tile included: its first two columns are
     /// the last tile's fifth and sixth.
     var groups: Int { tilesWide / m + 1 }
@@ -163,15 +225,16 @@ public enum Winograd {
     }
   }
 
-  /// U[position] (outChannels, inChannels) = (G g G^T)[position] for every channel pair.
+  /// U[position] (outputs.count, inChannels) = (G g G^T)[position] for every channel pair of
+  /// the output channels `outputs`, in chunks over the cores or one after another.
   private static func transformKernels(
-    _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
-    flipped: Bool, into u: UnsafeMutablePointer<Float>
+    _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, outputs: Range<Int>,
+    flipped: Bool, into u: UnsafeMutablePointer<Float>, parallel: Bool = true
   ) {
-    let pairs = o * c
+    let (first, pairs) = (outputs.lowerBound * c, outputs.count * c)
     let chunk = 256
-    Parallel.forEach((pairs + chunk - 1) / chunk, costPerItem: chunk * 128) { part in
-      let range = (part * chunk)..<min((part + 1) * chunk, pairs)
+    let transform = { (part: Int) in
+      let range = (first + part * chunk)..<(first + min((part + 1) * chunk, pairs))
       let count = range.count
       // Tap-major kernels (9, count), then G g (alpha, 3, count), then G g G^T.
       Scratch.withBuffer((9 + 3 * alpha) * chunk) { taps in
@@ -190,10 +253,16 @@ public enum Winograd {
         }
         for i in 0..<alpha {
           kernelLines(
-            half + i * 3 * chunk, chunk, u + i * alpha * pairs + range.lowerBound, pairs,
+            half + i * 3 * chunk, chunk, u + i * alpha * pairs + range.lowerBound - first, pairs,
             count: count)
         }
       }
+    }
+    let parts = (pairs + chunk - 1) / chunk
+    if parallel {
+      Parallel.forEach(parts, costPerItem: chunk * 128, transform)
+    } else {
+      for part in 0..<parts { transform(part) }
     }
   }
 
@@ -270,12 +339,13 @@ public enum Winograd {
     }
   }
 
-  /// y tiles = A^T M A (+ bias) for every output channel of the block's rows, from
-  /// M[position] (O, ld) with the block's tiles in its first columns.
+  /// y tiles = A^T M A (+ bias) for the output channels `outputs` of the block's rows, from
+  /// M[position] (outputs.count, ld) with the block's tiles in its first columns.
   private static func transformOutput(
     _ product: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, rows: Range<Int>,
-    outChannels o: Int, _ layout: TileLayout, into yp: UnsafeMutablePointer<Float>, ld: Int,
-    work: UnsafeMutablePointer<Float>, accumulate: Bool
+    outputs: Range<Int>, outChannels o: Int, _ layout: TileLayout,
+    into yp: UnsafeMutablePointer<Float>, ld: Int, work: UnsafeMutablePointer<Float>,
+    accumulate: Bool
   ) {
     let g = layout.g
     let wide = layout.tilesWide
@@ -284,11 +354,13 @@ public enum Winograd {
     // Groups of four tiles; the last may read past the row's tiles (into the next row, or
     // the work space after `values`) and keeps only its columns inside the output.
     let groups = (wide + m - 1) / m
-    for out in 0..<o {
+    let count = outputs.count
+    for out in outputs {
       // A^T M down the first index: half[a][j] (tiles)...
       for j in 0..<alpha {
         outputLines(
-          product + (j * o + out) * ld, alpha * o * ld, half + j * tiles, alpha * tiles,
+          product + (j * count + out - outputs.lowerBound) * ld, alpha * count * ld,
+          half + j * tiles, alpha * tiles,
           count: tiles)
       }
       let shift = bias?[out] ?? 0

@@ -19,6 +19,9 @@ extension Winograd {
     // depends on the shapes only, so the sums do not depend on the number of threads.
     let floatsPerRow = positions * (c + o) * layout.tilesWide
     let rowsPerChunk = max(1, min(layout.totalRows, Im2Col.columnBudget / floatsPerRow))
+    if rowsPerChunk == layout.totalRows && layout.totalTiles * (c + o) < o * c {
+      return weightGradientByOutputs(dyp, xp, dwp, outChannels: o, layout, accumulate: accumulate)
+    }
     Scratch.withBuffer(positions * o * c) { du in
       Scratch.withBuffer(floatsPerRow * rowsPerChunk) { v in
         for first in stride(from: 0, to: layout.totalRows, by: rowsPerChunk) {
@@ -39,7 +42,45 @@ extension Winograd {
           }
         }
       }
-      transformKernelGradients(du, outChannels: o, inChannels: c, into: dwp, accumulate: accumulate)
+      transformKernelGradients(
+        du, outputs: 0..<o, inChannels: c, into: dwp, accumulate: accumulate)
+    }
+  }
+
+  /// Few tiles for many channels, as in `convolveByOutputs`: V and dM are made once for all
+  /// tiles, and each core takes blocks of output channels, whose dU stays in its cache from
+  /// the GEMMs to the kernels' gradient transform.
+  private static func weightGradientByOutputs(
+    _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ dwp: UnsafeMutablePointer<Float>,
+    outChannels o: Int, _ layout: TileLayout, accumulate: Bool
+  ) {
+    let (c, tiles) = (layout.g.channels, layout.totalTiles)
+    let positions = alpha * alpha
+    let perBlock = max(1, min(o, Im2Col.cacheFloats / (positions * c)))
+    let blocks = (o + perBlock - 1) / perBlock
+    Scratch.withBuffer(positions * (c + o) * tiles) { v in
+      let dm = v + positions * c * tiles
+      forEachBlock(of: 0..<layout.totalRows, layout) { part, offset, work in
+        transformInput(xp, rows: part, layout, into: v + offset, ld: tiles, work: work)
+        transformOutputGradient(
+          dyp, rows: part, outChannels: o, layout, into: dm + offset, ld: tiles, work: work)
+      }
+      Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
+        let outputs = (block * perBlock)..<min((block + 1) * perBlock, o)
+        let count = outputs.count
+        Scratch.withBuffer(positions * count * c) { du in
+          for position in 0..<positions {
+            // dU[position] (count, C) = dM[position][outputs] (count, tiles) V^T (tiles, C)
+            BLAS.serialGemm(
+              transposeB: true, m: count, n: c, k: tiles,
+              a: dm + (position * o + outputs.lowerBound) * tiles, lda: tiles,
+              b: v + position * c * tiles, ldb: tiles, c: du + position * count * c, ldc: c)
+          }
+          transformKernelGradients(
+            du, outputs: outputs, inChannels: c, into: dwp, accumulate: accumulate,
+            parallel: false)
+        }
+      }
     }
   }
 
@@ -99,16 +140,17 @@ extension Winograd {
     }
   }
 
-  /// dw[o][c] (3x3) = (or +=) G^T dU[position][o][c] G for every channel pair: the adjoint
-  /// of `transformKernels`.
+  /// dw[o][c] (3x3) = (or +=) G^T dU[position][o][c] G for every channel pair of the output
+  /// channels `outputs`, from dU (36, outputs.count, inChannels): the adjoint of
+  /// `transformKernels`, in chunks over the cores or one after another.
   private static func transformKernelGradients(
-    _ du: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
-    into dwp: UnsafeMutablePointer<Float>, accumulate: Bool
+    _ du: UnsafePointer<Float>, outputs: Range<Int>, inChannels c: Int,
+    into dwp: UnsafeMutablePointer<Float>, accumulate: Bool, parallel: Bool = true
   ) {
-    let pairs = o * c
+    let (first, pairs) = (outputs.lowerBound * c, outputs.count * c)
     let chunk = 256
-    Parallel.forEach((pairs + chunk - 1) / chunk, costPerItem: chunk * 128) { part in
-      let range = (part * chunk)..<min((part + 1) * chunk, pairs)
+    let transform = { (part: Int) in
+      let range = (first + part * chunk)..<(first + min((part + 1) * chunk, pairs))
       let count = range.count
       // G^T dU down the first index (3, alpha, count), then along the second: tap-major
       // gradients (9, count).
@@ -116,8 +158,8 @@ extension Winograd {
         let taps = half + 3 * alpha * chunk
         for j in 0..<alpha {
           kernelGradientLines(
-            du + j * pairs + range.lowerBound, alpha * pairs, half + j * chunk, alpha * chunk,
-            count: count)
+            du + j * pairs + range.lowerBound - first, alpha * pairs, half + j * chunk,
+            alpha * chunk, count: count)
         }
         for row in 0..<3 {
           kernelGradientLines(
@@ -131,6 +173,12 @@ extension Winograd {
           }
         }
       }
+    }
+    let parts = (pairs + chunk - 1) / chunk
+    if parallel {
+      Parallel.forEach(parts, costPerItem: chunk * 128, transform)
+    } else {
+      for part in 0..<parts { transform(part) }
     }
   }
 
