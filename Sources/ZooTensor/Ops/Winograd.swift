@@ -80,13 +80,39 @@ public enum Winograd {
     _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry,
     flipped: Bool = false, accumulate: Bool = false
   ) {
+    if flipped {
+      // Rotated and transposed once, in blocks: the kernel transform reading w[c][o] in place
+      // went through memory `o` kernels apart and waited on every load.
+      return Scratch.withBuffer(o * g.channels * 9) { kernels in
+        flip(wp, outChannels: o, inChannels: g.channels, into: kernels)
+        convolve(xp, kernels, bias, yp, batch: n, outChannels: o, g, accumulate: accumulate)
+      }
+    }
     let layout = TileLayout(batch: n, g)
     if layout.totalTiles * (g.channels + o) < o * g.channels {
-      convolveByOutputs(
-        xp, wp, bias, yp, outChannels: o, layout, flipped: flipped, accumulate: accumulate)
+      convolveByOutputs(xp, wp, bias, yp, outChannels: o, layout, accumulate: accumulate)
     } else {
-      convolveByTiles(
-        xp, wp, bias, yp, outChannels: o, layout, flipped: flipped, accumulate: accumulate)
+      convolveByTiles(xp, wp, bias, yp, outChannels: o, layout, accumulate: accumulate)
+    }
+  }
+
+  /// kernels[o][c] = w[c][o] rotated by 180 degrees, w (c, o, 3, 3), in 16x16 blocks of
+  /// kernels so that both sides stay in cache.
+  private static func flip(
+    _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+    into kernels: UnsafeMutablePointer<Float>
+  ) {
+    let block = 16
+    Parallel.forEach((o + block - 1) / block, costPerItem: block * c * 9) { outBlock in
+      let outs = (outBlock * block)..<min((outBlock + 1) * block, o)
+      for first in stride(from: 0, to: c, by: block) {
+        for input in first..<min(first + block, c) {
+          for out in outs {
+            let (from, to) = (wp + (input * o + out) * 9, kernels + (out * c + input) * 9)
+            for tap in 0..<9 { to[tap] = from[8 - tap] }
+          }
+        }
+      }
     }
   }
 
@@ -95,13 +121,13 @@ public enum Winograd {
   private static func convolveByTiles(
     _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
     _ yp: UnsafeMutablePointer<Float>, outChannels o: Int, _ layout: TileLayout,
-    flipped: Bool, accumulate: Bool
+    accumulate: Bool
   ) {
     let c = layout.g.channels
     let positions = alpha * alpha
     Scratch.withBuffer(positions * o * c) { u in
       transformKernels(
-        wp, outChannels: o, inChannels: c, outputs: 0..<o, flipped: flipped, into: u)
+        wp, inChannels: c, outputs: 0..<o, into: u)
       // Per tile: V (c), M (o) and the tiles' columns (1), each for 36 positions.
       let floatsPerTile = positions * (c + o + 1)
       let rowsPerBlock = layout.rowsPerBlock(floatsPerTile: floatsPerTile)
@@ -130,7 +156,7 @@ public enum Winograd {
   private static func convolveByOutputs(
     _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
     _ yp: UnsafeMutablePointer<Float>, outChannels o: Int, _ layout: TileLayout,
-    flipped: Bool, accumulate: Bool
+    accumulate: Bool
   ) {
     let (c, tiles) = (layout.g.channels, layout.totalTiles)
     let positions = alpha * alpha
@@ -149,8 +175,7 @@ public enum Winograd {
           let product = u + positions * count * c
           let work = product + positions * count * tiles
           transformKernels(
-            wp, outChannels: o, inChannels: c, outputs: outputs, flipped: flipped, into: u,
-            parallel: false)
+            wp, inChannels: c, outputs: outputs, into: u, parallel: false)
           multiply(u, v, into: product, outputs: count, inChannels: c, tiles: tiles)
           transformOutput(
             product, bias, rows: 0..<layout.totalRows, outputs: outputs, outChannels: o, layout,
@@ -228,8 +253,8 @@ public enum Winograd {
   /// U[position] (outputs.count, inChannels) = (G g G^T)[position] for every channel pair of
   /// the output channels `outputs`, in chunks over the cores or one after another.
   private static func transformKernels(
-    _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int, outputs: Range<Int>,
-    flipped: Bool, into u: UnsafeMutablePointer<Float>, parallel: Bool = true
+    _ wp: UnsafePointer<Float>, inChannels c: Int, outputs: Range<Int>,
+    into u: UnsafeMutablePointer<Float>, parallel: Bool = true
   ) {
     let (first, pairs) = (outputs.lowerBound * c, outputs.count * c)
     let chunk = 256
@@ -240,12 +265,8 @@ public enum Winograd {
       Scratch.withBuffer((9 + 3 * alpha) * chunk) { taps in
         let half = taps + 9 * chunk
         for pair in range {
-          let (out, input) = pair.quotientAndRemainder(dividingBy: c)
           let local = pair - range.lowerBound
-          for tap in 0..<9 {
-            taps[tap * chunk + local] =
-              flipped ? wp[(input * o + out) * 9 + 8 - tap] : wp[pair * 9 + tap]
-          }
+          for tap in 0..<9 { taps[tap * chunk + local] = wp[pair * 9 + tap] }
         }
         for column in 0..<3 {
           kernelLines(
