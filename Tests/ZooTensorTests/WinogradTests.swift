@@ -4,7 +4,8 @@ import ZooTestSupport
 
 /// 3x3 stride-1 convolutions with at least 16 channels in and out go through Winograd's
 /// F(4x4, 3x3) (forward, input gradient and weight gradient) where its products, the kernels'
-/// transform included, are under half of im2col's: enough tiles, not overhanging much.
+/// transform included, are under half of im2col's: enough tiles, not overhanging much; 2x2
+/// maps padded by 1, in batches of at least 8, through F(2x2, 3x3), one tile per map.
 /// Each is checked against the plain-loop reference and against the im2col path it replaces,
 /// with partial tiles at the edges, padding 0, 1 and 2, tasks that span samples, rows of one
 /// to three groups of four tiles, and few tiles for many channels.
@@ -22,15 +23,19 @@ import ZooTestSupport
     ConvCase(n: 32, c: 96, o: 96, h: 4, w: 4, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 16, c: 160, o: 144, h: 7, w: 7, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 8, c: 16, o: 16, h: 7, w: 7, kh: 3, kw: 3, padding: 1),
+    // 2x2 maps: one F(2x2, 3x3) tile each.
+    ConvCase(n: 8, c: 16, o: 24, h: 2, w: 2, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 33, c: 72, o: 40, h: 2, w: 2, kh: 3, kw: 3, padding: 1, bias: false),
   ]
 
   /// Convolutions where Winograd would save too little over im2col stay with im2col: 8x8
   /// maps in batches of 4 (too few tiles to repay the kernels' transform), 5x5 maps (whole
-  /// tiles overhang much of the map), 2x2 maps (one tile per map).
+  /// tiles overhang much of the map), 1x1 maps, 2x2 maps in batches of 4.
   static let im2colCases: [ConvCase] = [
     ConvCase(n: 4, c: 16, o: 16, h: 8, w: 8, kh: 3, kw: 3, padding: 1),
     ConvCase(n: 8, c: 16, o: 16, h: 5, w: 5, kh: 3, kw: 3, padding: 1),
-    ConvCase(n: 64, c: 16, o: 16, h: 2, w: 2, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 64, c: 16, o: 16, h: 1, w: 1, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 4, c: 16, o: 16, h: 2, w: 2, kh: 3, kw: 3, padding: 1),
   ]
 
   @Test(arguments: im2colCases)
@@ -80,8 +85,11 @@ import ZooTestSupport
   }
 
   /// The first backward writes fresh input and weight gradients, a second one adds to them.
-  @Test func winogradGradientsAccumulate() throws {
-    let k = ConvCase(n: 4, c: 32, o: 32, h: 16, w: 16, kh: 3, kw: 3, padding: 1)
+  @Test(arguments: [
+    ConvCase(n: 4, c: 32, o: 32, h: 16, w: 16, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 8, c: 16, o: 16, h: 2, w: 2, kh: 3, kw: 3, padding: 1),
+  ])
+  func winogradGradientsAccumulate(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 95)
     var g = SeededGenerator(seed: 96)
     let dy = Tensor.normal(shape: [k.n, k.o, k.h, k.w], generator: &g)
@@ -116,8 +124,11 @@ import ZooTestSupport
     #expect(relativeDifference(whole, reference.dWeight.scalars) < 1e-5)
   }
 
-  @Test func winogradGradientsMatchFiniteDifferences() throws {
-    let k = ConvCase(n: 11, c: 32, o: 32, h: 8, w: 9, kh: 3, kw: 3, padding: 1)
+  @Test(arguments: [
+    ConvCase(n: 11, c: 32, o: 32, h: 8, w: 9, kh: 3, kw: 3, padding: 1),
+    ConvCase(n: 8, c: 16, o: 16, h: 2, w: 2, kh: 3, kw: 3, padding: 1),
+  ])
+  func winogradGradientsMatchFiniteDifferences(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 93)
     // The convolution is linear in each input, so a large step has no truncation error and
     // keeps the forward's float rounding small against the difference it measures.

@@ -65,6 +65,11 @@ enum Conv2DKernels {
         Im2Col.withValues(bias) { bias in
           y.scalars.withUnsafeMutableBufferPointer { yBuffer in
             let (xp, wp, yp) = (xBuffer.baseAddress!, wBuffer.baseAddress!, yBuffer.baseAddress!)
+            if WinogradTile.applies(batch: n, outChannels: o, g) {
+              WinogradTile.convolve(
+                xp, wp, bias, yp, batch: n, inChannels: g.channels, outChannels: o)
+              return
+            }
             if Winograd.applies(batch: n, outChannels: o, g) {
               Winograd.convolve(xp, wp, bias, yp, batch: n, outChannels: o, g)
               return
@@ -229,8 +234,11 @@ enum Conv2DKernels {
   ) {
     let (n, area) = (x.shape[0], g.outArea)
     let plan = plan(batch: n, outChannels: o, g)
-    // Where Winograd takes the forward, it takes the weight gradient too.
-    let winogradWeights = weight.requiresGrad && Winograd.applies(batch: n, outChannels: o, g)
+    // Where Winograd takes the forward, it takes the weight gradient too; on 2x2 maps, the
+    // input gradient as well (the same convolution, kernels flipped and transposed).
+    let tile = WinogradTile.applies(batch: n, outChannels: o, g)
+    let winogradWeights =
+      weight.requiresGrad && (tile || Winograd.applies(batch: n, outChannels: o, g))
     let perCore = plan.perCore && !g.isPointwise && !winogradWeights
     dy.scalars.withUnsafeBufferPointer { dyBuffer in
       let dyp = dyBuffer.baseAddress!
@@ -247,21 +255,33 @@ enum Conv2DKernels {
           // The input gradient of a 3x3 stride-1 convolution is one too, so Winograd's
           // transforms may take it (writing a fresh gradient, not zero-filling and adding).
           let winograd =
-            x.requiresGrad ? Winograd.inputGradient(batch: n, outChannels: o, g) : nil
+            x.requiresGrad && !tile ? Winograd.inputGradient(batch: n, outChannels: o, g) : nil
           if let winograd {
             x.accumulateOrWriteGrad { dx, overwrite in
               Winograd.convolve(
                 dyp, wp, nil, dx.baseAddress!, batch: n, outChannels: g.channels, winograd,
                 flipped: true, accumulate: !overwrite)
             }
+          } else if tile && x.requiresGrad {
+            x.accumulateOrWriteGrad { dx, overwrite in
+              WinogradTile.convolve(
+                dyp, wp, nil, dx.baseAddress!, batch: n, inChannels: o, outChannels: g.channels,
+                flipped: true, accumulate: !overwrite)
+            }
           }
           if winogradWeights {
             weight.accumulateOrWriteGrad { dw, overwrite in
-              Winograd.weightGradient(
-                dyp, xp, dw.baseAddress!, batch: n, outChannels: o, g, accumulate: !overwrite)
+              if tile {
+                WinogradTile.weightGradient(
+                  dyp, xp, dw.baseAddress!, batch: n, inChannels: g.channels, outChannels: o,
+                  accumulate: !overwrite)
+              } else {
+                Winograd.weightGradient(
+                  dyp, xp, dw.baseAddress!, batch: n, outChannels: o, g, accumulate: !overwrite)
+              }
             }
           }
-          Im2Col.withGradient(winograd == nil ? x : nil) { dx in
+          Im2Col.withGradient(winograd == nil && !tile ? x : nil) { dx in
             Im2Col.withGradient(winogradWeights ? nil : weight) { dw in
               if dx == nil && dw == nil && !perCore { return }
               if g.isPointwise {

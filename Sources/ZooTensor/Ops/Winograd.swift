@@ -98,7 +98,7 @@ public enum Winograd {
 
   /// kernels[o][c] = w[c][o] rotated by 180 degrees, w (c, o, 3, 3), in 16x16 blocks of
   /// kernels so that both sides stay in cache.
-  private static func flip(
+  static func flip(
     _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
     into kernels: UnsafeMutablePointer<Float>
   ) {
