@@ -3,7 +3,8 @@
 // comes from a 6x6 tile of input, and every (output, input) channel pair costs 36 products
 // per tile instead of 144. The products are 36 GEMMs over the channels, so OpenBLAS still
 // does the arithmetic. (F(2x2, 3x3) saves 2.25x instead of 4x and measured slower than
-// im2col on resnet18; F(6x6, 3x3) rounds too coarsely in float.)
+// im2col on resnet18's larger maps; it serves 2x2 maps, one tile each, in WinogradTile.swift.
+// F(6x6, 3x3) rounds too coarsely in float.)
 //
 // Y = A^T [ (G g G^T) .* (B^T d B) ] A per tile, summed over input channels, with g the 3x3
 // kernel and d the input tile. The matrices (interpolation points 0, 1, -1, 2, -2 and
@@ -12,8 +13,9 @@
 //   0 4 0 -5 0 1], G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6;
 //   1/24 -1/12 1/6; 0 0 1], A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
 
-/// 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3): forward, and the input gradient
-/// (itself a 3x3 stride-1 convolution of dy with the kernels flipped and transposed).
+/// 3x3 stride-1 convolutions by Winograd's F(4x4, 3x3): forward, the input gradient (itself
+/// a 3x3 stride-1 convolution of dy with the kernels flipped and transposed) and the weight
+/// gradient (WinogradWeightGradient.swift).
 public enum Winograd {
   /// Whether convolutions may use this path; tests turn it off to compare against im2col.
   /// Scoped with `$isEnabled.withValue`.
