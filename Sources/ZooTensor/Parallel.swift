@@ -34,6 +34,19 @@ public enum Parallel {
     }
   }
 
+  /// `forEach` over the cores, or a plain loop on the calling thread when `parallel` is false
+  /// (a caller already running on one core of a parallel loop).
+  @inline(__always)
+  public static func forEach(
+    _ count: Int, costPerItem: Int = 1 << 16, parallel: Bool, _ body: (Int) -> Void
+  ) {
+    if parallel {
+      forEach(count, costPerItem: costPerItem, body)
+    } else {
+      for i in 0..<count { body(i) }
+    }
+  }
+
   /// Splits `0..<count` into one contiguous range per thread, for element-wise kernels.
   public static func forRanges(_ count: Int, _ body: (Range<Int>) -> Void) {
     let threads = count >= 1 << 16 ? threadCount : 1

@@ -18,16 +18,6 @@ public enum Im2Col {
     max(1, min(batch, columnBudget / max(1, floatsPerSample)))
   }
 
-  /// Runs `body(i)` for `i` in `0..<count`, over the cores or on the calling thread.
-  @inline(__always)
-  private static func each(_ count: Int, cost: Int, parallel: Bool, _ body: (Int) -> Void) {
-    if parallel {
-      Parallel.forEach(count, costPerItem: cost, body)
-    } else {
-      for i in 0..<count { body(i) }
-    }
-  }
-
   /// How a convolution cuts its batch into groups of whole samples.
   ///
   /// Small convolutions (LeNet, CIFAR-sized maps) run one pipeline per core: a task takes a
@@ -392,7 +382,7 @@ public enum Im2Col {
     into target: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>? = nil,
     accumulate: Bool = false, parallel: Bool = true
   ) {
-    each(batch * channels, cost: area, parallel: parallel) { item in
+    Parallel.forEach(batch * channels, costPerItem: area, parallel: parallel) { item in
       let (n, c) = item.quotientAndRemainder(dividingBy: channels)
       let from = source + (c * batch + n) * area
       let to = target + item * area
@@ -412,7 +402,7 @@ public enum Im2Col {
     _ source: UnsafePointer<Float>, channels: Int, batch: Int, area: Int,
     into target: UnsafeMutablePointer<Float>, parallel: Bool = true
   ) {
-    each(batch * channels, cost: area, parallel: parallel) { item in
+    Parallel.forEach(batch * channels, costPerItem: area, parallel: parallel) { item in
       let (n, c) = item.quotientAndRemainder(dividingBy: channels)
       (target + (c * batch + n) * area).update(from: source + item * area, count: area)
     }
@@ -423,7 +413,7 @@ public enum Im2Col {
     _ bias: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>,
     channels: Int, batch: Int, area: Int, parallel: Bool = true
   ) {
-    each(batch * channels, cost: area, parallel: parallel) { item in
+    Parallel.forEach(batch * channels, costPerItem: area, parallel: parallel) { item in
       let b = bias[item % channels]
       let plane = target + item * area
       for i in 0..<area { plane[i] += b }
@@ -435,7 +425,7 @@ public enum Im2Col {
     _ target: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?,
     channels: Int, batch: Int, area: Int, parallel: Bool = true
   ) {
-    each(batch * channels, cost: area, parallel: parallel) { item in
+    Parallel.forEach(batch * channels, costPerItem: area, parallel: parallel) { item in
       (target + item * area).update(repeating: bias?[item % channels] ?? 0, count: area)
     }
   }

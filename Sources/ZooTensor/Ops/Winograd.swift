@@ -283,12 +283,8 @@ public enum Winograd {
         }
       }
     }
-    let parts = (pairs + chunk - 1) / chunk
-    if parallel {
-      Parallel.forEach(parts, costPerItem: chunk * 128, transform)
-    } else {
-      for part in 0..<parts { transform(part) }
-    }
+    Parallel.forEach(
+      (pairs + chunk - 1) / chunk, costPerItem: chunk * 128, parallel: parallel, transform)
   }
 
   /// V[position] (C, ld) = (B^T d B)[position] for every input tile of the block's rows, the

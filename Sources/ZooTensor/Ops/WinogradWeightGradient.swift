@@ -174,12 +174,8 @@ extension Winograd {
         }
       }
     }
-    let parts = (pairs + chunk - 1) / chunk
-    if parallel {
-      Parallel.forEach(parts, costPerItem: chunk * 128, transform)
-    } else {
-      for part in 0..<parts { transform(part) }
-    }
+    Parallel.forEach(
+      (pairs + chunk - 1) / chunk, costPerItem: chunk * 128, parallel: parallel, transform)
   }
 
   /// target lines (alpha) = A source lines (m): the adjoint of `outputLines`.
