@@ -260,31 +260,64 @@ public enum Winograd {
     _ wp: UnsafePointer<Float>, inChannels c: Int, outputs: Range<Int>,
     into u: UnsafeMutablePointer<Float>, parallel: Bool = true
   ) {
-    let (first, pairs) = (outputs.lowerBound * c, outputs.count * c)
-    let chunk = 256
-    let transform = { (part: Int) in
-      let range = (first + part * chunk)..<(first + min((part + 1) * chunk, pairs))
-      let count = range.count
-      // Tap-major kernels (9, count), then G g (alpha, 3, count), then G g G^T.
-      Scratch.withBuffer((9 + 3 * alpha) * chunk) { taps in
-        let half = taps + 9 * chunk
-        for pair in range {
-          let local = pair - range.lowerBound
-          for tap in 0..<9 { taps[tap * chunk + local] = wp[pair * 9 + tap] }
-        }
-        for column in 0..<3 {
-          kernelLines(
-            taps + column * chunk, 3 * chunk, half + column * chunk, 3 * chunk, count: count)
-        }
-        for i in 0..<alpha {
-          kernelLines(
-            half + i * 3 * chunk, chunk, u + i * alpha * pairs + range.lowerBound - first, pairs,
-            count: count)
-        }
+    let (first, pairs, chunk) = (outputs.lowerBound * c, outputs.count * c, kernelChunk)
+    // Tap-major kernels (9, count), then G g (alpha, 3, count), then G g G^T.
+    forEachKernelChunk(pairs: pairs, floatsPerPair: 9 + 3 * alpha, parallel: parallel) {
+      start, count, taps in
+      let half = taps + 9 * chunk
+      gatherTaps(wp + (first + start) * 9, count: count, into: taps)
+      for column in 0..<3 {
+        kernelLines(
+          taps + column * chunk, 3 * chunk, half + column * chunk, 3 * chunk, count: count)
+      }
+      for i in 0..<alpha {
+        kernelLines(
+          half + i * 3 * chunk, chunk, u + i * alpha * pairs + start, pairs, count: count)
       }
     }
-    Parallel.forEach(
-      (pairs + chunk - 1) / chunk, costPerItem: chunk * 128, parallel: parallel, transform)
+  }
+
+  /// Channel pairs a kernel transform takes at once, tap-major in a few kilobytes of scratch.
+  static let kernelChunk = 256
+
+  /// Calls `body(start, count, scratch)` for the chunks of `kernelChunk` channel pairs of
+  /// `0..<pairs`, over the cores or one after another, each with `floatsPerPair *
+  /// kernelChunk` floats of scratch.
+  static func forEachKernelChunk(
+    pairs: Int, floatsPerPair: Int, parallel: Bool,
+    _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void
+  ) {
+    let parts = (pairs + kernelChunk - 1) / kernelChunk
+    Parallel.forEach(parts, costPerItem: kernelChunk * 128, parallel: parallel) { part in
+      let start = part * kernelChunk
+      Scratch.withBuffer(floatsPerPair * kernelChunk) {
+        body(start, min(kernelChunk, pairs - start), $0)
+      }
+    }
+  }
+
+  /// taps (9, kernelChunk) = `count` consecutive 3x3 kernels from `kernels`, tap-major.
+  static func gatherTaps(
+    _ kernels: UnsafePointer<Float>, count: Int, into taps: UnsafeMutablePointer<Float>
+  ) {
+    for local in 0..<count {
+      for tap in 0..<9 { taps[tap * kernelChunk + local] = kernels[local * 9 + tap] }
+    }
+  }
+
+  /// `count` consecutive 3x3 kernels at `kernels` = (or +=, with `accumulate`) taps (9,
+  /// kernelChunk): the reverse of `gatherTaps`.
+  static func scatterTaps(
+    _ taps: UnsafePointer<Float>, count: Int, into kernels: UnsafeMutablePointer<Float>,
+    accumulate: Bool
+  ) {
+    for local in 0..<count {
+      let target = kernels + local * 9
+      for tap in 0..<9 {
+        let value = taps[tap * kernelChunk + local]
+        if accumulate { target[tap] += value } else { target[tap] = value }
+      }
+    }
   }
 
   /// V[position] (C, ld) = (B^T d B)[position] for every input tile of the block's rows, the

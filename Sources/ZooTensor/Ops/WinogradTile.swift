@@ -162,23 +162,17 @@ enum WinogradTile {
     _ wp: UnsafePointer<Float>, inChannels c: Int, outputs: Range<Int>,
     into u: UnsafeMutablePointer<Float>
   ) {
-    let (first, pairs) = (outputs.lowerBound * c, outputs.count * c)
-    let chunk = 256
+    let (first, pairs, chunk) = (outputs.lowerBound * c, outputs.count * c, Winograd.kernelChunk)
     // Tap-major kernels (9, count), then G g (4, 3, count), then G g G^T.
-    Scratch.withBuffer((9 + 12) * chunk) { taps in
+    Winograd.forEachKernelChunk(pairs: pairs, floatsPerPair: 9 + 12, parallel: false) {
+      start, count, taps in
       let half = taps + 9 * chunk
-      for start in stride(from: 0, to: pairs, by: chunk) {
-        let count = min(chunk, pairs - start)
-        for local in 0..<count {
-          let kernel = wp + (first + start + local) * 9
-          for tap in 0..<9 { taps[tap * chunk + local] = kernel[tap] }
-        }
-        for column in 0..<3 {
-          kernelLines(taps + column * chunk, 3 * chunk, half + column * chunk, 3 * chunk, count)
-        }
-        for i in 0..<4 {
-          kernelLines(half + i * 3 * chunk, chunk, u + i * 4 * pairs + start, pairs, count)
-        }
+      Winograd.gatherTaps(wp + (first + start) * 9, count: count, into: taps)
+      for column in 0..<3 {
+        kernelLines(taps + column * chunk, 3 * chunk, half + column * chunk, 3 * chunk, count)
+      }
+      for i in 0..<4 {
+        kernelLines(half + i * 3 * chunk, chunk, u + i * 4 * pairs + start, pairs, count)
       }
     }
   }
@@ -225,27 +219,19 @@ enum WinogradTile {
     _ du: UnsafePointer<Float>, inChannels c: Int, outputs: Range<Int>,
     into dwp: UnsafeMutablePointer<Float>, accumulate: Bool
   ) {
-    let (first, pairs) = (outputs.lowerBound * c, outputs.count * c)
-    let chunk = 256
+    let (first, pairs, chunk) = (outputs.lowerBound * c, outputs.count * c, Winograd.kernelChunk)
     // G^T dU down the first index (3, 4, count), then along the second: (9, count).
-    Scratch.withBuffer((12 + 9) * chunk) { half in
+    Winograd.forEachKernelChunk(pairs: pairs, floatsPerPair: 12 + 9, parallel: false) {
+      start, count, half in
       let taps = half + 12 * chunk
-      for start in stride(from: 0, to: pairs, by: chunk) {
-        let count = min(chunk, pairs - start)
-        for j in 0..<4 {
-          kernelGradientLines(du + j * pairs + start, 4 * pairs, half + j * chunk, 4 * chunk, count)
-        }
-        for row in 0..<3 {
-          kernelGradientLines(half + row * 4 * chunk, chunk, taps + row * 3 * chunk, chunk, count)
-        }
-        for local in 0..<count {
-          let target = dwp + (first + start + local) * 9
-          for tap in 0..<9 {
-            let value = taps[tap * chunk + local]
-            if accumulate { target[tap] += value } else { target[tap] = value }
-          }
-        }
+      for j in 0..<4 {
+        kernelGradientLines(du + j * pairs + start, 4 * pairs, half + j * chunk, 4 * chunk, count)
       }
+      for row in 0..<3 {
+        kernelGradientLines(half + row * 4 * chunk, chunk, taps + row * 3 * chunk, chunk, count)
+      }
+      Winograd.scatterTaps(
+        taps, count: count, into: dwp + (first + start) * 9, accumulate: accumulate)
     }
   }
 

@@ -147,35 +147,22 @@ extension Winograd {
     _ du: UnsafePointer<Float>, outputs: Range<Int>, inChannels c: Int,
     into dwp: UnsafeMutablePointer<Float>, accumulate: Bool, parallel: Bool = true
   ) {
-    let (first, pairs) = (outputs.lowerBound * c, outputs.count * c)
-    let chunk = 256
-    let transform = { (part: Int) in
-      let range = (first + part * chunk)..<(first + min((part + 1) * chunk, pairs))
-      let count = range.count
-      // G^T dU down the first index (3, alpha, count), then along the second: tap-major
-      // gradients (9, count).
-      Scratch.withBuffer((3 * alpha + 9) * chunk) { half in
-        let taps = half + 3 * alpha * chunk
-        for j in 0..<alpha {
-          kernelGradientLines(
-            du + j * pairs + range.lowerBound - first, alpha * pairs, half + j * chunk,
-            alpha * chunk, count: count)
-        }
-        for row in 0..<3 {
-          kernelGradientLines(
-            half + row * alpha * chunk, chunk, taps + row * 3 * chunk, chunk, count: count)
-        }
-        for pair in range {
-          let (local, target) = (pair - range.lowerBound, dwp + pair * 9)
-          for tap in 0..<9 {
-            let value = taps[tap * chunk + local]
-            if accumulate { target[tap] += value } else { target[tap] = value }
-          }
-        }
+    let (first, pairs, chunk) = (outputs.lowerBound * c, outputs.count * c, kernelChunk)
+    // G^T dU down the first index (3, alpha, count), then along the second: tap-major
+    // gradients (9, count).
+    forEachKernelChunk(pairs: pairs, floatsPerPair: 3 * alpha + 9, parallel: parallel) {
+      start, count, half in
+      let taps = half + 3 * alpha * chunk
+      for j in 0..<alpha {
+        kernelGradientLines(
+          du + j * pairs + start, alpha * pairs, half + j * chunk, alpha * chunk, count: count)
       }
+      for row in 0..<3 {
+        kernelGradientLines(
+          half + row * alpha * chunk, chunk, taps + row * 3 * chunk, chunk, count: count)
+      }
+      scatterTaps(taps, count: count, into: dwp + (first + start) * 9, accumulate: accumulate)
     }
-    Parallel.forEach(
-      (pairs + chunk - 1) / chunk, costPerItem: chunk * 128, parallel: parallel, transform)
   }
 
   /// target lines (alpha) = A source lines (m): the adjoint of `outputLines`.
