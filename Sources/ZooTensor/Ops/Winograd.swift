@@ -144,7 +144,8 @@ public enum Winograd {
           let product = v + positions * c * tiles
           let work = product + positions * o * tiles
           transformInput(xp, rows: rows, layout, into: v, ld: tiles, work: work)
-          multiply(u, v, into: product, outputs: o, inChannels: c, tiles: tiles)
+          multiply(
+            u, v, into: product, positions: positions, outputs: o, inChannels: c, tiles: tiles)
           transformOutput(
             product, bias, rows: rows, outputs: 0..<o, outChannels: o, layout, into: yp,
             ld: tiles, work: work, accumulate: accumulate)
@@ -164,37 +165,50 @@ public enum Winograd {
   ) {
     let (c, tiles) = (layout.g.channels, layout.totalTiles)
     let positions = alpha * alpha
-    let perBlock = max(1, min(o, Im2Col.cacheFloats / (positions * (c + tiles))))
-    let blocks = (o + perBlock - 1) / perBlock
     Scratch.withBuffer(positions * c * tiles) { v in
       forEachBlock(of: 0..<layout.totalRows, layout) { rows, offset, work in
         transformInput(xp, rows: rows, layout, into: v + offset, ld: tiles, work: work)
       }
-      Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
-        let outputs = (block * perBlock)..<min((block + 1) * perBlock, o)
+      // U and M of the block's channels, then work space for the output transform.
+      forEachOutputBlock(
+        outChannels: o, floatsPerOutput: positions * (c + tiles),
+        extraFloats: layout.workFloats(tiles: tiles)
+      ) { outputs, u in
         let count = outputs.count
-        // U and M of the block's channels, then work space for the output transform.
-        Scratch.withBuffer(positions * count * (c + tiles) + layout.workFloats(tiles: tiles)) {
-          u in
-          let product = u + positions * count * c
-          let work = product + positions * count * tiles
-          transformKernels(
-            wp, inChannels: c, outputs: outputs, into: u, parallel: false)
-          multiply(u, v, into: product, outputs: count, inChannels: c, tiles: tiles)
-          transformOutput(
-            product, bias, rows: 0..<layout.totalRows, outputs: outputs, outChannels: o, layout,
-            into: yp, ld: tiles, work: work, accumulate: accumulate)
-        }
+        let product = u + positions * count * c
+        let work = product + positions * count * tiles
+        transformKernels(wp, inChannels: c, outputs: outputs, into: u, parallel: false)
+        multiply(
+          u, v, into: product, positions: positions, outputs: count, inChannels: c, tiles: tiles)
+        transformOutput(
+          product, bias, rows: 0..<layout.totalRows, outputs: outputs, outChannels: o, layout,
+          into: yp, ld: tiles, work: work, accumulate: accumulate)
       }
     }
   }
 
-  /// M[position] (outputs, tiles) = U[position] (outputs, C) V[position] (C, tiles).
-  private static func multiply(
-    _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into product: UnsafeMutablePointer<Float>,
-    outputs o: Int, inChannels c: Int, tiles: Int
+  /// Calls `body(outputs, scratch)` for blocks of output channels over the cores, each with
+  /// `floatsPerOutput * outputs.count + extraFloats` floats of scratch: blocks whose share of
+  /// the transformed kernels and products fits the core's share of cache.
+  static func forEachOutputBlock(
+    outChannels o: Int, floatsPerOutput: Int, extraFloats: Int = 0,
+    _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
   ) {
-    for position in 0..<(alpha * alpha) {
+    let perBlock = max(1, min(o, Im2Col.cacheFloats / floatsPerOutput))
+    let blocks = (o + perBlock - 1) / perBlock
+    Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
+      let outputs = (block * perBlock)..<min((block + 1) * perBlock, o)
+      Scratch.withBuffer(floatsPerOutput * outputs.count + extraFloats) { body(outputs, $0) }
+    }
+  }
+
+  /// M[position] (outputs, tiles) = U[position] (outputs, C) V[position] (C, tiles) for each
+  /// of the transform's `positions`.
+  static func multiply(
+    _ u: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into product: UnsafeMutablePointer<Float>,
+    positions: Int, outputs o: Int, inChannels c: Int, tiles: Int
+  ) {
+    for position in 0..<positions {
       BLAS.serialGemm(
         m: o, n: tiles, k: c, a: u + position * o * c, lda: c, b: v + position * c * tiles,
         ldb: tiles, c: product + position * o * tiles, ldc: tiles)

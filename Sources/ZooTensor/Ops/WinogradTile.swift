@@ -35,16 +35,13 @@ enum WinogradTile {
     }
     Scratch.withBuffer(positions * c * n) { v in
       transformInputs(xp, batch: n, channels: c, into: v)
-      forEachOutputBlock(outChannels: o, rowsPerOutput: c + n, inChannels: c) { outputs, u in
+      Winograd.forEachOutputBlock(outChannels: o, floatsPerOutput: positions * (c + n)) {
+        outputs, u in
         let count = outputs.count
         let product = u + positions * count * c
         transformKernels(wp, inChannels: c, outputs: outputs, into: u)
-        for position in 0..<positions {
-          // M[position] (count, n) = U[position] (count, C) V[position] (C, n)
-          BLAS.serialGemm(
-            m: count, n: n, k: c, a: u + position * count * c, lda: c,
-            b: v + position * c * n, ldb: n, c: product + position * count * n, ldc: n)
-        }
+        Winograd.multiply(
+          u, v, into: product, positions: positions, outputs: count, inChannels: c, tiles: n)
         transformOutputs(
           product, bias, batch: n, outputs: outputs, outChannels: o, into: yp,
           accumulate: accumulate)
@@ -62,33 +59,13 @@ enum WinogradTile {
       let dm = v + positions * c * n
       transformInputs(xp, batch: n, channels: c, into: v)
       transformOutputGradients(dyp, batch: n, channels: o, into: dm)
-      forEachOutputBlock(outChannels: o, rowsPerOutput: c, inChannels: c) { outputs, du in
-        let count = outputs.count
-        for position in 0..<positions {
-          // dU[position] (count, C) = dM[position][outputs] (count, n) V[position]^T (n, C)
-          BLAS.serialGemm(
-            transposeB: true, m: count, n: c, k: n,
-            a: dm + (position * o + outputs.lowerBound) * n, lda: n, b: v + position * c * n,
-            ldb: n, c: du + position * count * c, ldc: c)
-        }
+      Winograd.forEachOutputBlock(outChannels: o, floatsPerOutput: positions * c) { outputs, du in
+        Winograd.multiplyGradients(
+          dm, v, into: du, positions: positions, outputs: outputs, outChannels: o, inChannels: c,
+          tiles: n)
         transformKernelGradients(
           du, inChannels: c, outputs: outputs, into: dwp, accumulate: accumulate)
       }
-    }
-  }
-
-  /// Calls `body(outputs, scratch)` for blocks of output channels over the cores, with
-  /// `positions * outputs.count * rowsPerOutput` floats of scratch: blocks whose transformed
-  /// kernels fit the core's share of cache.
-  private static func forEachOutputBlock(
-    outChannels o: Int, rowsPerOutput: Int, inChannels c: Int,
-    _ body: (Range<Int>, UnsafeMutablePointer<Float>) -> Void
-  ) {
-    let perBlock = max(1, min(o, Im2Col.cacheFloats / (positions * rowsPerOutput)))
-    let blocks = (o + perBlock - 1) / perBlock
-    Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
-      let outputs = (block * perBlock)..<min((block + 1) * perBlock, o)
-      Scratch.withBuffer(positions * outputs.count * rowsPerOutput) { body(outputs, $0) }
     }
   }
 

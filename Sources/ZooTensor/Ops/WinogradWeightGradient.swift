@@ -56,8 +56,6 @@ extension Winograd {
   ) {
     let (c, tiles) = (layout.g.channels, layout.totalTiles)
     let positions = alpha * alpha
-    let perBlock = max(1, min(o, Im2Col.cacheFloats / (positions * c)))
-    let blocks = (o + perBlock - 1) / perBlock
     Scratch.withBuffer(positions * (c + o) * tiles) { v in
       let dm = v + positions * c * tiles
       forEachBlock(of: 0..<layout.totalRows, layout) { part, offset, work in
@@ -65,22 +63,29 @@ extension Winograd {
         transformOutputGradient(
           dyp, rows: part, outChannels: o, layout, into: dm + offset, ld: tiles, work: work)
       }
-      Parallel.forEach(blocks, costPerItem: 1 << 20) { block in
-        let outputs = (block * perBlock)..<min((block + 1) * perBlock, o)
-        let count = outputs.count
-        Scratch.withBuffer(positions * count * c) { du in
-          for position in 0..<positions {
-            // dU[position] (count, C) = dM[position][outputs] (count, tiles) V^T (tiles, C)
-            BLAS.serialGemm(
-              transposeB: true, m: count, n: c, k: tiles,
-              a: dm + (position * o + outputs.lowerBound) * tiles, lda: tiles,
-              b: v + position * c * tiles, ldb: tiles, c: du + position * count * c, ldc: c)
-          }
-          transformKernelGradients(
-            du, outputs: outputs, inChannels: c, into: dwp, accumulate: accumulate,
-            parallel: false)
-        }
+      forEachOutputBlock(outChannels: o, floatsPerOutput: positions * c) { outputs, du in
+        multiplyGradients(
+          dm, v, into: du, positions: positions, outputs: outputs, outChannels: o, inChannels: c,
+          tiles: tiles)
+        transformKernelGradients(
+          du, outputs: outputs, inChannels: c, into: dwp, accumulate: accumulate, parallel: false)
       }
+    }
+  }
+
+  /// dU[position] (outputs.count, C) = dM[position][outputs] (outputs.count, tiles)
+  /// V[position]^T (tiles, C) for each of the transform's `positions`; dM (positions, O,
+  /// tiles), V (positions, C, tiles).
+  static func multiplyGradients(
+    _ dm: UnsafePointer<Float>, _ v: UnsafePointer<Float>, into du: UnsafeMutablePointer<Float>,
+    positions: Int, outputs: Range<Int>, outChannels o: Int, inChannels c: Int, tiles: Int
+  ) {
+    let count = outputs.count
+    for position in 0..<positions {
+      BLAS.serialGemm(
+        transposeB: true, m: count, n: c, k: tiles,
+        a: dm + (position * o + outputs.lowerBound) * tiles, lda: tiles,
+        b: v + position * c * tiles, ldb: tiles, c: du + position * count * c, ldc: c)
     }
   }
 
