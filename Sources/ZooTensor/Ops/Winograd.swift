@@ -83,10 +83,7 @@ public enum Winograd {
     flipped: Bool = false, accumulate: Bool = false
   ) {
     if flipped {
-      // Rotated and transposed once, in blocks: the kernel transform reading w[c][o] in place
-      // went through memory `o` kernels apart and waited on every load.
-      return Scratch.withBuffer(o * g.channels * 9) { kernels in
-        flip(wp, outChannels: o, inChannels: g.channels, into: kernels)
+      return withFlipped(wp, outChannels: o, inChannels: g.channels) { kernels in
         convolve(xp, kernels, bias, yp, batch: n, outChannels: o, g, accumulate: accumulate)
       }
     }
@@ -100,9 +97,22 @@ public enum Winograd {
     }
   }
 
+  /// Runs `body` with kernels[o][c] = w[c][o] rotated by 180 degrees, w (c, o, 3, 3): the
+  /// input gradient's kernels, rotated and transposed once, in blocks. The kernel transform
+  /// reading w[c][o] in place went through memory `o` kernels apart and waited on every load.
+  static func withFlipped(
+    _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
+    _ body: (UnsafePointer<Float>) -> Void
+  ) {
+    Scratch.withBuffer(o * c * 9) { kernels in
+      flip(wp, outChannels: o, inChannels: c, into: kernels)
+      body(kernels)
+    }
+  }
+
   /// kernels[o][c] = w[c][o] rotated by 180 degrees, w (c, o, 3, 3), in 16x16 blocks of
   /// kernels so that both sides stay in cache.
-  static func flip(
+  private static func flip(
     _ wp: UnsafePointer<Float>, outChannels o: Int, inChannels c: Int,
     into kernels: UnsafeMutablePointer<Float>
   ) {

@@ -27,8 +27,7 @@ enum WinogradTile {
     flipped: Bool = false, accumulate: Bool = false
   ) {
     if flipped {
-      return Scratch.withBuffer(o * c * 9) { kernels in
-        Winograd.flip(wp, outChannels: o, inChannels: c, into: kernels)
+      return Winograd.withFlipped(wp, outChannels: o, inChannels: c) { kernels in
         convolve(
           xp, kernels, bias, yp, batch: n, inChannels: c, outChannels: o, accumulate: accumulate)
       }
