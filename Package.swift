@@ -33,7 +33,7 @@ let package = Package(
     .target(name: "ZooData", dependencies: ["ZooTensor", "CZlib", "CJPEG", "CPNG"]),
     .target(name: "ZooIO", dependencies: ["CHDF5", "ZooNN", "ZooTensor"]),
     .target(name: "Zoo", dependencies: ["ZooNN", "ZooData", "ZooIO"]),
-    .target(name: "ZooPlot", dependencies: ["ZooData"]),
+    .target(name: "ZooPlot", dependencies: ["ZooData", "ZooTensor"]),
     .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData", "ZooIO"]),
     .executableTarget(
       name: "zoo",

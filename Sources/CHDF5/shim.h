@@ -12,6 +12,8 @@ static inline hid_t zoo_h5t_native_int64(void) { return H5T_NATIVE_INT64; }
 static inline hid_t zoo_h5t_c_s1(void) { return H5T_C_S1; }
 static inline hid_t zoo_h5p_file_access(void) { return H5P_FILE_ACCESS; }
 static inline hid_t zoo_h5p_dataset_create(void) { return H5P_DATASET_CREATE; }
+static inline hid_t zoo_h5p_file_create(void) { return H5P_FILE_CREATE; }
+static inline hid_t zoo_h5p_group_create(void) { return H5P_GROUP_CREATE; }
 static inline unsigned zoo_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned zoo_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
 static inline unsigned zoo_h5f_acc_rdwr(void) { return H5F_ACC_RDWR; }
@@ -38,6 +40,23 @@ static inline herr_t zoo_h5_reclaim(hid_t type, hid_t space, void *buffer) {
 #else
   return H5Dvlen_reclaim(type, space, H5P_DEFAULT, buffer);
 #endif
+}
+
+// Exported by libhdf5 since 1.8.7, though not declared in its public headers: the Jenkins
+// lookup3 checksum HDF5 puts on its metadata.
+uint32_t H5_checksum_metadata(const void *data, size_t len, uint32_t initval);
+
+// H5Fget_file_image (HDF5 1.10.8) clears the "open for writing" flag in the image of a version
+// 2 or 3 superblock but keeps the checksum computed with the flag set, so the image fails to
+// open. Recomputes that checksum: signature, version, sizes, flags and four addresses, then
+// the checksum. Returns 0, or -1 when `image` does not start with such a superblock.
+static inline int zoo_h5_reseal_superblock(unsigned char *image, size_t size) {
+  if (size < 12 || (image[8] != 2 && image[8] != 3)) return -1;
+  size_t covered = 12 + 4 * (size_t)image[9];
+  if (size < covered + 4) return -1;
+  uint32_t checksum = H5_checksum_metadata(image, covered, 0);
+  for (int i = 0; i < 4; i++) image[covered + i] = (unsigned char)(checksum >> (8 * i));
+  return 0;
 }
 
 typedef struct {

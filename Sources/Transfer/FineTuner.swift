@@ -171,6 +171,7 @@ public final class FineTuner {
       let (loss, accuracy) = try trainer.trainEpoch(
         train, epoch: epoch, epochs: epochs, seed: configuration.seed, progress: progress)
       let evaluation = try ClassifierTrainer.evaluate(evaluated, on: validation)
+      try TrainingError.checkEvaluation(evaluation.loss, epoch: epoch)
       record(
         FineTuneEpoch(
           stage: stage, epoch: epoch, trainLoss: loss, trainAccuracy: accuracy,

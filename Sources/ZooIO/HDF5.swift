@@ -30,6 +30,9 @@ public struct HDF5Error: Error, Equatable, Sendable, LocalizedError {
   }
 
   public var errorDescription: String? { "HDF5 could not \(operation) \(object): \(detail)" }
+
+  /// The detail of a read whose values do not match their stored checksum.
+  public static let checksumMismatch = "its values do not match their fletcher32 checksum"
 }
 
 /// The single gate to libhdf5.
@@ -97,6 +100,8 @@ public struct HDF5DatasetInfo: Sendable, Equatable {
   public var storedBytes: Int
   /// Whether the values pass through filters (compression) on the way to the file.
   public var isFiltered: Bool
+  /// Whether the stored values carry a fletcher32 checksum, verified on every read.
+  public var hasChecksum: Bool
 
   /// The number of elements, or nil when it does not fit in an `Int`.
   public var elementCount: Int? { ZooIO.elementCount(shape) }
@@ -181,13 +186,67 @@ public final class HDF5File {
     }
   }
 
-  /// Creates a new file; fails if one exists at `url`.
+  /// Creates a new file; fails if one exists at `url`. See `withCreationLists` for its format.
   public static func create(_ url: URL) throws -> HDF5File {
-    try HDF5Library.run {
-      let id = H5Fcreate(
-        url.path, zoo_h5f_acc_excl(), HDF5Library.defaultList, HDF5Library.defaultList)
+    try withCreationLists(url.path) { creation, access in
+      let id = H5Fcreate(url.path, zoo_h5f_acc_excl(), creation, access)
       guard id >= 0 else { throw HDF5Library.failure("create", url.path) }
       return HDF5File(url: url, id: id)
+    }
+  }
+
+  /// Creates a new file that lives in memory until `image()` takes its bytes: HDF5 never
+  /// writes to disk, so the caller chooses how the bytes get there (atomically, with a clear
+  /// error when the disk is full). `capacity` is a guess of the file's size in bytes, so the
+  /// memory grows seldom.
+  public static func createInMemory(named name: String, capacity: Int) throws -> HDF5File {
+    try withCreationLists(name) { creation, access in
+      guard H5Pset_fapl_core(access, max(capacity, 1 << 20), false) >= 0 else {
+        throw HDF5Library.failure("keep in memory", name)
+      }
+      let id = H5Fcreate(name, zoo_h5f_acc_excl(), creation, access)
+      guard id >= 0 else { throw HDF5Library.failure("create", name) }
+      return HDF5File(url: URL(fileURLWithPath: name), id: id)
+    }
+  }
+
+  /// The file's bytes as they would be on disk, everything written so far included.
+  public func image() throws -> [UInt8] {
+    try withHandle { id in
+      // The image copies the driver's memory, so everything cached must reach it first.
+      guard H5Fflush(id, H5F_SCOPE_GLOBAL) >= 0 else {
+        throw HDF5Library.failure("flush", url.path)
+      }
+      let size = H5Fget_file_image(id, nil, 0)
+      guard size >= 0 else { throw HDF5Library.failure("take the image of", url.path) }
+      var bytes = [UInt8](repeating: 0, count: size)
+      guard H5Fget_file_image(id, &bytes, size) == size,
+        zoo_h5_reseal_superblock(&bytes, bytes.count) == 0
+      else { throw HDF5Library.failure("take the image of", url.path) }
+      return bytes
+    }
+  }
+
+  /// Runs `body` with the creation and access property lists of a new file. The file uses
+  /// HDF5 1.10's format, whose superblock, object headers and chunk indexes carry checksums
+  /// (1.8's chunk index, a B-tree, has none: a flipped bit there moves a dataset's values or
+  /// skips their checksum), and keeps every group's links and attributes inside its object
+  /// header (`keepCompact`), so a flipped bit anywhere in the metadata is an error on reading.
+  /// Every reader since HDF5 1.10 (2016; h5py's wheels carry 1.12 or later) opens it.
+  private static func withCreationLists(
+    _ name: String, _ body: (_ creation: hid_t, _ access: hid_t) throws -> HDF5File
+  ) throws -> HDF5File {
+    try HDF5Library.run {
+      let access = H5Pcreate(zoo_h5p_file_access())
+      guard access >= 0 else { throw HDF5Library.failure("create file properties for", name) }
+      defer { H5Pclose(access) }
+      let creation = H5Pcreate(zoo_h5p_file_create())
+      guard creation >= 0 else { throw HDF5Library.failure("create file properties for", name) }
+      defer { H5Pclose(creation) }
+      guard H5Pset_libver_bounds(access, H5F_LIBVER_V110, H5F_LIBVER_V110) >= 0,
+        HDF5Group.keepCompact(creation)
+      else { throw HDF5Library.failure("set the format of", name) }
+      return try body(creation, access)
     }
   }
 
@@ -236,14 +295,27 @@ public struct HDF5Group {
   @discardableResult
   public func createGroup(_ name: String) throws -> HDF5Group {
     try withHandle { group in
+      let creation = H5Pcreate(zoo_h5p_group_create())
+      guard creation >= 0, Self.keepCompact(creation) else {
+        throw HDF5Library.failure("create group properties for", absolutePath(name))
+      }
+      defer { H5Pclose(creation) }
       try withLinkCreationList { links in
-        let child = H5Gcreate2(
-          group, name, links, HDF5Library.defaultList, HDF5Library.defaultList)
+        let child = H5Gcreate2(group, name, links, creation, HDF5Library.defaultList)
         guard child >= 0 else { throw HDF5Library.failure("create group", absolutePath(name)) }
         H5Gclose(child)
       }
     }
     return group(name)
+  }
+
+  /// Sets a group's (or a file's root group's) creation properties to keep its links and
+  /// attributes in the object header, which HDF5's newer formats checksum, however many there
+  /// are. By default HDF5 moves more than eight of them to a heap that carries no checksum.
+  static func keepCompact(_ creation: hid_t) -> Bool {
+    let limit: UInt32 = 65535
+    return H5Pset_link_phase_change(creation, limit, 0) >= 0
+      && H5Pset_attr_phase_change(creation, limit, 0) >= 0
   }
 
   /// What `name` (a relative path, possibly with `/`) refers to, or nil when nothing.
@@ -258,11 +330,10 @@ public struct HDF5Group {
         if exists == 0 { return nil }
       }
       if prefix.isEmpty { return .group }
+      // A link that leads nowhere (damaged, or a dangling soft or external link) is an error:
+      // answering "nothing there" would let a reader skip what the file meant to hold.
       let object = H5Oopen(group, prefix, HDF5Library.defaultList)
-      guard object >= 0 else {
-        HDF5Library.clearErrors()  // a dangling soft or external link
-        return nil
-      }
+      guard object >= 0 else { throw HDF5Library.failure("open", absolutePath(prefix)) }
       defer { H5Oclose(object) }
       switch H5Iget_type(object) {
       case H5I_GROUP: return .group
@@ -370,14 +441,21 @@ public struct HDF5Group {
             dataset, zoo_h5t_native_float(), zoo_h5s_all(), zoo_h5s_all(),
             HDF5Library.defaultList, $0.baseAddress)
         }
-        guard status >= 0 else { throw HDF5Library.failure("read", object) }
+        guard status >= 0 else {
+          let failure = HDF5Library.failure("read", object)
+          guard info.hasChecksum, failure.detail.contains("Fletcher32") else { throw failure }
+          throw HDF5Error(
+            operation: "read", object: object,
+            detail: HDF5Error.checksumMismatch)
+        }
       }
       return (info, values)
     }
   }
 
   /// Creates a float32 (little-endian, as h5py writes `<f4`) dataset at `name` holding
-  /// `values` in row-major order, with any missing intermediate groups.
+  /// `values` in row-major order, with any missing intermediate groups. Datasets created with
+  /// values (of rank 1 or more, not empty) carry a fletcher32 checksum (`checksumChunks`).
   public func createDataset(_ name: String, shape: [Int], floats values: [Float]) throws {
     precondition(shape.reduce(1, *) == values.count, "shape \(shape) needs as many values")
     try values.withUnsafeBytes {
@@ -422,9 +500,11 @@ public struct HDF5Group {
     try withHandle { group in
       let space = try Self.createSpace(shape, object)
       defer { H5Sclose(space) }
+      let creation = try Self.creationList(shape, checksummed: data != nil, object)
+      defer { H5Pclose(creation) }
       try withLinkCreationList { links in
         let dataset = H5Dcreate2(
-          group, name, fileType, space, links, HDF5Library.defaultList, HDF5Library.defaultList)
+          group, name, fileType, space, links, creation, HDF5Library.defaultList)
         guard dataset >= 0 else { throw HDF5Library.failure("create dataset", object) }
         defer { H5Dclose(dataset) }
         if let data, shape.reduce(1, *) > 0 {
@@ -640,6 +720,42 @@ public struct HDF5Group {
     return try body(links)
   }
 
+  /// Dataset creation properties: chunks with the fletcher32 filter when `checksummed` (HDF5
+  /// filters only chunked data), otherwise contiguous storage.
+  private static func creationList(_ shape: [Int], checksummed: Bool, _ object: String) throws
+    -> hid_t
+  {
+    let list = H5Pcreate(zoo_h5p_dataset_create())
+    guard list >= 0 else { throw HDF5Library.failure("create dataset properties for", object) }
+    guard checksummed, let chunk = checksumChunk(shape) else { return list }
+    guard H5Pset_chunk(list, Int32(chunk.count), chunk.map { hsize_t($0) }) >= 0,
+      H5Pset_fletcher32(list) >= 0
+    else {
+      H5Pclose(list)
+      throw HDF5Library.failure("set the checksum of", object)
+    }
+    return list
+  }
+
+  /// The chunk shape for a checksummed dataset: the whole dataset where it fits in a chunk of
+  /// at most `maximumChunkBytes` (one checksum over all values), else the largest dimension
+  /// halved until it does. Nil for scalars and empty datasets, which HDF5 cannot chunk.
+  static func checksumChunk(_ shape: [Int], elementBytes: Int = 4) -> [Int]? {
+    guard !shape.isEmpty, !shape.contains(0), let count = elementCount(shape) else { return nil }
+    var chunk = shape
+    var bytes = count * elementBytes
+    while bytes > maximumChunkBytes {
+      let largest = chunk.indices.max { chunk[$0] < chunk[$1] }!
+      let halved = (chunk[largest] + 1) / 2
+      bytes = bytes / chunk[largest] * halved
+      chunk[largest] = halved
+    }
+    return chunk
+  }
+
+  /// HDF5 allows chunks under 4 GiB; a reader holds one whole chunk in memory while it checks it.
+  static let maximumChunkBytes = 1 << 30
+
   private static func createSpace(_ shape: [Int], _ object: String) throws -> hid_t {
     let space =
       shape.isEmpty
@@ -693,11 +809,17 @@ public struct HDF5Group {
     defer { H5Pclose(properties) }
     let filters = H5Pget_nfilters(properties)
     guard filters >= 0 else { throw HDF5Library.failure("read the filters of", object) }
+    var flags: UInt32 = 0
+    var parameterCount = 0
+    let filterIDs = (0..<filters).map {
+      H5Pget_filter2(properties, UInt32($0), &flags, &parameterCount, nil, 0, nil, nil)
+    }
     let stored = H5Dget_storage_size(dataset)
     HDF5Library.clearErrors()  // a storage size of 0 may leave an error behind
     return HDF5DatasetInfo(
       shape: try shape(of: space, object), elementType: elementType(type),
-      storedBytes: Int(exactly: stored) ?? Int.max, isFiltered: filters > 0)
+      storedBytes: Int(exactly: stored) ?? Int.max, isFiltered: filters > 0,
+      hasChecksum: filterIDs.contains(H5Z_FILTER_FLETCHER32))
   }
 
   private static func readStrings(

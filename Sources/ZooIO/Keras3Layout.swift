@@ -30,7 +30,9 @@ enum Keras3Layout {
     _ layers: [WeightFile.LayerPlan], modelName: String, into root: HDF5Group
   ) throws {
     let model = try root.createGroup("vars")
-    try model.setAttribute("name", strings: [modelName], scalar: true, variableLength: true)
+    try model.setAttribute("name", strings: [modelName], scalar: true)
+    // Made here, not as an intermediate group below, so that it keeps its many links compact.
+    try root.createGroup(layersGroup)
     var used: [String: Int] = [:]
     for layer in layers {
       let base = classKeys.first { $0.kind == layer.kind }!.key
@@ -38,7 +40,7 @@ enum Keras3Layout {
       used[base] = number
       let key = number == 0 ? base : "\(base)_\(number)"
       let vars = try root.createGroup("\(layersGroup)/\(key)/vars")
-      try vars.setAttribute("name", strings: [layer.path], scalar: true, variableLength: true)
+      try vars.setAttribute("name", strings: [layer.path], scalar: true)
       try WeightFile.writeLayerAttributes(layer, to: vars)
       for (index, tensor) in layer.kerasTensors().enumerated() {
         try vars.createDataset("\(index)", shape: tensor.shape, floats: tensor.values)

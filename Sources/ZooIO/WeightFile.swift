@@ -40,45 +40,34 @@ public enum WeightFile {
   // MARK: Writing
 
   /// Writes `model`'s parameters and buffers with `metadata` to `url`, replacing any file
-  /// there. The file is written under a temporary name in the same folder and renamed into
-  /// place, so `url` never names a half-written file.
+  /// there. HDF5 builds the file in memory and `writeAtomically` puts it in place, so `url`
+  /// never names a half-written file and a full disk leaves the previous file as it was.
   public static func write(
     _ model: Module, metadata: WeightFileMetadata = WeightFileMetadata(),
     format: WeightFileFormat = .keras, to url: URL
   ) throws {
     let layers = try plan(model)
     try metadata.validate()
-    let folder = url.deletingLastPathComponent()
-    let temporary = folder.appendingPathComponent(
-      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
+    let values = layers.flatMap(\.tensors).reduce(0) { $0 + $1.tensor.count }
+    let image: [UInt8]
     do {
-      let file = try HDF5File.create(temporary)
-      do {
-        switch format {
-        case .keras: try writeLegacy(layers, into: file.root)
-        case .keras3:
-          try Keras3Layout.write(
-            layers, modelName: metadata.architecture ?? "model", into: file.root)
-        }
-        try write(metadata, to: file.root)
-        try file.close()
-      } catch {
-        try? file.close()
-        throw error
+      let file = try HDF5File.createInMemory(named: url.path, capacity: 4 * values + (1 << 20))
+      defer { try? file.close() }
+      switch format {
+      case .keras: try writeLegacy(layers, into: file.root)
+      case .keras3:
+        try Keras3Layout.write(
+          layers, modelName: metadata.architecture ?? "model", into: file.root)
       }
-      try synchronize(temporary)
-      guard rename(temporary.path, url.path) == 0 else {
-        throw WeightFileError.writeFailed(
-          file: url.path,
-          detail: "renaming the finished file failed: \(String(cString: strerror(errno)))")
-      }
-      try? synchronize(folder)
-    } catch {
-      unlink(temporary.path)
-      if let error = error as? HDF5Error {
-        throw WeightFileError.writeFailed(file: url.path, detail: error.detail)
-      }
-      throw error
+      try write(metadata, to: file.root)
+      image = try file.image()
+    } catch let error as HDF5Error {
+      throw WeightFileError.writeFailed(file: url.path, detail: error.detail)
+    }
+    do {
+      try writeAtomically(Data(image), to: url)
+    } catch let error as FileWriteError {
+      throw WeightFileError.writeFailed(file: url.path, detail: error.reason)
     }
   }
 
@@ -176,8 +165,7 @@ public enum WeightFile {
   private static func write(_ metadata: WeightFileMetadata, to root: HDF5Group) throws {
     typealias Name = WeightFileMetadata.Attribute
     if let architecture = metadata.architecture {
-      try root.setAttribute(
-        Name.architecture, strings: [architecture], scalar: true, variableLength: true)
+      try root.setAttribute(Name.architecture, strings: [architecture], scalar: true)
     }
     if let classCount = metadata.classCount {
       try root.setAttribute(Name.classCount, integers: [classCount], scalar: true)
@@ -195,7 +183,7 @@ public enum WeightFile {
       try root.setAttribute(Name.normalizationStd, floats: std)
     }
     if let card = metadata.modelCard {
-      try root.setAttribute(Name.modelCard, strings: [card], scalar: true, variableLength: true)
+      try root.setAttribute(Name.modelCard, strings: [card], scalar: true)
     }
   }
 
@@ -225,20 +213,6 @@ public enum WeightFile {
     }
   }
 
-  /// Flushes a file or folder to disk, so the rename publishes complete contents.
-  private static func synchronize(_ url: URL) throws {
-    let descriptor = open(url.path, O_RDONLY)
-    guard descriptor >= 0 else {
-      throw WeightFileError.writeFailed(
-        file: url.path, detail: "cannot open to sync: \(String(cString: strerror(errno)))")
-    }
-    defer { close(descriptor) }
-    guard fsync(descriptor) == 0 else {
-      throw WeightFileError.writeFailed(
-        file: url.path, detail: "sync failed: \(String(cString: strerror(errno)))")
-    }
-  }
-
   /// Group attributes beyond Keras's `weight_names`.
   enum LayerAttribute {
     static let kind = "zoo_layer"
@@ -265,6 +239,9 @@ public enum WeightFile {
       defer { try? file.close() }
       return try WeightFileReader(file: file).read()
     } catch let error as HDF5Error {
+      if error.detail == HDF5Error.checksumMismatch {
+        throw WeightFileError.checksumMismatch(file: path, dataset: error.object)
+      }
       let detail = error.object == path ? error.detail : "\(error.object): \(error.detail)"
       throw WeightFileError.damaged(file: path, detail: detail)
     }
@@ -324,6 +301,9 @@ public struct LoadedWeights {
   public var layers: [WeightFileLayer]
   /// Every tensor in the zoo's (PyTorch's) layout, keyed by zoo path (`layer1.0.conv1.weight`).
   public var tensors: [String: Tensor]
+  /// The datasets that carried no checksum (files written by Keras or h5py, for example), in
+  /// file order. The others were verified against their fletcher32 checksums as they were read.
+  public var datasetsWithoutChecksum: [String]
 
   /// Zoo paths in file order.
   public var paths: [String] { layers.flatMap(\.tensorPaths) }

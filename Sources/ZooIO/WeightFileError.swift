@@ -10,6 +10,8 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
   case notHDF5(file: String, reason: String)
   /// HDF5, but truncated or corrupt; `detail` is HDF5's own message.
   case damaged(file: String, detail: String)
+  /// A dataset whose stored values no longer match the checksum written with them.
+  case checksumMismatch(file: String, dataset: String)
 
   // Layout
   case missingAttribute(object: String, attribute: String)
@@ -62,6 +64,10 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
     case .damaged(let file, let detail):
       return
         "\(file) is a damaged HDF5 file (truncated or corrupt): \(detail). Write or copy it again"
+    case .checksumMismatch(let file, let dataset):
+      return
+        "\(file): the values of \(dataset) do not match the checksum written with them; the file"
+        + " was damaged after it was written. Copy or export it again"
     case .missingAttribute(let object, let attribute) where attribute == "layer_names":
       return
         "weight files list their layers in the root attribute 'layer_names' (Keras's legacy"

@@ -27,7 +27,7 @@ struct WeightFileReader {
     }
     return LoadedWeights(
       layout: layout, metadata: try readMetadata(root), layers: collector.layers,
-      tensors: collector.tensors)
+      tensors: collector.tensors, datasetsWithoutChecksum: collector.datasetsWithoutChecksum)
   }
 
   /// Keras's legacy layout below `weights` (the root, or `/model_weights`).
@@ -75,7 +75,9 @@ struct WeightFileReader {
   func readWeight(_ kerasName: String, _ name: String, of group: HDF5Group) throws -> KerasWeight {
     let dataset = group.absolutePath(name)
     let (info, values) = try group.readFloats(name) { try Self.check($0, dataset) }
-    return KerasWeight(name: kerasName, dataset: dataset, shape: info.shape, values: values)
+    return KerasWeight(
+      name: kerasName, dataset: dataset, shape: info.shape, values: values,
+      hasChecksum: info.hasChecksum)
   }
 
   /// `conv1/kernel:0` (Keras 2) or `conv1/kernel` (Keras 3) to `kernel`.
@@ -243,12 +245,16 @@ struct KerasWeight {
   var dataset: String
   var shape: [Int]
   var values: [Float]
+  /// Whether HDF5 verified the values against a stored checksum while reading them.
+  var hasChecksum: Bool
 }
 
 /// The layers read so far, with their tensors in the zoo's layout.
 struct LayerCollector {
   var layers: [WeightFileLayer] = []
   var tensors: [String: Tensor] = [:]
+  /// Datasets read without a checksum to verify them, in file order.
+  var datasetsWithoutChecksum: [String] = []
 
   /// Adds `layer` with `weights` in Keras's layouts. `flattenedInput` is the map a dense
   /// layer's rows were reordered from (written by the zoo in Keras's order): they go back to
@@ -285,6 +291,7 @@ struct LayerCollector {
       }
       tensors[path] = Tensor(shape: zoo.shape, scalars: zoo.values)
       layer.tensorPaths.append(path)
+      if !weight.hasChecksum { datasetsWithoutChecksum.append(weight.dataset) }
     }
     layers.append(layer)
   }

@@ -1,5 +1,6 @@
 import Foundation
 import ZooData
+import ZooTensor
 
 #if canImport(Glibc)
   import Glibc
@@ -214,21 +215,13 @@ public struct Canvas: Sendable, Equatable {
   /// The canvas as PNG bytes.
   public func png() throws -> [UInt8] { try ImageCodec.encodePNG(decodedImage) }
 
-  /// Writes the canvas as a PNG file. The bytes go to a temporary file in the same folder that
-  /// is then renamed, so readers never see a half-written image.
+  /// Writes the canvas as a PNG file, atomically (`writeAtomically`), so readers never see a
+  /// half-written image.
   public func write(to url: URL) throws {
-    let bytes = try png()
-    let temporary = url.deletingLastPathComponent().appendingPathComponent(
-      ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
     do {
-      try Data(bytes).write(to: temporary)
-    } catch {
-      throw PlotError.cannotWrite(path: url.path, reason: error.localizedDescription)
-    }
-    guard rename(temporary.path, url.path) == 0 else {
-      let reason = String(cString: strerror(errno))
-      try? FileManager.default.removeItem(at: temporary)
-      throw PlotError.cannotWrite(path: url.path, reason: reason)
+      try writeAtomically(Data(try png()), to: url)
+    } catch let error as FileWriteError {
+      throw PlotError.cannotWrite(path: url.path, reason: error.reason)
     }
   }
 }

@@ -166,15 +166,20 @@ struct Train: ParsableCommand {
       for epoch in firstEpoch..<(epochs + 1) {
         let epochStart = Date()
         let (loss, accuracy): (Float, Float)
+        let evaluation: Evaluation
         do {
           (loss, accuracy) = try trainer.trainEpoch(
             train, epoch: epoch, epochs: epochs, seed: seed,
             from: epoch == firstEpoch ? position : EpochPosition(),
             shouldStop: { Interrupt.isRequested }, progress: progress.update)
+          evaluation = try ClassifierTrainer.evaluate(model, on: held)
+          try TrainingError.checkEvaluation(evaluation.loss, epoch: epoch)
         } catch let interrupted as TrainingInterrupted {
           try stop(epoch: epoch, position: interrupted.position)
+        } catch let diverged as TrainingError {
+          guard let output else { throw diverged }
+          throw output.diverged(diverged)
         }
-        let evaluation = try ClassifierTrainer.evaluate(model, on: held)
         history.append(
           EpochFigures(
             epoch: epoch, trainLoss: loss, trainAccuracy: accuracy, validationLoss: evaluation.loss,

@@ -78,6 +78,7 @@ extension Train {
       let (trainLoss, trainAccuracy) = try trainer.trainEpoch(
         train, epoch: epoch, epochs: epochs, seed: seed, progress: progress.update)
       let evaluation = try SegmentationTrainer.evaluate(model, on: held, loss: loss.loss)
+      try TrainingError.checkEvaluation(evaluation.loss, epoch: epoch)
       last = evaluation
       let scores = evaluation.scores
       history.append(

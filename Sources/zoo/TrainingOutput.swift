@@ -4,6 +4,7 @@ import ZooData
 import ZooIO
 import ZooNN
 import ZooPlot
+import ZooTensor
 
 /// The files a training run leaves: `NAME.h5` (weights, metadata, model card), `NAME.log.csv`
 /// and `NAME.curves.png`, each written atomically.
@@ -26,6 +27,15 @@ struct TrainingOutput {
       trainAccuracy: history.map { Double($0.trainAccuracy) },
       validationAccuracy: history.map { Double($0.validationAccuracy) })
     try chart.render().write(to: curvesURL)
+  }
+
+  /// The error line for a diverged run: what went wrong, then which checkpoint is left (the
+  /// diverged state is never saved).
+  func diverged(_ error: TrainingError) -> ValidationErrorLine {
+    let kept =
+      FileManager.default.fileExists(atPath: checkpointURL.path)
+      ? "the last good checkpoint stays at \(checkpointURL.path)" : "no checkpoint was written"
+    return ValidationErrorLine(message: "\(error.errorDescription ?? "\(error)"); \(kept)")
   }
 
   /// Writes the weights with their metadata; for a table model `normalization` holds the

@@ -27,6 +27,7 @@ enum WeightFileSummary {
     lines.append(
       "Layers: \(file.layers.count), tensors: \(file.tensors.count), values: \(Summary.grouped(total))"
     )
+    lines.append("Checksums: \(checksumSummary(file))")
     for layer in file.layers {
       let tensors = layer.tensorPaths.map { path in
         "\(path.split(separator: ".").last ?? "") \(describe(shape: file.tensors[path]?.shape ?? []))"
@@ -35,6 +36,17 @@ enum WeightFileSummary {
     }
     if let card = meta.modelCard { lines.append("Model card:\n\(card)") }
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// Whether reading verified the values: every dataset, some, or none.
+  static func checksumSummary(_ file: LoadedWeights) -> String {
+    let unchecked = file.datasetsWithoutChecksum.count
+    let total = file.tensors.count
+    switch unchecked {
+    case 0: return "fletcher32 on every dataset, all verified"
+    case total: return "none (the values cannot be verified)"
+    default: return "fletcher32 on \(total - unchecked) of \(total) datasets, all verified"
+    }
   }
 }
 

@@ -14,6 +14,9 @@ struct ZooCommand: ParsableCommand {
   static func main() {
     // Line-buffered even into a pipe or a file, so long runs report each epoch as it ends.
     setvbuf(stdout, nil, _IOLBF, 0)
+    // Past a file-size limit (ulimit -f) a write then fails with EFBIG, which is reported like a
+    // full disk, instead of the signal ending the process mid-write.
+    signal(SIGXFSZ, SIG_IGN)
     main(nil)
   }
 }

@@ -28,10 +28,17 @@ struct ZooProcess {
   private let outData = LockedData()
   private let errData = LockedData()
 
-  /// Starts `zoo arguments...` in `directory` (default: a fresh temporary folder).
-  init(_ arguments: [String], in directory: URL? = nil) throws {
-    process.executableURL = Self.executable
-    process.arguments = arguments
+  /// Starts `zoo arguments...` in `directory` (default: a fresh temporary folder). With
+  /// `fileSizeLimit` (bytes, through util-linux's prlimit), a write past the limit fails as it
+  /// would on a full disk.
+  init(_ arguments: [String], in directory: URL? = nil, fileSizeLimit: Int? = nil) throws {
+    if let fileSizeLimit {
+      process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+      process.arguments = ["--fsize=\(fileSizeLimit)", Self.executable.path] + arguments
+    } else {
+      process.executableURL = Self.executable
+      process.arguments = arguments
+    }
     if let directory { process.currentDirectoryURL = directory }
     process.standardOutput = out
     process.standardError = err
@@ -62,10 +69,11 @@ struct ZooProcess {
   }
 
   /// Runs `zoo arguments...` to the end.
-  static func run(_ arguments: [String], in directory: URL? = nil, timeout: TimeInterval = 120)
-    throws -> Result
-  {
-    try ZooProcess(arguments, in: directory).wait(timeout: timeout)
+  static func run(
+    _ arguments: [String], in directory: URL? = nil, fileSizeLimit: Int? = nil,
+    timeout: TimeInterval = 120
+  ) throws -> Result {
+    try ZooProcess(arguments, in: directory, fileSizeLimit: fileSizeLimit).wait(timeout: timeout)
   }
 }
 

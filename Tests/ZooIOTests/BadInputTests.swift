@@ -10,7 +10,7 @@ import ZooTensor
 enum BadFile: String, CaseIterable, Sendable {
   case missingFile, empty, randomBytes, jsonText
   case truncatedInSignature, truncatedInSuperblock, truncatedAtHalf, truncatedByOneByte
-  case corruptSuperblockVersion, corruptOffsetSize
+  case corruptSuperblockVersion, corruptSuperblockChecksum
   case noLayerNames, layerNamesNotStrings, duplicateLayerName
   case wrongRank, float64Values, int32Values, hugeDeclaredShape, declaredButNeverWritten
   case missingWeightNames, listedGroupMissing, listedDatasetMissing, unlistedDataset
@@ -36,7 +36,7 @@ enum BadFile: String, CaseIterable, Sendable {
     case .truncatedInSuperblock: return .damaged(containing: "")
     case .truncatedAtHalf, .truncatedByOneByte: return .damaged(containing: "truncated file")
     case .corruptSuperblockVersion: return .damaged(containing: "bad superblock version number")
-    case .corruptOffsetSize: return .damaged(containing: "bad byte number in an address")
+    case .corruptSuperblockChecksum: return .damaged(containing: "incorrect metadata checksum")
     case .noLayerNames: return .error(.missingAttribute(object: "/", attribute: "layer_names"))
     case .layerNamesNotStrings:
       return .error(
@@ -117,15 +117,15 @@ enum BadFile: String, CaseIterable, Sendable {
       let data = try valid()
       try data.prefix(data.count / 2).write(to: url)
     case .truncatedByOneByte: try valid().dropLast().write(to: url)
-    // The writer makes a version-0 superblock: byte 8 is its version, byte 13 the size of
-    // file addresses (8).
+    // The writer makes a version-3 superblock (HDF5 1.10's format): byte 8 is its version,
+    // byte 13 lies in the base address, which the superblock's checksum covers.
     case .corruptSuperblockVersion:
       var data = try valid()
       data[8] = 0x7f
       try data.write(to: url)
-    case .corruptOffsetSize:
+    case .corruptSuperblockChecksum:
       var data = try valid()
-      data[13] = 3
+      data[13] ^= 0x10
       try data.write(to: url)
     case .noLayerNames: try edit { try $0.removeAttribute("layer_names") }
     case .layerNamesNotStrings:

@@ -35,13 +35,38 @@ public struct Evaluation: Sendable {
 public enum TrainingError: Error, Equatable, LocalizedError {
   /// The loss became NaN or infinite at this step.
   case nonFiniteLoss(epoch: Int, step: Int, value: Float)
+  /// A parameter held NaN or infinity at the end of this epoch (the last step overflowed).
+  case nonFiniteParameter(epoch: Int, path: String)
+  /// The held-out loss after this epoch was NaN or infinite.
+  case nonFiniteEvaluation(epoch: Int, value: Float)
 
   public var errorDescription: String? {
+    let hint = "lower the learning rate or check the data"
     switch self {
     case .nonFiniteLoss(let epoch, let step, let value):
+      return "training diverged: the loss became \(value) at epoch \(epoch), step \(step); \(hint)"
+    case .nonFiniteParameter(let epoch, let path):
       return
-        "training diverged: the loss became \(value) at epoch \(epoch), step \(step); lower the learning rate or check the data"
+        "training diverged: \(path) held NaN or infinity at the end of epoch \(epoch); \(hint)"
+    case .nonFiniteEvaluation(let epoch, let value):
+      return
+        "training diverged: the held-out loss became \(value) after epoch \(epoch); \(hint)"
     }
+  }
+
+  /// Throws `nonFiniteParameter` for the first trainable parameter of `model` that holds NaN
+  /// or infinity, so that no checkpoint or weight file is written from a diverged model.
+  public static func checkParameters(of model: Module, epoch: Int) throws {
+    for (path, parameter) in model.trainableParameters() {
+      guard parameter.scalars.allSatisfy(\.isFinite) else {
+        throw TrainingError.nonFiniteParameter(epoch: epoch, path: path)
+      }
+    }
+  }
+
+  /// Throws `nonFiniteEvaluation` when the held-out `loss` is NaN or infinite.
+  public static func checkEvaluation(_ loss: Float, epoch: Int) throws {
+    guard loss.isFinite else { throw TrainingError.nonFiniteEvaluation(epoch: epoch, value: loss) }
   }
 }
 
@@ -127,9 +152,11 @@ public final class ClassifierTrainer {
           accuracy: Float(reached.correct) / Float(reached.seen),
           learningRate: optimizer.learningRate))
       if reached.step < epochBatches.count, shouldStop?() == true {
+        try TrainingError.checkParameters(of: model, epoch: epoch)
         throw TrainingInterrupted(epoch: epoch, position: reached)
       }
     }
+    try TrainingError.checkParameters(of: model, epoch: epoch)
     return (
       Float(reached.lossSum / Double(max(reached.seen, 1))),
       Float(reached.correct) / Float(max(reached.seen, 1))

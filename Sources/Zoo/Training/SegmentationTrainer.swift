@@ -66,6 +66,7 @@ public final class SegmentationTrainer {
           loss: Float(totalLoss / Double((step * data.batchSize) + members.count)),
           accuracy: Float(correct) / Float(pixels), learningRate: optimizer.learningRate))
     }
+    try TrainingError.checkParameters(of: model, epoch: epoch)
     let seen = Double(max(data.count, 1))
     return (Float(totalLoss / seen), Float(correct) / Float(max(pixels, 1)))
   }

@@ -100,25 +100,3 @@ public struct ModelCard: Codable, Equatable, Sendable {
     return String(decoding: try encoder.encode(self), as: UTF8.self)
   }
 }
-
-/// Writes `text` to `url` through a temporary file in the same folder and a rename, so `url`
-/// never holds a half-written file.
-public func writeAtomically(_ text: String, to url: URL) throws {
-  try writeAtomically(Data(text.utf8), to: url)
-}
-
-/// Writes `data` to `url` through a temporary file in the same folder and a rename, so `url`
-/// never holds a half-written file.
-public func writeAtomically(_ data: Data, to url: URL) throws {
-  let temporary = url.deletingLastPathComponent().appendingPathComponent(
-    ".\(url.lastPathComponent).tmp")
-  try data.write(to: temporary)
-  // rename(2) replaces the target in one step.
-  guard rename(temporary.path, url.path) == 0 else {
-    let reason = String(cString: strerror(errno))
-    try? FileManager.default.removeItem(at: temporary)
-    throw CocoaError(
-      .fileWriteUnknown,
-      userInfo: [NSFilePathErrorKey: url.path, NSLocalizedFailureReasonErrorKey: reason])
-  }
-}
