@@ -127,7 +127,10 @@ public enum ImageCodec {
       String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
     }
     png_image_free(&image)
-    if reason.contains("EOF") || reason.contains("truncated") || reason.contains("Read Error") {
+    // "read beyond end of data" is libpng's message for an image read from memory.
+    if reason.contains("EOF") || reason.contains("truncated") || reason.contains("Read Error")
+      || reason.contains("beyond end of data")
+    {
       return .truncated(path: path)
     }
     return .corrupt(path: path, format: "PNG", reason: reason)

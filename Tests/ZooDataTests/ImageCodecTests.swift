@@ -51,7 +51,7 @@ import ZooData
       try ImageCodec.decode(Array(jpeg.prefix(jpeg.count * 2 / 3)), path: "cut.jpg")
     }
     let png = try ImageCodec.encodePNG(Self.gradient)
-    #expect(throws: ImageError.self) {
+    #expect(throws: ImageError.truncated(path: "cut.png")) {
       try ImageCodec.decode(Array(png.prefix(png.count / 2)), path: "cut.png")
     }
   }
