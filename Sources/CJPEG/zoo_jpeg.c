@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 // An error manager that records the message and jumps back instead of exiting.
 typedef struct {
   struct jpeg_error_mgr base;
   jmp_buf escape;
   int warnings;
+  int first_warning;  // libjpeg's code of the first warning
+  char *message;      // where the first warning's text goes, if not NULL
+  size_t message_size;
 } zoo_error_mgr;
 
 static void zoo_error_exit(j_common_ptr info) {
@@ -18,9 +22,16 @@ static void zoo_error_exit(j_common_ptr info) {
   longjmp(mgr->escape, 1);
 }
 
+static void copy_message(j_common_ptr info, char *message, size_t size);
+
 static void zoo_emit_message(j_common_ptr info, int level) {
   zoo_error_mgr *mgr = (zoo_error_mgr *)info->err;
-  if (level < 0) mgr->warnings += 1;  // level -1 is a warning, e.g. a truncated scan
+  if (level >= 0) return;  // level -1 is a warning, e.g. a truncated or corrupt scan
+  if (mgr->warnings == 0) {
+    mgr->first_warning = info->err->msg_code;
+    copy_message(info, mgr->message, mgr->message_size);
+  }
+  mgr->warnings += 1;
 }
 
 static void zoo_output_message(j_common_ptr info) { (void)info; }
@@ -31,6 +42,9 @@ static struct jpeg_error_mgr *zoo_install_error_manager(zoo_error_mgr *mgr) {
   mgr->base.emit_message = zoo_emit_message;
   mgr->base.output_message = zoo_output_message;
   mgr->warnings = 0;
+  mgr->first_warning = 0;
+  mgr->message = NULL;
+  mgr->message_size = 0;
   return err;
 }
 
@@ -50,6 +64,8 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels,
   unsigned char *volatile row = NULL;
   memset(out, 0, sizeof(*out));
   info.err = zoo_install_error_manager(&mgr);
+  mgr.message = message;
+  mgr.message_size = message_size;
   if (setjmp(mgr.escape)) {
     copy_message((j_common_ptr)&info, message, message_size);
     jpeg_destroy_decompress(&info);
@@ -113,6 +129,7 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels,
   out->height = height;
   out->channels = channels;
   out->warnings = mgr.warnings;
+  out->ends_early = mgr.first_warning == JWRN_JPEG_EOF;
   return 0;
 }
 

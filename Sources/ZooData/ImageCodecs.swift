@@ -78,8 +78,9 @@ public enum ImageCodec {
     throw ImageError.unknownFormat(path: path)
   }
 
-  /// A JPEG truncated inside the scan decodes with a warning ("Premature end of JPEG file");
-  /// we treat any warning as a truncated file rather than return half an image.
+  /// A JPEG truncated inside the scan decodes with a warning ("Premature end of JPEG file"), a
+  /// corrupt scan with others ("Corrupt JPEG data: ..."); we treat any warning as an error
+  /// rather than return a partly made-up image.
   static func decodeJPEG(_ bytes: [UInt8], path: String) throws -> DecodedImage {
     var image = zoo_jpeg_image()
     var message = [CChar](repeating: 0, count: 256)
@@ -94,7 +95,10 @@ public enum ImageCodec {
     }
     guard status == 0 else { throw ImageError.corrupt(path: path, format: "JPEG", reason: reason) }
     defer { zoo_jpeg_free(image.pixels) }
-    guard image.warnings == 0 else { throw ImageError.truncated(path: path) }
+    guard image.warnings == 0 else {
+      if image.ends_early != 0 { throw ImageError.truncated(path: path) }
+      throw ImageError.corrupt(path: path, format: "JPEG", reason: reason)
+    }
     let count = Int(image.width) * Int(image.height) * Int(image.channels)
     return DecodedImage(
       width: Int(image.width), height: Int(image.height), channels: Int(image.channels),

@@ -73,6 +73,20 @@ import ZooData
     }
   }
 
+  /// A scan that is corrupt rather than cut short is reported as corrupt, with libjpeg's words.
+  @Test func corruptScanIsNotCalledTruncated() throws {
+    var jpeg = try ImageCodec.encodeJPEG(Self.gradient)
+    let end = jpeg.count - 2  // the end-of-image marker stays
+    jpeg.replaceSubrange((end * 3 / 4)..<end, with: [UInt8](repeating: 0, count: end - end * 3 / 4))
+    do {
+      _ = try ImageCodec.decode(jpeg, path: "zeros.jpg")
+      Issue.record("a zeroed scan decoded")
+    } catch let ImageError.corrupt(path, format, reason) {
+      #expect(path == "zeros.jpg" && format == "JPEG")
+      #expect(reason.hasPrefix("Corrupt JPEG data"), "\(reason)")
+    }
+  }
+
   @Test func unknownBytesAreNamed() {
     #expect(throws: ImageError.unknownFormat(path: "notes.txt")) {
       try ImageCodec.decode(Array("hello".utf8), path: "notes.txt")
