@@ -20,11 +20,11 @@ extension Predict {
         image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path))
         result = try segmenter.segment(image, name: path)
       } catch let error as ImageError {
-        FileHandle.standardError.write(Data("error: \(error.errorDescription!)\n".utf8))
+        report(error)
         failures += 1
         continue
       } catch let error as SegmenterError {
-        FileHandle.standardError.write(Data("error: \(error.errorDescription!)\n".utf8))
+        report(error)
         failures += 1
         continue
       }
@@ -50,10 +50,7 @@ extension Predict {
       ).write(to: overlayURL)
       print("  wrote \(maskURL.path) and \(overlayURL.lastPathComponent)")
     }
-    if failures > 0 {
-      throw ValidationErrorLine(
-        message: "\(failures) of \(images.count) images could not be segmented")
-    }
+    try endRun(failures: failures, couldNotBe: "segmented")
   }
 
   private func maskURL(for image: String) -> URL? {

@@ -64,6 +64,18 @@ import ZooData
     #expect(skipped.stdout.contains(broken.path), "\(skipped.stdout)")
   }
 
+  /// One unreadable image given to predict: its own line, no count after it.
+  @Test func predictOneBrokenImage() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let broken = folder.appendingPathComponent("broken.png")
+    try png(0).prefix(30).write(to: broken)
+    let model = repositoryRoot.appendingPathComponent("zoo/lenet5.h5")
+    let result = try ZooProcess.run(["predict", model.path, broken.path])
+    #expect(result.status == 1)
+    #expect(result.stderr == "Error: \(broken.path): image data ends early (truncated file)\n")
+  }
+
   @Test func csvWithoutTheLabelColumn() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
