@@ -7,7 +7,9 @@ extension Predict {
   /// --out-dir its mask PNG and overlay. Unreadable images and sizes the model cannot take
   /// are reported; the others are still segmented.
   func predictSegmentation(_ source: PretrainedSource) throws {
-    let segmenter = try TrainedSegmenter(weights: source.weights, source: source.url.path)
+    let segmenter = try namingWeightFile(source.url.path) {
+      try TrainedSegmenter(weights: source.weights, source: source.url.path)
+    }
     if let outDir {
       try FileManager.default.createDirectory(
         at: URL(fileURLWithPath: outDir), withIntermediateDirectories: true)

@@ -76,6 +76,22 @@ import ZooData
     #expect(result.stderr == "Error: \(broken.path): image data ends early (truncated file)\n")
   }
 
+  /// A weight file's errors mostly name a tensor inside it; the line also names the file.
+  @Test func weightFileForAnotherArchitecture() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("lenet5.h5").path
+    #expect(try ZooProcess.run(["export", "lenet5", "--out", file]).status == 0)
+    let result = try ZooProcess.run(
+      ["import", file, "--arch", "resnet20", "--out", folder.appendingPathComponent("r.h5").path])
+    #expect(result.status == 1)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "\(result.stderr)")
+    #expect(
+      lines.first?.hasPrefix("Error: \(file): strict loading needs the same tensors") == true,
+      "\(result.stderr)")
+  }
+
   @Test func csvWithoutTheLabelColumn() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
