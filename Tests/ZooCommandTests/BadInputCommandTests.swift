@@ -112,6 +112,18 @@ import ZooData
         == "Error: \(csv.path): row 3, column 'b': 'four' is not a number")
   }
 
+  /// Too few rows to hold out a validation split: the line names the data.
+  @Test func csvTooSmallToSplit() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let csv = folder.appendingPathComponent("t.csv")
+    try "a,kind\n1,x\n2,y\n".write(to: csv, atomically: true, encoding: .utf8)
+    #expect(
+      try trainError("csv:\(csv.path)", architecture: "mlp")
+        == "Error: csv:\(csv.path): a validation fraction of 0.1 of 2 examples leaves no"
+        + " validation examples; raise the fraction or provide a val/ folder")
+  }
+
   @Test func idxCountMismatch() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
