@@ -56,6 +56,13 @@ static void copy_message(j_common_ptr info, char *message, size_t size) {
   message[size - 1] = '\0';
 }
 
+// a * b / 255 rounded to nearest, as Pillow's MULDIV255 computes it (its CMYK to RGB is
+// (255 - k) - c * (255 - k) / 255 per channel).
+static int times_over_255(int a, int b) {
+  int t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
 int zoo_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels,
                     zoo_jpeg_image *out, char *message, size_t message_size) {
   struct jpeg_decompress_struct info;
@@ -114,9 +121,10 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels,
       for (int x = 0; x < width; x++) {
         int c = row[4 * x], m = row[4 * x + 1], y = row[4 * x + 2], k = row[4 * x + 3];
         if (inverted) { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k; }
-        target[3 * x] = (unsigned char)((255 - c) * (255 - k) / 255);
-        target[3 * x + 1] = (unsigned char)((255 - m) * (255 - k) / 255);
-        target[3 * x + 2] = (unsigned char)((255 - y) * (255 - k) / 255);
+        int white = 255 - k;
+        target[3 * x] = (unsigned char)(white - times_over_255(c, white));
+        target[3 * x + 1] = (unsigned char)(white - times_over_255(m, white));
+        target[3 * x + 2] = (unsigned char)(white - times_over_255(y, white));
       }
     }
   }
