@@ -6,6 +6,7 @@ Needs Python 3 with Pillow, h5py and NumPy (`pip install pillow h5py numpy`) and
 
     swift build -c release --product zoo
     python3 Tools/bad_inputs.py [ZOO] [--out Docs/BadInputs.md] [--timeout 60] [--keep]
+    python3 Tools/bad_inputs.py [ZOO] --fletcher32     # exported files given checksums first
 
 ZOO defaults to .build/release/zoo. The files are made in a temporary folder (removed unless
 --keep) from valid ones that `zoo export` and Pillow write, and each is given to the command
@@ -148,9 +149,33 @@ def idx(magic_type, dims, payload, rank=None):
 # Cases
 
 
+def values_in_file(dataset):
+    """(offset, bytes) of a dataset's values in the file: contiguous, or its first chunk
+    without the 4-byte fletcher32 checksum at the chunk's end."""
+    offset = dataset.id.get_offset()
+    if offset is not None:
+        return offset, dataset.id.get_storage_size()
+    info = dataset.id.get_chunk_info(0)
+    return info.byte_offset, info.size - (4 if dataset.fletcher32 else 0)
+
+
+def with_fletcher32(path):
+    """Rewrites every dataset of the file as one chunk with a fletcher32 checksum."""
+    with h5py.File(path, "r+") as f:
+        names = []
+        f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
+        for name in names:
+            values, attributes = f[name][()], dict(f[name].attrs)
+            del f[name]
+            dataset = f.create_dataset(name, data=values, fletcher32=True,
+                                       chunks=values.shape or None)
+            for key, value in attributes.items():
+                dataset.attrs[key] = value
+
+
 class Maker:
-    def __init__(self, zoo, folder):
-        self.zoo, self.folder = zoo, folder
+    def __init__(self, zoo, folder, fletcher32=False):
+        self.zoo, self.folder, self.fletcher32 = zoo, folder, fletcher32
         self.cases = []
         self.count = 0
 
@@ -187,14 +212,16 @@ class Maker:
         self.run_zoo("export", "lenet5", "--out", "lenet5.h5")
         self.run_zoo("export", "lenet5", "--out", "lenet5.weights.h5", "--format", "keras3")
         self.run_zoo("export", "resnet20", "--out", "resnet20.h5")
+        if self.fletcher32:
+            for name in ["lenet5.h5", "lenet5.weights.h5", "resnet20.h5"]:
+                with_fletcher32(self.path(name))
         valid = read(self.path("lenet5.h5"))
         size = len(valid)
         with h5py.File(self.path("lenet5.h5"), "r") as f:
             kernel = f["features.0/features.0/kernel:0"]
-            data_offset = kernel.id.get_offset()
-            data_size = kernel.id.get_storage_size()
+            data_offset, data_size = values_in_file(kernel)
             header = h5py.h5o.get_info(kernel.id).addr
-            fc_offset = f["classifier.4/classifier.4/kernel:0"].id.get_offset()
+            fc_offset, _ = values_in_file(f["classifier.4/classifier.4/kernel:0"])
             layer_names = [n.decode() if isinstance(n, bytes) else n for n in f.attrs["layer_names"]]
 
         add = self.import_case
@@ -693,11 +720,14 @@ def main():
     parser.add_argument("--timeout", type=float, default=60)
     parser.add_argument("--keep", action="store_true", help="keep the folder of generated files")
     parser.add_argument("--only", help="run only cases whose name contains this")
+    parser.add_argument("--fletcher32", action="store_true",
+                        help="give the exported weight files fletcher32 checksums first (h5py), "
+                             "to see what checksums change; the table is then not written")
     args = parser.parse_args()
     zoo = os.path.abspath(args.zoo)
     folder = tempfile.mkdtemp(prefix="zoo-bad-inputs-")
     try:
-        maker = Maker(zoo, folder)
+        maker = Maker(zoo, folder, args.fletcher32)
         for make in [maker.weight_files, maker.jpegs, maker.fixtures, maker.pngs, maker.idx_files,
                      maker.csv_files, maker.folders]:
             make()
@@ -716,7 +746,7 @@ def main():
         for case, status, lines, verdict, seconds in rows:
             lines[:] = [l.replace(folder + os.sep, "").replace(ROOT + os.sep, "") for l in lines]
         table = markdown(rows, shown)
-        if not args.only:
+        if not args.only and not args.fletcher32:
             text = read(args.out).decode() if os.path.exists(args.out) else BEGIN + "\n" + END + "\n"
             head, _, rest = text.partition(BEGIN)
             _, _, tail = rest.partition(END)
