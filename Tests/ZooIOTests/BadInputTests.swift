@@ -18,6 +18,7 @@ enum BadFile: String, CaseIterable, Sendable {
   case extraLayer, missingLayer, wrongClassCount, unicodeLayerName
   case layerKindMismatch, epsMismatch
   case emptyDataset, keras3MissingVariable, keras3ExtraVariable, keras3SwappedVariables
+  case notANumber
 
   /// What loading the file must throw: an exact error, or `damaged` with HDF5's reason.
   enum Outcome: Equatable {
@@ -84,6 +85,7 @@ enum BadFile: String, CaseIterable, Sendable {
     case .epsMismatch: return .error(.epsMismatch(layer: "bn1", model: 1e-5, file: 1e-3))
     case .emptyDataset:
       return .error(.shapeMismatch(path: "fc.bias", expected: [3], found: [0]))
+    case .notANumber: return .error(.nonFiniteValues(tensor: "bn1.running_var", count: 2))
     case .keras3MissingVariable:
       return .error(.tensorMismatch(missing: ["conv1.bias"], unexpected: []))
     case .keras3ExtraVariable:
@@ -208,6 +210,12 @@ enum BadFile: String, CaseIterable, Sendable {
       }
     case .epsMismatch:
       try edit { try $0.group("bn1").setAttribute("zoo_eps", floats: [1e-3], scalar: true) }
+    case .notANumber:
+      try edit { root in
+        try root.removeLink("bn1/bn1/moving_variance:0")
+        try root.createDataset(
+          "bn1/bn1/moving_variance:0", shape: [4], floats: [1, .nan, .infinity, 1])
+      }
     case .emptyDataset:
       try edit { root in
         try root.removeLink("fc/fc/bias:0")
