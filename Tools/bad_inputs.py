@@ -325,8 +325,7 @@ class Maker:
 
         def nan_weights(f):
             f["features.0/features.0/kernel:0"][0, 0, 0, 0] = np.nan
-        add("nan-weight", "one weight of features.0 set to NaN by h5py (a valid file; the zoo does "
-            "not check values)", nan_weights, valid=True)
+        add("nan-weight", "one weight of features.0 set to NaN by h5py", nan_weights)
 
         add("other-architecture", "resnet20's weights imported as lenet5",
             lambda f: None, base="resnet20.h5")
