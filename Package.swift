@@ -49,7 +49,8 @@ let package = Package(
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),
-    .testTarget(name: "ZooDataTests", dependencies: ["ZooData"]),
+    .testTarget(
+      name: "ZooDataTests", dependencies: ["ZooData"], resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ZooIOTests", dependencies: ["ZooIO", "Zoo", "ZooTestSupport"],
       resources: [.copy("Fixtures")]),

@@ -5,12 +5,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jpeglib.h>
+#include <jerror.h>
 
 // An error manager that records the message and jumps back instead of exiting.
 typedef struct {
   struct jpeg_error_mgr base;
   jmp_buf escape;
   int warnings;
+  int first_warning;  // libjpeg's code of the first warning
+  char *message;      // where the first warning's text goes, if not NULL
+  size_t message_size;
 } zoo_error_mgr;
 
 static void zoo_error_exit(j_common_ptr info) {
@@ -18,9 +22,16 @@ static void zoo_error_exit(j_common_ptr info) {
   longjmp(mgr->escape, 1);
 }
 
+static void copy_message(j_common_ptr info, char *message, size_t size);
+
 static void zoo_emit_message(j_common_ptr info, int level) {
   zoo_error_mgr *mgr = (zoo_error_mgr *)info->err;
-  if (level < 0) mgr->warnings += 1;  // level -1 is a warning, e.g. a truncated scan
+  if (level >= 0) return;  // level -1 is a warning, e.g. a truncated or corrupt scan
+  if (mgr->warnings == 0) {
+    mgr->first_warning = info->err->msg_code;
+    copy_message(info, mgr->message, mgr->message_size);
+  }
+  mgr->warnings += 1;
 }
 
 static void zoo_output_message(j_common_ptr info) { (void)info; }
@@ -31,6 +42,9 @@ static struct jpeg_error_mgr *zoo_install_error_manager(zoo_error_mgr *mgr) {
   mgr->base.emit_message = zoo_emit_message;
   mgr->base.output_message = zoo_output_message;
   mgr->warnings = 0;
+  mgr->first_warning = 0;
+  mgr->message = NULL;
+  mgr->message_size = 0;
   return err;
 }
 
@@ -42,14 +56,23 @@ static void copy_message(j_common_ptr info, char *message, size_t size) {
   message[size - 1] = '\0';
 }
 
-int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
-                    char *message, size_t message_size) {
+// a * b / 255 rounded to nearest, as Pillow's MULDIV255 computes it (its CMYK to RGB is
+// (255 - k) - c * (255 - k) / 255 per channel).
+static int times_over_255(int a, int b) {
+  int t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+int zoo_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels,
+                    zoo_jpeg_image *out, char *message, size_t message_size) {
   struct jpeg_decompress_struct info;
   zoo_error_mgr mgr;
   unsigned char *volatile pixels = NULL;
   unsigned char *volatile row = NULL;
   memset(out, 0, sizeof(*out));
   info.err = zoo_install_error_manager(&mgr);
+  mgr.message = message;
+  mgr.message_size = message_size;
   if (setjmp(mgr.escape)) {
     copy_message((j_common_ptr)&info, message, message_size);
     jpeg_destroy_decompress(&info);
@@ -60,6 +83,13 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
   jpeg_create_decompress(&info);
   jpeg_mem_src(&info, data, (unsigned long)size);
   jpeg_read_header(&info, TRUE);
+  // Checked before any pixel memory is taken: a corrupt header may declare 65500x65500.
+  if ((unsigned long long)info.image_width * info.image_height > max_pixels) {
+    out->width = (int)info.image_width;
+    out->height = (int)info.image_height;
+    jpeg_destroy_decompress(&info);
+    return 3;
+  }
   int cmyk = info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK;
   if (cmyk) {
     info.out_color_space = JCS_CMYK;
@@ -91,9 +121,10 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
       for (int x = 0; x < width; x++) {
         int c = row[4 * x], m = row[4 * x + 1], y = row[4 * x + 2], k = row[4 * x + 3];
         if (inverted) { c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k; }
-        target[3 * x] = (unsigned char)((255 - c) * (255 - k) / 255);
-        target[3 * x + 1] = (unsigned char)((255 - m) * (255 - k) / 255);
-        target[3 * x + 2] = (unsigned char)((255 - y) * (255 - k) / 255);
+        int white = 255 - k;
+        target[3 * x] = (unsigned char)(white - times_over_255(c, white));
+        target[3 * x + 1] = (unsigned char)(white - times_over_255(m, white));
+        target[3 * x + 2] = (unsigned char)(white - times_over_255(y, white));
       }
     }
   }
@@ -106,6 +137,7 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
   out->height = height;
   out->channels = channels;
   out->warnings = mgr.warnings;
+  out->ends_early = mgr.first_warning == JWRN_JPEG_EOF;
   return 0;
 }
 

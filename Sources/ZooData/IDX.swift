@@ -15,6 +15,11 @@ public enum IDXError: Error, Equatable, LocalizedError {
   case truncated(path: String, expectedBytes: Int, actualBytes: Int)
   case countMismatch(images: String, imageCount: Int, labels: String, labelCount: Int)
   case unexpectedRank(path: String, expected: Int, actual: Int)
+  /// No images, or images without rows or columns.
+  case noPixels(path: String, count: Int, rows: Int, columns: Int)
+  case oneClass(path: String, label: Int)
+  /// A label past the class names given for the labels.
+  case labelOutOfRange(path: String, label: Int, classCount: Int)
 
   public var errorDescription: String? {
     switch self {
@@ -32,6 +37,15 @@ public enum IDXError: Error, Equatable, LocalizedError {
       return "\(images) has \(imageCount) images but \(labels) has \(labelCount) labels"
     case .unexpectedRank(let path, let expected, let actual):
       return "\(path): expected a rank-\(expected) IDX array, found rank \(actual)"
+    case .noPixels(let path, let count, let rows, let columns):
+      return
+        "\(path): needs at least one image of at least 1x1 pixels; the header declares \(count)"
+        + " image\(count == 1 ? "" : "s") of \(rows)x\(columns)"
+    case .oneClass(let path, let label):
+      return "\(path): needs at least two classes, every label is \(label)"
+    case .labelOutOfRange(let path, let label, let classCount):
+      return
+        "\(path): labels must be below the number of classes, \(classCount); the file has \(label)"
     }
   }
 }

@@ -26,6 +26,8 @@ public enum ImageError: Error, Equatable, LocalizedError {
   case unknownFormat(path: String)
   case corrupt(path: String, format: String, reason: String)
   case truncated(path: String)
+  /// More pixels than `ImageCodec.maximumPixelCount`: a corrupt header or a decompression bomb.
+  case tooLarge(path: String, width: Int, height: Int)
 
   public var errorDescription: String? { "\(path): \(reason)" }
 
@@ -33,7 +35,7 @@ public enum ImageError: Error, Equatable, LocalizedError {
   public var path: String {
     switch self {
     case .unreadable(let path, _), .unknownFormat(let path), .corrupt(let path, _, _),
-      .truncated(let path):
+      .truncated(let path), .tooLarge(let path, _, _):
       return path
     }
   }
@@ -45,12 +47,20 @@ public enum ImageError: Error, Equatable, LocalizedError {
     case .unknownFormat: return "not a JPEG or PNG image"
     case .corrupt(_, let format, let reason): return "corrupt \(format): \(reason)"
     case .truncated: return "image data ends early (truncated file)"
+    case .tooLarge(_, let width, let height):
+      return
+        "images may have at most \(ImageCodec.maximumPixelCount) pixels; this one declares"
+        + " \(width)x\(height) (a corrupt header, or too large to decode)"
     }
   }
 }
 
 /// Decodes JPEG (libjpeg) and PNG (libpng) images; every failure is a thrown `ImageError`.
 public enum ImageCodec {
+  /// The most pixels an image may have: Pillow's limit (twice its decompression-bomb warning,
+  /// 2^30 / 12 pixels), about 13,400 x 13,400. Checked before any pixel memory is taken.
+  public static let maximumPixelCount = 2 * (1 << 30) / 12
+
   public static func decode(contentsOf url: URL) throws -> DecodedImage {
     let data: Data
     do {
@@ -68,21 +78,27 @@ public enum ImageCodec {
     throw ImageError.unknownFormat(path: path)
   }
 
-  /// A JPEG truncated inside the scan decodes with a warning ("Premature end of JPEG file");
-  /// we treat any warning as a truncated file rather than return half an image.
+  /// A JPEG truncated inside the scan decodes with a warning ("Premature end of JPEG file"), a
+  /// corrupt scan with others ("Corrupt JPEG data: ..."); we treat any warning as an error
+  /// rather than return a partly made-up image.
   static func decodeJPEG(_ bytes: [UInt8], path: String) throws -> DecodedImage {
     var image = zoo_jpeg_image()
     var message = [CChar](repeating: 0, count: 256)
     let status = bytes.withUnsafeBufferPointer { buffer in
-      zoo_jpeg_decode(buffer.baseAddress, buffer.count, &image, &message, message.count)
+      zoo_jpeg_decode(
+        buffer.baseAddress, buffer.count, maximumPixelCount, &image, &message, message.count)
     }
-    guard status == 0 else {
-      let reason = String(
-        decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    let reason = String(
+      decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    if status == 3 {
+      throw ImageError.tooLarge(path: path, width: Int(image.width), height: Int(image.height))
+    }
+    guard status == 0 else { throw ImageError.corrupt(path: path, format: "JPEG", reason: reason) }
+    defer { zoo_jpeg_free(image.pixels) }
+    guard image.warnings == 0 else {
+      if image.ends_early != 0 { throw ImageError.truncated(path: path) }
       throw ImageError.corrupt(path: path, format: "JPEG", reason: reason)
     }
-    defer { zoo_jpeg_free(image.pixels) }
-    guard image.warnings == 0 else { throw ImageError.truncated(path: path) }
     let count = Int(image.width) * Int(image.height) * Int(image.channels)
     return DecodedImage(
       width: Int(image.width), height: Int(image.height), channels: Int(image.channels),
@@ -107,6 +123,10 @@ public enum ImageCodec {
     image.flags |= UInt32(PNG_IMAGE_FLAG_16BIT_sRGB)
     image.format = pngFormat(channels: channels)
     let (width, height) = (Int(image.width), Int(image.height))
+    guard width * height <= maximumPixelCount else {
+      png_image_free(&image)
+      throw ImageError.tooLarge(path: path, width: width, height: height)
+    }
     var pixels = [UInt8](repeating: 0, count: width * height * channels)
     let ok = pixels.withUnsafeMutableBytes {
       png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil)
@@ -127,7 +147,10 @@ public enum ImageCodec {
       String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
     }
     png_image_free(&image)
-    if reason.contains("EOF") || reason.contains("truncated") || reason.contains("Read Error") {
+    // "read beyond end of data" is libpng's message for an image read from memory.
+    if reason.contains("EOF") || reason.contains("truncated") || reason.contains("Read Error")
+      || reason.contains("beyond end of data")
+    {
       return .truncated(path: path)
     }
     return .corrupt(path: path, format: "PNG", reason: reason)

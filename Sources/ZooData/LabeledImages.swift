@@ -47,8 +47,24 @@ public struct LabeledImages: Sendable {
         images: images.path, imageCount: imageArray.dimensions[0],
         labels: labels.path, labelCount: labelArray.dimensions[0])
     }
+    let (count, rows, columns) = (
+      imageArray.dimensions[0], imageArray.dimensions[1], imageArray.dimensions[2]
+    )
+    guard count > 0, rows > 0, columns > 0 else {
+      throw IDXError.noPixels(path: images.path, count: count, rows: rows, columns: columns)
+    }
+    // Without class names the classes are 0 to the largest label, as a cross-entropy over the
+    // labels would take them.
     let labelValues = labelArray.bytes.map(Int.init)
-    let names = classNames ?? (0...(labelValues.max() ?? 0)).map(String.init)
+    let largest = labelValues.max()!
+    if let classNames, largest >= classNames.count {
+      throw IDXError.labelOutOfRange(
+        path: labels.path, label: largest, classCount: classNames.count)
+    }
+    if classNames == nil, labelValues.allSatisfy({ $0 == largest }) {
+      throw IDXError.oneClass(path: labels.path, label: largest)
+    }
+    let names = classNames ?? (0...largest).map(String.init)
     return LabeledImages(
       channels: 1, height: imageArray.dimensions[1], width: imageArray.dimensions[2],
       pixels: imageArray.bytes, labels: labelValues, classNames: names)

@@ -332,6 +332,13 @@ public struct LoadedWeights {
       throw WeightFileError.shapeMismatch(
         path: withFileName(path), expected: tensor.shape, found: tensors[path]!.shape)
     }
+    // A NaN or an infinity turns every output into NaN; no trained model holds one.
+    for (path, _) in targets {
+      let count = tensors[path]!.scalars.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
+      guard count == 0 else {
+        throw WeightFileError.nonFiniteValues(tensor: withFileName(path), count: count)
+      }
+    }
     for layer in layers where !layer.tensorPaths.allSatisfy(isSkipped) {
       guard let module = model.child(at: layer.path), let kind = LayerKind(module: module) else {
         continue  // unreachable: every tensor path matched one of the model's

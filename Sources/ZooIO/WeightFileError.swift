@@ -42,6 +42,7 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
   case tensorMismatch(missing: [String], unexpected: [String])
   /// Shapes in the zoo's (PyTorch's) order.
   case shapeMismatch(path: String, expected: [Int], found: [Int])
+  case nonFiniteValues(tensor: String, count: Int)
   case layerKindMismatch(layer: String, model: String, file: String)
   case epsMismatch(layer: String, model: Float, file: Float)
 
@@ -142,6 +143,10 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
         + " with skipping: its path"
     case .shapeMismatch(let path, let expected, let found):
       return "\(path): expected \(describe(shape: expected)), file has \(describe(shape: found))"
+    case .nonFiniteValues(let tensor, let count):
+      return
+        "weights must be finite numbers; \(tensor) holds \(count) NaN or infinite"
+        + " value\(count == 1 ? "" : "s"). The run that wrote it diverged, or the file is damaged"
     case .layerKindMismatch(let layer, let model, let file):
       return "layer '\(layer)' is a \(model) in the model but a \(file) in the file"
     case .epsMismatch(let layer, let model, let file):

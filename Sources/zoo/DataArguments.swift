@@ -48,7 +48,12 @@ struct DataArguments: ParsableArguments {
       imageShape: inputShape.count == 3 ? ImageShape(inputShape) : nil,
       validationFraction: valSplit, seed: seed, shots: shots,
       corruptImages: skipCorrupt ? .skip : .fail, scaling: scaled ? scaling.scaling : nil)
-    return try source.load(options)
+    do {
+      return try source.load(options)
+    } catch let error as SamplingError {
+      // Splits and k-shot sets fail on the data as a whole: the line says which data.
+      throw ValidationErrorLine(message: "\(data): \(error.errorDescription ?? "\(error)")")
+    }
   }
 
   /// Fashion-MNIST's statistics for its images, statistics fitted on the training split otherwise.

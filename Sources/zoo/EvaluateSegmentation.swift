@@ -7,7 +7,9 @@ extension Evaluate {
   /// confusion matrix, the scores derived from it, the matrix as text and PNG, and with
   /// --out-dir the first --strips images as image | truth | prediction strips.
   func evaluateSegmentation(_ source: PretrainedSource) throws {
-    let segmenter = try TrainedSegmenter(weights: source.weights, source: source.url.path)
+    let segmenter = try namingWeightFile(source.url.path) {
+      try TrainedSegmenter(weights: source.weights, source: source.url.path)
+    }
     let seed = self.seed ?? source.weights.metadata.card?.seed ?? 0
     let data = try SegmentationSource(parsing: dataOptions.data).load(
       channels: segmenter.channels, validationFraction: dataOptions.valSplit, seed: seed,

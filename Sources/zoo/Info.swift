@@ -25,7 +25,10 @@ struct Info: ParsableCommand {
   func run() throws {
     try reportingErrors {
       if name.hasSuffix(".h5") || FileManager.default.fileExists(atPath: name) {
-        print(try WeightFileSummary.text(URL(fileURLWithPath: name)), terminator: "")
+        let text = try namingWeightFile(name) {
+          try WeightFileSummary.text(URL(fileURLWithPath: name))
+        }
+        print(text, terminator: "")
         return
       }
       let entry = try ModelRegistry.entry(named: name)

@@ -101,7 +101,7 @@ struct Predict: ParsableCommand {
           pixels += ImageTransforms.prepare(image, for: shape)
           readable.append(path)
         } catch let error as ImageError {
-          FileHandle.standardError.write(Data("error: \(error.errorDescription!)\n".utf8))
+          report(error)
           failures += 1
         }
       }
@@ -121,10 +121,20 @@ struct Predict: ParsableCommand {
           }
         }
       }
-      if failures > 0 {
-        throw ValidationErrorLine(
-          message: "\(failures) of \(images.count) images could not be read")
-      }
+      try endRun(failures: failures, couldNotBe: "read")
     }
+  }
+
+  /// Prints an image's error as a line of its own; the other images are still processed.
+  func report(_ error: LocalizedError) {
+    FileHandle.standardError.write(Data("Error: \(error.errorDescription ?? "\(error)")\n".utf8))
+  }
+
+  /// Ends the run with status 1 if any image failed: one image's own line says it all, several
+  /// are followed by a count.
+  func endRun(failures: Int, couldNotBe verb: String) throws {
+    guard failures > 0 else { return }
+    if images.count == 1 { throw ExitCode.failure }
+    throw ValidationErrorLine(message: "\(failures) of \(images.count) images could not be \(verb)")
   }
 }

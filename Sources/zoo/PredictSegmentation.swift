@@ -7,7 +7,9 @@ extension Predict {
   /// --out-dir its mask PNG and overlay. Unreadable images and sizes the model cannot take
   /// are reported; the others are still segmented.
   func predictSegmentation(_ source: PretrainedSource) throws {
-    let segmenter = try TrainedSegmenter(weights: source.weights, source: source.url.path)
+    let segmenter = try namingWeightFile(source.url.path) {
+      try TrainedSegmenter(weights: source.weights, source: source.url.path)
+    }
     if let outDir {
       try FileManager.default.createDirectory(
         at: URL(fileURLWithPath: outDir), withIntermediateDirectories: true)
@@ -20,11 +22,11 @@ extension Predict {
         image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path))
         result = try segmenter.segment(image, name: path)
       } catch let error as ImageError {
-        FileHandle.standardError.write(Data("error: \(error.errorDescription!)\n".utf8))
+        report(error)
         failures += 1
         continue
       } catch let error as SegmenterError {
-        FileHandle.standardError.write(Data("error: \(error.errorDescription!)\n".utf8))
+        report(error)
         failures += 1
         continue
       }
@@ -50,10 +52,7 @@ extension Predict {
       ).write(to: overlayURL)
       print("  wrote \(maskURL.path) and \(overlayURL.lastPathComponent)")
     }
-    if failures > 0 {
-      throw ValidationErrorLine(
-        message: "\(failures) of \(images.count) images could not be segmented")
-    }
+    try endRun(failures: failures, couldNotBe: "segmented")
   }
 
   private func maskURL(for image: String) -> URL? {

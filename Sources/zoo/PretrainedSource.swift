@@ -27,7 +27,8 @@ struct PretrainedSource {
         message:
           "no shipped weights or file named '\(name)'; shipped: \(names.joined(separator: ", "))")
     }
-    weights = try WeightFile.read(contentsOf: url)
+    let file = url
+    weights = try namingWeightFile(file.path) { try WeightFile.read(contentsOf: file) }
     guard let architecture = weights.metadata.architecture else {
       throw ValidationErrorLine(
         message: "\(url.path) does not record its architecture; import it with zoo import --arch")
@@ -53,7 +54,7 @@ struct PretrainedSource {
   /// A fresh copy of the pretrained classifier, with its original head.
   func classifier() throws -> Classifier {
     let model = try entry.buildClassifier(classCount: weights.metadata.classCount)
-    try weights.load(into: model)
+    try namingWeightFile(url.path) { try weights.load(into: model) }
     return model
   }
 }

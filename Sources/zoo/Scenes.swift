@@ -46,7 +46,9 @@ struct Scenes: ParsableCommand {
       var scenes = try FashionScenes.make(
         split, garments: try FashionMNIST.load(.test), count: count)
       if binary { scenes = scenes.binary() }
-      let segmenter = try model.map { try TrainedSegmenter(contentsOf: URL(fileURLWithPath: $0)) }
+      let segmenter = try model.map { path in
+        try namingWeightFile(path) { try TrainedSegmenter(contentsOf: URL(fileURLWithPath: path)) }
+      }
       let evaluation = try segmenter?.evaluate(scenes)
       let root = URL(fileURLWithPath: out)
       for folder in ["images", "masks"] + (overlays ? ["overlays"] : []) {

@@ -51,8 +51,10 @@ extension Train {
       guard let encoder = model.child(at: model.encoderPath) else {
         throw ValidationErrorLine(message: "\(entry.name) has no \(model.encoderPath)")
       }
-      let report = try WeightFile.load(
-        contentsOf: URL(fileURLWithPath: encoderWeights), into: encoder, skipping: "fc")
+      let report = try namingWeightFile(encoderWeights) {
+        try WeightFile.load(
+          contentsOf: URL(fileURLWithPath: encoderWeights), into: encoder, skipping: "fc")
+      }
       print("encoder: loaded \(encoderWeights) (\(report))")
     }
     let freezeReport = try model.freeze(try FreezePolicy(parsing: freeze))

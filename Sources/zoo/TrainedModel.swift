@@ -26,9 +26,10 @@ struct TrainedModel {
     inputShape = pretrained.inputShape
     let classCount = metadata.classCount ?? metadata.classNames?.count ?? entry.defaultClassCount
     // A table model's first layer is as wide as its features, which the input shape records.
-    model = entry.build(classCount: classCount, inputChannels: inputShape[0])
-    try pretrained.weights.load(into: model)
-    model.setTraining(false)
+    let built = entry.build(classCount: classCount, inputChannels: inputShape[0])
+    try namingWeightFile(url.path) { try pretrained.weights.load(into: built) }
+    built.setTraining(false)
+    model = built
     classNames = metadata.classNames ?? (0..<classCount).map { "class \($0)" }
   }
 

@@ -110,17 +110,21 @@ struct Import: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let entry = try ModelRegistry.entry(named: arch)
-      var weights = try WeightFile.read(contentsOf: URL(fileURLWithPath: file))
+      var weights = try namingWeightFile(file) {
+        try WeightFile.read(contentsOf: URL(fileURLWithPath: file))
+      }
       var source = "\(weights.layout.rawValue), \(weights.layers.count) layers"
       if let names = entry.kerasNames, names.applies(to: weights) {
-        weights = try weights.renamed(by: names)
+        weights = try namingWeightFile(file) { try weights.renamed(by: names) }
         source += ", layer names of \(names.source)"
       }
       print("read \(file): \(source)")
       let model = entry.build(
         classCount: weights.metadata.classCount ?? classCount(in: weights, entry: entry))
       let head = (model as? Classifier)?.classifierPath
-      let report = try weights.load(into: model, skipping: skipHead ? head : nil)
+      let report = try namingWeightFile(file) {
+        try weights.load(into: model, skipping: skipHead ? head : nil)
+      }
       print(report)
       var metadata = weights.metadata
       metadata.architecture = entry.name
@@ -145,13 +149,15 @@ extension WeightFileFormat: ExpressibleByArgument {}
 /// A registry name (fresh, seeded weights) or a weight file whose metadata names its architecture.
 func loadModel(_ source: String, seed: UInt64) throws -> (Module, WeightFileMetadata) {
   if source.hasSuffix(".h5") || FileManager.default.fileExists(atPath: source) {
-    let weights = try WeightFile.read(contentsOf: URL(fileURLWithPath: source))
+    let weights = try namingWeightFile(source) {
+      try WeightFile.read(contentsOf: URL(fileURLWithPath: source))
+    }
     guard let name = weights.metadata.architecture else {
       throw ValidationErrorLine(
         message: "\(source) does not record its architecture; use zoo import --arch NAME")
     }
     let model = try ModelRegistry.entry(named: name).build(classCount: weights.metadata.classCount)
-    try weights.load(into: model)
+    try namingWeightFile(source) { try weights.load(into: model) }
     return (model, weights.metadata)
   }
   let entry = try ModelRegistry.entry(named: source)

@@ -64,6 +64,34 @@ import ZooData
     #expect(skipped.stdout.contains(broken.path), "\(skipped.stdout)")
   }
 
+  /// One unreadable image given to predict: its own line, no count after it.
+  @Test func predictOneBrokenImage() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let broken = folder.appendingPathComponent("broken.png")
+    try png(0).prefix(30).write(to: broken)
+    let model = repositoryRoot.appendingPathComponent("zoo/lenet5.h5")
+    let result = try ZooProcess.run(["predict", model.path, broken.path])
+    #expect(result.status == 1)
+    #expect(result.stderr == "Error: \(broken.path): image data ends early (truncated file)\n")
+  }
+
+  /// A weight file's errors mostly name a tensor inside it; the line also names the file.
+  @Test func weightFileForAnotherArchitecture() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let file = folder.appendingPathComponent("lenet5.h5").path
+    #expect(try ZooProcess.run(["export", "lenet5", "--out", file]).status == 0)
+    let result = try ZooProcess.run(
+      ["import", file, "--arch", "resnet20", "--out", folder.appendingPathComponent("r.h5").path])
+    #expect(result.status == 1)
+    let lines = result.stderr.split(separator: "\n")
+    #expect(lines.count == 1, "\(result.stderr)")
+    #expect(
+      lines.first?.hasPrefix("Error: \(file): strict loading needs the same tensors") == true,
+      "\(result.stderr)")
+  }
+
   @Test func csvWithoutTheLabelColumn() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -82,6 +110,18 @@ import ZooData
     #expect(
       try trainError("csv:\(csv.path)", architecture: "mlp")
         == "Error: \(csv.path): row 3, column 'b': 'four' is not a number")
+  }
+
+  /// Too few rows to hold out a validation split: the line names the data.
+  @Test func csvTooSmallToSplit() throws {
+    let folder = try temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let csv = folder.appendingPathComponent("t.csv")
+    try "a,kind\n1,x\n2,y\n".write(to: csv, atomically: true, encoding: .utf8)
+    #expect(
+      try trainError("csv:\(csv.path)", architecture: "mlp")
+        == "Error: csv:\(csv.path): a validation fraction of 0.1 of 2 examples leaves no"
+        + " validation examples; raise the fraction or provide a val/ folder")
   }
 
   @Test func idxCountMismatch() throws {

@@ -183,7 +183,7 @@ import ZooTensor
     #expect(result.status == 1)
     #expect(
       result.stderr.contains(
-        "error: \(bad.path) is 40x40 but unet-tiny (trained on 32x32) takes sides that are multiples of 16; pad or crop it to 48x48"
+        "Error: \(bad.path) is 40x40 but unet-tiny (trained on 32x32) takes sides that are multiples of 16; pad or crop it to 48x48"
       ), "\(result.stderr)")
     #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("c.png").path))
 

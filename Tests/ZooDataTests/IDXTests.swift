@@ -75,6 +75,35 @@ struct IDXFiles {
     }
   }
 
+  /// Images of 0x0 pixels ended the process in the resize that follows; no images at all
+  /// ended in a validation split of nothing.
+  @Test(arguments: [[3, 0, 0], [3, 28, 0], [0, 28, 28]])
+  func rejectsImagesWithoutPixels(_ dimensions: [Int]) throws {
+    let files = try IDXFiles()
+    let images = try files.write("images", IDXFiles.header(dimensions))
+    let count = dimensions[0]
+    let labels = try files.write("labels", IDXFiles.header([count]) + (0..<count).map { UInt8($0) })
+    #expect(
+      throws: IDXError.noPixels(
+        path: images.path, count: count, rows: dimensions[1], columns: dimensions[2])
+    ) {
+      try LabeledImages.readIDX(images: images, labels: labels)
+    }
+  }
+
+  @Test func rejectsOneClassAndLabelsPastTheClassNames() throws {
+    let files = try IDXFiles()
+    let images = try files.write("images", IDXFiles.header([3, 1, 1]) + [1, 2, 3])
+    let same = try files.write("same", IDXFiles.header([3]) + [4, 4, 4])
+    #expect(throws: IDXError.oneClass(path: same.path, label: 4)) {
+      try LabeledImages.readIDX(images: images, labels: same)
+    }
+    let labels = try files.write("labels", IDXFiles.header([3]) + [0, 1, 2])
+    #expect(throws: IDXError.labelOutOfRange(path: labels.path, label: 2, classCount: 2)) {
+      try LabeledImages.readIDX(images: images, labels: labels, classNames: ["a", "b"])
+    }
+  }
+
   @Test func rejectsUnsupportedElementType() throws {
     let files = try IDXFiles()
     let url = try files.write("floats", [0, 0, 0x0D, 1, 0, 0, 0, 1, 0, 0, 0, 0])

@@ -51,8 +51,39 @@ import ZooData
       try ImageCodec.decode(Array(jpeg.prefix(jpeg.count * 2 / 3)), path: "cut.jpg")
     }
     let png = try ImageCodec.encodePNG(Self.gradient)
-    #expect(throws: ImageError.self) {
+    #expect(throws: ImageError.truncated(path: "cut.png")) {
       try ImageCodec.decode(Array(png.prefix(png.count / 2)), path: "cut.png")
+    }
+  }
+
+  /// A header declaring more pixels than the limit is an error before any pixel memory is
+  /// taken: 1,000,000 x 1,000,000 RGB would ask for 3 TB.
+  @Test func hugeDeclaredSizeIsAnError() throws {
+    let png = png(try ImageCodec.encodePNG(Self.gradient), declaring: 1_000_000, 1_000_000)
+    #expect(throws: ImageError.tooLarge(path: "huge.png", width: 1_000_000, height: 1_000_000)) {
+      try ImageCodec.decode(png, path: "huge.png")
+    }
+    var jpeg = try ImageCodec.encodeJPEG(Self.gradient)
+    // Start of frame: FF C0, length (2 bytes), precision (1), height (2), width (2).
+    let frame = try #require(
+      (0..<(jpeg.count - 1)).first { jpeg[$0] == 0xFF && jpeg[$0 + 1] == 0xC0 })
+    jpeg.replaceSubrange((frame + 5)..<(frame + 9), with: [0xFF, 0xDC, 0xFF, 0xDC])
+    #expect(throws: ImageError.tooLarge(path: "huge.jpg", width: 65_500, height: 65_500)) {
+      try ImageCodec.decode(jpeg, path: "huge.jpg")
+    }
+  }
+
+  /// A scan that is corrupt rather than cut short is reported as corrupt, with libjpeg's words.
+  @Test func corruptScanIsNotCalledTruncated() throws {
+    var jpeg = try ImageCodec.encodeJPEG(Self.gradient)
+    let end = jpeg.count - 2  // the end-of-image marker stays
+    jpeg.replaceSubrange((end * 3 / 4)..<end, with: [UInt8](repeating: 0, count: end - end * 3 / 4))
+    do {
+      _ = try ImageCodec.decode(jpeg, path: "zeros.jpg")
+      Issue.record("a zeroed scan decoded")
+    } catch let ImageError.corrupt(path, format, reason) {
+      #expect(path == "zeros.jpg" && format == "JPEG")
+      #expect(reason.hasPrefix("Corrupt JPEG data"), "\(reason)")
     }
   }
 

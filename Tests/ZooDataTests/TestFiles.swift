@@ -86,6 +86,16 @@ func sixteenBitPNG(width: Int, height: Int, channels: Int, values: [UInt16]) -> 
     + chunk("IDAT", zlib) + chunk("IEND", [])
 }
 
+/// `png` with the width and height in its header replaced (and the header's CRC made right).
+func png(_ png: [UInt8], declaring width: Int, _ height: Int) -> [UInt8] {
+  // Signature (8), IHDR length (4) and type (4), then width, height; the CRC follows the 13
+  // bytes of IHDR data.
+  let header =
+    Array(png[12..<16]) + bigEndian(UInt32(width)) + bigEndian(UInt32(height))
+    + png[24..<29]
+  return Array(png[0..<12]) + header + bigEndian(crc32(header)) + png[33...]
+}
+
 private func bigEndian(_ value: UInt32) -> [UInt8] {
   [
     UInt8(value >> 24), UInt8((value >> 16) & 0xFF), UInt8((value >> 8) & 0xFF),

@@ -17,6 +17,8 @@ enum BadFile: String, CaseIterable, Sendable {
   case unknownLayerKind, unknownWeightName
   case extraLayer, missingLayer, wrongClassCount, unicodeLayerName
   case layerKindMismatch, epsMismatch
+  case emptyDataset, keras3MissingVariable, keras3ExtraVariable, keras3SwappedVariables
+  case notANumber
 
   /// What loading the file must throw: an exact error, or `damaged` with HDF5's reason.
   enum Outcome: Equatable {
@@ -81,6 +83,20 @@ enum BadFile: String, CaseIterable, Sendable {
     case .layerKindMismatch:
       return .error(.layerKindMismatch(layer: "conv1", model: "Conv2d", file: "ConvTranspose2d"))
     case .epsMismatch: return .error(.epsMismatch(layer: "bn1", model: 1e-5, file: 1e-3))
+    case .emptyDataset:
+      return .error(.shapeMismatch(path: "fc.bias", expected: [3], found: [0]))
+    case .notANumber: return .error(.nonFiniteValues(tensor: "bn1.running_var", count: 2))
+    case .keras3MissingVariable:
+      return .error(.tensorMismatch(missing: ["conv1.bias"], unexpected: []))
+    case .keras3ExtraVariable:
+      return .error(
+        .variableCount(
+          layer: "conv1", key: "conv2d", kind: "Conv2D", expected: ["kernel", "bias"], found: 3))
+    case .keras3SwappedVariables:
+      return .error(
+        .wrongRank(
+          dataset: "/layers/conv2d/vars/0", layout: "Conv2D kernel (kh, kw, in, out)",
+          expectedRank: 4, shape: [4]))
     }
   }
 
@@ -94,8 +110,12 @@ enum BadFile: String, CaseIterable, Sendable {
       }
       return try Data(contentsOf: source)
     }
-    func edit(_ change: (HDF5Group) throws -> Void) throws {
-      try valid().write(to: url)
+    func edit(keras3: Bool = false, _ change: (HDF5Group) throws -> Void) throws {
+      if keras3 {
+        try WeightFile.write(TestModels.everyKind(), format: .keras3, to: url)
+      } else {
+        try valid().write(to: url)
+      }
       let file = try HDF5File.openForUpdate(url)
       try change(file.root)
       try file.close()
@@ -190,6 +210,30 @@ enum BadFile: String, CaseIterable, Sendable {
       }
     case .epsMismatch:
       try edit { try $0.group("bn1").setAttribute("zoo_eps", floats: [1e-3], scalar: true) }
+    case .notANumber:
+      try edit { root in
+        try root.removeLink("bn1/bn1/moving_variance:0")
+        try root.createDataset(
+          "bn1/bn1/moving_variance:0", shape: [4], floats: [1, .nan, .infinity, 1])
+      }
+    case .emptyDataset:
+      try edit { root in
+        try root.removeLink("fc/fc/bias:0")
+        try root.createDataset("fc/fc/bias:0", shape: [0], floats: [])
+      }
+    // Keras 3's layout keys conv1 as layers/conv2d, its variables 0 (kernel) and 1 (bias).
+    case .keras3MissingVariable:
+      try edit(keras3: true) { try $0.removeLink("layers/conv2d/vars/1") }
+    case .keras3ExtraVariable:
+      try edit(keras3: true) {
+        try $0.createDataset("layers/conv2d/vars/2", shape: [3], floats: [0, 0, 0])
+      }
+    case .keras3SwappedVariables:
+      try edit(keras3: true) { root in
+        try root.moveLink("layers/conv2d/vars/0", to: "layers/conv2d/vars/kernel")
+        try root.moveLink("layers/conv2d/vars/1", to: "layers/conv2d/vars/0")
+        try root.moveLink("layers/conv2d/vars/kernel", to: "layers/conv2d/vars/1")
+      }
     }
     return url
   }

@@ -9,12 +9,15 @@ typedef struct {
   int height;
   int channels;           // 1 (grey) or 3 (RGB); CMYK is converted to RGB
   int warnings;           // libjpeg warnings, e.g. "Premature end of JPEG file"
+  int ends_early;         // the first warning was that the data ended before the image
 } zoo_jpeg_image;
 
 // libjpeg's default error handler calls exit(). This decoder installs one that longjmps
-// back and returns a non-zero code with libjpeg's message in `message` instead.
-int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
-                    char *message, size_t message_size);
+// back and returns 1 with libjpeg's message in `message` instead. An image of more than
+// `max_pixels` pixels is not decoded: it returns 3 with its width and height in `out`. After a
+// decode with warnings, `message` holds the first.
+int zoo_jpeg_decode(const unsigned char *data, size_t size, size_t max_pixels,
+                    zoo_jpeg_image *out, char *message, size_t message_size);
 
 // Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels; returns 0 on success.
 int zoo_jpeg_encode(const unsigned char *pixels, int width, int height, int channels,
