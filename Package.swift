@@ -46,7 +46,7 @@ let package = Package(
     // tests that replay the corpus, and the libFuzzer driver.
     .target(name: "ZooFuzzTargets", dependencies: ["ZooData", "ZooIO"]),
     .target(name: "CLibFuzzer"),
-    .executableTarget(name: "zoo-fuzz", dependencies: ["ZooFuzzTargets", "CLibFuzzer"]),
+    .executableTarget(name: "zoo-fuzz", dependencies: ["ZooFuzzTargets", "CLibFuzzer", "CHDF5"]),
 
     // Gradient checks and comparisons shared by the test targets.
     .target(name: "ZooTestSupport", dependencies: ["ZooTensor"]),

@@ -42,8 +42,8 @@ static void copy_message(j_common_ptr info, char *message, size_t size) {
   message[size - 1] = '\0';
 }
 
-int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
-                    char *message, size_t message_size) {
+int zoo_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
+                    zoo_jpeg_image *out, char *message, size_t message_size) {
   struct jpeg_decompress_struct info;
   zoo_error_mgr mgr;
   unsigned char *volatile pixels = NULL;
@@ -60,6 +60,12 @@ int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
   jpeg_create_decompress(&info);
   jpeg_mem_src(&info, data, (unsigned long)size);
   jpeg_read_header(&info, TRUE);
+  if ((unsigned long long)info.image_width * info.image_height > max_pixels) {
+    out->width = (int)info.image_width;
+    out->height = (int)info.image_height;
+    jpeg_destroy_decompress(&info);
+    return 3;
+  }
   int cmyk = info.jpeg_color_space == JCS_CMYK || info.jpeg_color_space == JCS_YCCK;
   if (cmyk) {
     info.out_color_space = JCS_CMYK;

@@ -26,6 +26,7 @@ public enum ImageError: Error, Equatable, LocalizedError {
   case unknownFormat(path: String)
   case corrupt(path: String, format: String, reason: String)
   case truncated(path: String)
+  case tooLarge(path: String, format: String, width: Int, height: Int)
 
   public var errorDescription: String? { "\(path): \(reason)" }
 
@@ -33,7 +34,7 @@ public enum ImageError: Error, Equatable, LocalizedError {
   public var path: String {
     switch self {
     case .unreadable(let path, _), .unknownFormat(let path), .corrupt(let path, _, _),
-      .truncated(let path):
+      .truncated(let path), .tooLarge(let path, _, _, _):
       return path
     }
   }
@@ -45,12 +46,21 @@ public enum ImageError: Error, Equatable, LocalizedError {
     case .unknownFormat: return "not a JPEG or PNG image"
     case .corrupt(_, let format, let reason): return "corrupt \(format): \(reason)"
     case .truncated: return "image data ends early (truncated file)"
+    case .tooLarge(_, let format, let width, let height):
+      return
+        "\(format) of \(width)x\(height) pixels is larger than the decoder accepts"
+        + " (\(ImageCodec.maximumPixelCount) pixels, e.g. 8192x8192)"
     }
   }
 }
 
 /// Decodes JPEG (libjpeg) and PNG (libpng) images; every failure is a thrown `ImageError`.
 public enum ImageCodec {
+  /// The most pixels a decoded image may have. A header of a few bytes can declare a
+  /// 65500x65500 JPEG or a 1000000x1000000 PNG, whose pixels would not fit in memory: such an
+  /// image is refused before anything is allocated.
+  public static let maximumPixelCount = 8192 * 8192
+
   public static func decode(contentsOf url: URL) throws -> DecodedImage {
     let data: Data
     do {
@@ -74,7 +84,13 @@ public enum ImageCodec {
     var image = zoo_jpeg_image()
     var message = [CChar](repeating: 0, count: 256)
     let status = bytes.withUnsafeBufferPointer { buffer in
-      zoo_jpeg_decode(buffer.baseAddress, buffer.count, &image, &message, message.count)
+      zoo_jpeg_decode(
+        buffer.baseAddress, buffer.count, UInt64(maximumPixelCount), &image, &message,
+        message.count)
+    }
+    if status == 3 {
+      throw ImageError.tooLarge(
+        path: path, format: "JPEG", width: Int(image.width), height: Int(image.height))
     }
     guard status == 0 else {
       let reason = String(
@@ -97,6 +113,11 @@ public enum ImageCodec {
         png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count)
       }) != 0
     else { throw pngError(&image, path: path) }
+    guard Int(image.width) * Int(image.height) <= maximumPixelCount else {
+      png_image_free(&image)
+      throw ImageError.tooLarge(
+        path: path, format: "PNG", width: Int(image.width), height: Int(image.height))
+    }
     // Decode to 8-bit grey, grey+alpha -> RGBA, colour -> RGB or RGBA; 16-bit is reduced to 8.
     let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
     let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0

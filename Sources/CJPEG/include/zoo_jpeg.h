@@ -12,9 +12,11 @@ typedef struct {
 } zoo_jpeg_image;
 
 // libjpeg's default error handler calls exit(). This decoder installs one that longjmps
-// back and returns a non-zero code with libjpeg's message in `message` instead.
-int zoo_jpeg_decode(const unsigned char *data, size_t size, zoo_jpeg_image *out,
-                    char *message, size_t message_size);
+// back and returns 1 with libjpeg's message in `message` instead (2: out of memory). An image
+// of more than `max_pixels` pixels is refused before anything is allocated: it returns 3 with
+// only `width` and `height` of `out` set.
+int zoo_jpeg_decode(const unsigned char *data, size_t size, unsigned long long max_pixels,
+                    zoo_jpeg_image *out, char *message, size_t message_size);
 
 // Encodes 8-bit grey (channels 1) or RGB (channels 3) pixels; returns 0 on success.
 int zoo_jpeg_encode(const unsigned char *pixels, int width, int height, int channels,

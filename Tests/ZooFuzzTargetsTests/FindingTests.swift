@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+import ZooData
+import ZooFuzzTargets
+
+/// Each input that once crashed a reader, or made it allocate without bound, now gets the
+/// reader's typed error. The inputs are in Tools/fuzz-regressions/<target>/.
+@Suite struct FindingTests {
+  static func input(_ target: FuzzTarget, _ name: String) throws -> [UInt8] {
+    let url = CorpusReplayTests.tools.appendingPathComponent("fuzz-regressions")
+      .appendingPathComponent(target.rawValue).appendingPathComponent(name)
+    return Array(try Data(contentsOf: url))
+  }
+
+  /// A PNG header declaring 1000000x1000000 RGB made the decoder ask for 3 TB (a trap in
+  /// Swift's allocator); 30000x30000 asked for 2.7 GB before libpng found the data missing.
+  @Test(arguments: [
+    ("declares-1000000x1000000.png", 1_000_000), ("declares-30000x30000.png", 30000),
+  ])
+  func pngDeclaringTooManyPixelsIsRefused(_ name: String, _ side: Int) throws {
+    let bytes = try Self.input(.png, name)
+    #expect(throws: ImageError.tooLarge(path: name, format: "PNG", width: side, height: side)) {
+      try ImageCodec.decode(bytes, path: name)
+    }
+  }
+
+  /// A JPEG whose frame header declares 65000x65000 made the shim allocate 12.7 GB.
+  @Test func jpegDeclaringTooManyPixelsIsRefused() throws {
+    let name = "declares-65000x65000.jpg"
+    let bytes = try Self.input(.jpeg, name)
+    #expect(throws: ImageError.tooLarge(path: name, format: "JPEG", width: 65000, height: 65000)) {
+      try ImageCodec.decode(bytes, path: name)
+    }
+    let error = ImageError.tooLarge(path: name, format: "JPEG", width: 65000, height: 65000)
+    #expect(
+      error.localizedDescription
+        == "\(name): JPEG of 65000x65000 pixels is larger than the decoder accepts"
+        + " (67108864 pixels, e.g. 8192x8192)")
+  }
+}
