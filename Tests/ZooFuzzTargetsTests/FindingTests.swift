@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZooData
 import ZooFuzzTargets
+import ZooIO
 
 /// Each input that once crashed a reader, or made it allocate without bound, now gets the
 /// reader's typed error. The inputs are in Tools/fuzz-regressions/<target>/.
@@ -36,5 +37,21 @@ import ZooFuzzTargets
       error.localizedDescription
         == "\(name): JPEG of 65000x65000 pixels is larger than the decoder accepts"
         + " (67108864 pixels, e.g. 8192x8192)")
+  }
+
+  /// A damaged object header made libhdf5 ask for 0xcc6e96b9cc6e96b9 bytes. malloc refuses,
+  /// libhdf5 reports it, and the reader must turn that into its own error.
+  @Test func weightFileWhoseHeaderDeclaresAnAbsurdSizeIsDamaged() throws {
+    let name = "cache-entry-size-0xcc6e96b9cc6e96b9.h5"
+    let bytes = try Self.input(.weights, name)
+    do {
+      try FuzzTarget.weights.run(bytes)
+      Issue.record("\(name) read as a weight file")
+    } catch let error as WeightFileError {
+      guard case .damaged = error else {
+        Issue.record("\(name): expected a damaged file, got \(error.localizedDescription)")
+        return
+      }
+    }
   }
 }
