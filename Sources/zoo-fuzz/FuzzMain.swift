@@ -37,7 +37,7 @@ struct FuzzMain {
     var argc = Int32(arguments.count)
     return pointers.withUnsafeMutableBufferPointer { buffer in
       var argv = buffer.baseAddress
-      return LLVMFuzzerRunDriver(&argc, &argv, testOneInput)
+      return zoo_libfuzzer_run(&argc, &argv, testOneInput)
     }
   }
 
