@@ -42,6 +42,12 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
+    // Fuzzing the readers of untrusted files (Tools/fuzz): the entry points, shared with the
+    // tests that replay the corpus, and the libFuzzer driver.
+    .target(name: "ZooFuzzTargets", dependencies: ["ZooData", "ZooIO"]),
+    .target(name: "CLibFuzzer"),
+    .executableTarget(name: "zoo-fuzz", dependencies: ["ZooFuzzTargets", "CLibFuzzer", "CHDF5"]),
+
     // Gradient checks and comparisons shared by the test targets.
     .target(name: "ZooTestSupport", dependencies: ["ZooTensor"]),
     .testTarget(
@@ -54,6 +60,7 @@ let package = Package(
     .testTarget(
       name: "ZooIOTests", dependencies: ["ZooIO", "Zoo", "ZooTestSupport"],
       resources: [.copy("Fixtures")]),
+    .testTarget(name: "ZooFuzzTargetsTests", dependencies: ["ZooFuzzTargets", "ZooData", "ZooIO"]),
     .testTarget(name: "ZooPlotTests", dependencies: ["ZooPlot", "ZooData"]),
     .testTarget(name: "TransferTests", dependencies: ["Transfer", "Zoo", "ZooData", "ZooIO"]),
     .testTarget(

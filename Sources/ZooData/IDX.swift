@@ -51,60 +51,97 @@ public enum IDXError: Error, Equatable, LocalizedError {
 }
 
 public enum IDX {
-  /// Reads an IDX file, gzip-compressed or not.
+  /// Reads an IDX file, gzip-compressed or not. It decompresses only as much as the header
+  /// declares (then checks the rest of the stream without keeping it), so a small gzip file
+  /// that inflates to gigabytes costs no more memory than its declared array.
   public static func read(contentsOf url: URL) throws -> IDXArray {
     let path = url.path
-    let data = try readMaybeGzipped(path: path)
-    guard data.count >= 4, data[0] == 0, data[1] == 0 else {
-      throw IDXError.wrongMagic(path: path, found: Array(data.prefix(4)))
+    let input = try GzipInput(path: path)
+    let magic = try input.read(4)
+    guard magic.count == 4, magic[0] == 0, magic[1] == 0 else {
+      throw IDXError.wrongMagic(path: path, found: magic)
     }
-    guard data[2] == 0x08 else { throw IDXError.unsupportedType(path: path, typeCode: data[2]) }
-    let rank = Int(data[3])
+    guard magic[2] == 0x08 else { throw IDXError.unsupportedType(path: path, typeCode: magic[2]) }
+    let rank = Int(magic[3])
     let headerSize = 4 + 4 * rank
-    guard rank > 0, data.count >= headerSize else {
-      throw IDXError.truncated(path: path, expectedBytes: headerSize, actualBytes: data.count)
+    let sizes = try input.read(4 * rank)
+    guard rank > 0, sizes.count == 4 * rank else {
+      let actual = 4 + sizes.count + (try input.skipToEnd())
+      throw IDXError.truncated(path: path, expectedBytes: headerSize, actualBytes: actual)
     }
     let dimensions = (0..<rank).map { d in
-      (0..<4).reduce(0) { $0 << 8 | Int(data[4 + 4 * d + $1]) }
+      (0..<4).reduce(0) { $0 << 8 | Int(sizes[4 * d + $1]) }
     }
-    let (payload, overflow) = dimensions.reduce((1, false)) { acc, size in
+    let (payloadSize, overflow) = dimensions.reduce((1, false)) { acc, size in
       let (product, o) = acc.0.multipliedReportingOverflow(by: size)
       return (product, acc.1 || o)
     }
-    guard !overflow, headerSize + payload <= data.count else {
+    let payload = overflow ? [] : try input.read(payloadSize)
+    guard !overflow, payload.count == payloadSize else {
+      let actual = headerSize + payload.count + (try input.skipToEnd())
       throw IDXError.truncated(
-        path: path, expectedBytes: overflow ? Int.max : headerSize + payload,
-        actualBytes: data.count)
+        path: path, expectedBytes: overflow ? Int.max : headerSize + payloadSize,
+        actualBytes: actual)
     }
-    return IDXArray(dimensions: dimensions, bytes: Array(data[headerSize..<(headerSize + payload)]))
+    _ = try input.skipToEnd()
+    return IDXArray(dimensions: dimensions, bytes: payload)
   }
+}
 
-  /// The whole file, decompressed when it is gzip (zlib reads plain files unchanged).
-  static func readMaybeGzipped(path: String) throws -> [UInt8] {
+/// A file read through zlib, which decompresses gzip and passes other files through unchanged.
+private final class GzipInput {
+  let path: String
+  let file: gzFile
+  static let chunkSize = 1 << 20
+
+  init(path: String) throws {
+    self.path = path
     guard FileManager.default.isReadableFile(atPath: path) else {
       throw IDXError.unreadable(path: path, reason: "no such readable file")
     }
     guard let file = gzopen(path, "rb") else {
       throw IDXError.unreadable(path: path, reason: String(cString: strerror(errno)))
     }
-    defer { gzclose(file) }
+    self.file = file
+  }
+
+  deinit { gzclose(file) }
+
+  /// The next `count` bytes, fewer at the end of the file. Memory grows with what the file
+  /// holds, not with `count`.
+  func read(_ count: Int) throws -> [UInt8] {
     var result: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 20)
-    while true {
-      let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
-      if read < 0 {
-        var code: Int32 = 0
-        let message = gzerror(file, &code).map { String(cString: $0) } ?? "gzip error \(code)"
-        throw IDXError.unreadable(path: path, reason: message)
-      }
+    var chunk = [UInt8](repeating: 0, count: min(count, Self.chunkSize))
+    while result.count < count {
+      let read = try readChunk(&chunk, upTo: count - result.count)
       if read == 0 { break }
-      result.append(contentsOf: chunk[0..<Int(read)])
-    }
-    // zlib reports a gzip stream cut short as end of file, not as an error.
-    var code: Int32 = 0
-    if let message = gzerror(file, &code), code != Z_OK {
-      throw IDXError.unreadable(path: path, reason: String(cString: message))
+      result.append(contentsOf: chunk[0..<read])
     }
     return result
+  }
+
+  /// Reads to the end without keeping the bytes and says how many there were: a gzip stream
+  /// that is cut short or corrupt shows only at its end.
+  func skipToEnd() throws -> Int {
+    var chunk = [UInt8](repeating: 0, count: Self.chunkSize)
+    var total = 0
+    while true {
+      let read = try readChunk(&chunk, upTo: chunk.count)
+      if read == 0 { return total }
+      total += read
+    }
+  }
+
+  private func readChunk(_ chunk: inout [UInt8], upTo limit: Int) throws -> Int {
+    let wanted = UInt32(min(limit, chunk.count))
+    let read = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, wanted) }
+    var code: Int32 = 0
+    let message = gzerror(file, &code)
+    // zlib reports a gzip stream cut short as end of file, not as an error: the code tells.
+    if read < 0 || code != Z_OK {
+      let reason = message.map { String(cString: $0) } ?? "gzip error \(code)"
+      throw IDXError.unreadable(path: path, reason: reason)
+    }
+    return Int(read)
   }
 }
