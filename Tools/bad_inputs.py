@@ -6,7 +6,6 @@ Needs Python 3 with Pillow, h5py and NumPy (`pip install pillow h5py numpy`) and
 
     swift build -c release --product zoo
     python3 Tools/bad_inputs.py [ZOO] [--out Docs/BadInputs.md] [--timeout 60] [--keep]
-    python3 Tools/bad_inputs.py [ZOO] --fletcher32     # exported files given checksums first
     python3 Tools/bad_inputs.py [ZOO] --check          # runs the cases, leaves the table (CI)
 
 Debian's python3-pil, python3-h5py and python3-numpy (Pillow 9.4, h5py 3.7) give the same
@@ -163,23 +162,9 @@ def values_in_file(dataset):
     return info.byte_offset, info.size - (4 if dataset.fletcher32 else 0)
 
 
-def with_fletcher32(path):
-    """Rewrites every dataset of the file as one chunk with a fletcher32 checksum."""
-    with h5py.File(path, "r+") as f:
-        names = []
-        f.visititems(lambda n, o: names.append(n) if isinstance(o, h5py.Dataset) else None)
-        for name in names:
-            values, attributes = f[name][()], dict(f[name].attrs)
-            del f[name]
-            dataset = f.create_dataset(name, data=values, fletcher32=True,
-                                       chunks=values.shape or None)
-            for key, value in attributes.items():
-                dataset.attrs[key] = value
-
-
 class Maker:
-    def __init__(self, zoo, folder, fletcher32=False):
-        self.zoo, self.folder, self.fletcher32 = zoo, folder, fletcher32
+    def __init__(self, zoo, folder):
+        self.zoo, self.folder = zoo, folder
         self.cases = []
         self.count = 0
 
@@ -216,9 +201,6 @@ class Maker:
         self.run_zoo("export", "lenet5", "--out", "lenet5.h5")
         self.run_zoo("export", "lenet5", "--out", "lenet5.weights.h5", "--format", "keras3")
         self.run_zoo("export", "resnet20", "--out", "resnet20.h5")
-        if self.fletcher32:
-            for name in ["lenet5.h5", "lenet5.weights.h5", "resnet20.h5"]:
-                with_fletcher32(self.path(name))
         valid = read(self.path("lenet5.h5"))
         size = len(valid)
         with h5py.File(self.path("lenet5.h5"), "r") as f:
@@ -725,14 +707,11 @@ def main():
     parser.add_argument("--only", help="run only cases whose name contains this")
     parser.add_argument("--check", action="store_true",
                         help="run every case and report, without rewriting the table (CI)")
-    parser.add_argument("--fletcher32", action="store_true",
-                        help="give the exported weight files fletcher32 checksums first (h5py), "
-                             "to see what checksums change; the table is then not written")
     args = parser.parse_args()
     zoo = os.path.abspath(args.zoo)
     folder = tempfile.mkdtemp(prefix="zoo-bad-inputs-")
     try:
-        maker = Maker(zoo, folder, args.fletcher32)
+        maker = Maker(zoo, folder)
         for make in [maker.weight_files, maker.jpegs, maker.fixtures, maker.pngs, maker.idx_files,
                      maker.csv_files, maker.folders]:
             make()
@@ -751,7 +730,7 @@ def main():
         for case, status, lines, verdict, seconds in rows:
             lines[:] = [l.replace(folder + os.sep, "").replace(ROOT + os.sep, "") for l in lines]
         table = markdown(rows, shown)
-        if not (args.only or args.fletcher32 or args.check):
+        if not (args.only or args.check):
             text = read(args.out).decode() if os.path.exists(args.out) else BEGIN + "\n" + END + "\n"
             head, _, rest = text.partition(BEGIN)
             _, _, tail = rest.partition(END)
