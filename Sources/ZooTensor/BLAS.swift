@@ -72,6 +72,11 @@ public enum BLAS {
     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
     _ c: UnsafeMutablePointer<Float>, _ ldc: Int
   ) {
+    SanitizerHooks.access(
+      a, rows: transposeA ? k : m, columns: transposeA ? m : k, stride: lda, writes: false)
+    SanitizerHooks.access(
+      b, rows: transposeB ? n : k, columns: transposeB ? k : n, stride: ldb, writes: false)
+    SanitizerHooks.access(c, rows: m, columns: n, stride: ldc, writes: true)
     cblas_sgemm(
       CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
       Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))

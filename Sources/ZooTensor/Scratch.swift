@@ -49,6 +49,10 @@ enum Scratch {
   {
     let buffer = take(max(count, 1))
     defer { give(buffer) }
+    // Under the address sanitizer only the lent floats may be touched, not the rest of a
+    // larger pooled buffer, nor a buffer after it went back to the pool.
+    SanitizerHooks.mark(buffer.pointer, count: count, usable: true)
+    SanitizerHooks.mark(buffer.pointer + count, count: buffer.capacity - count, usable: false)
     return try body(buffer.pointer)
   }
 
@@ -70,9 +74,10 @@ enum Scratch {
 
   private static func give(_ buffer: Buffer) {
     guard buffer.capacity <= largestKept else {
-      buffer.pointer.deallocate()
+      release(buffer)
       return
     }
+    SanitizerHooks.mark(buffer.pointer, count: buffer.capacity, usable: false)
     lock.lock()
     idle.append(buffer)
     var dropped: Buffer?
@@ -82,6 +87,11 @@ enum Scratch {
       dropped = idle.remove(at: smallest)
     }
     lock.unlock()
-    dropped?.pointer.deallocate()
+    if let dropped { release(dropped) }
+  }
+
+  private static func release(_ buffer: Buffer) {
+    SanitizerHooks.mark(buffer.pointer, count: buffer.capacity, usable: true)
+    buffer.pointer.deallocate()
   }
 }

@@ -76,13 +76,16 @@ public final class Tensor {
 
   /// A tensor whose values the caller sets before anyone reads them.
   static func uninitialized(shape: [Int]) -> Tensor {
-    let count = shape.reduce(1, *)
-    return Tensor(
-      shape: shape,
-      scalars: [Float](unsafeUninitializedCapacity: count) { _, initialized in
-        initialized = count
-      })
+    Tensor(shape: shape, scalars: uninitializedArray(shape.reduce(1, *)))
   }
+}
+
+/// `count` elements that the caller sets before anyone reads them. No elements make a plain
+/// empty array: `init(unsafeUninitializedCapacity:)` with no capacity stores its count into
+/// the storage that every empty array shares, a write that races with other threads' reads.
+func uninitializedArray<Element: BitwiseCopyable>(_ count: Int) -> [Element] {
+  guard count > 0 else { return [] }
+  return [Element](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
 }
 
 extension Tensor: CustomStringConvertible {

@@ -69,9 +69,7 @@ public enum Im2Col {
   }
 
   /// An array whose every element the caller overwrites before reading.
-  static func buffer(_ count: Int) -> [Float] {
-    [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
-  }
+  static func buffer(_ count: Int) -> [Float] { uninitializedArray(count) }
 
   /// A convolution's two sides: the image (channels, height, width) and the grid of kernel
   /// positions (outHeight, outWidth) that the columns enumerate.

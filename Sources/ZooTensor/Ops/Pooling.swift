@@ -13,9 +13,7 @@ public func maxPool2d(
   guard y.count > 0 else { return y }
   // The flat index within its plane of the input each output came from; only backward needs it.
   let recording = GradientRecording.needsRecording([x])
-  var argmax = [Int32](unsafeUninitializedCapacity: recording ? y.count : 0) { _, initialized in
-    initialized = recording ? y.count : 0
-  }
+  var argmax: [Int32] = uninitializedArray(recording ? y.count : 0)
   let halving =
     p.kernel == 2 && p.stride == 2 && p.padding == 0 && p.outHeight * 2 <= p.height
     && p.outWidth * 2 <= p.width
