@@ -7,7 +7,13 @@ import Synchronization
 public enum Parallel {
   /// Cores to use; 1 runs everything on the calling thread. Defaults to `ZOO_THREADS` from
   /// the environment (as `OMP_NUM_THREADS` does for OpenMP programs), else every active core.
-  nonisolated(unsafe) public static var threadCount = defaultThreadCount
+  /// Any thread may read or set it (tests set it while other tests run kernels).
+  public static var threadCount: Int {
+    get { threadCountLock.withLock { storedThreadCount } }
+    set { threadCountLock.withLock { storedThreadCount = newValue } }
+  }
+  nonisolated(unsafe) private static var storedThreadCount = defaultThreadCount
+  private static let threadCountLock = NSLock()
 
   static var defaultThreadCount: Int {
     if let value = ProcessInfo.processInfo.environment["ZOO_THREADS"], let count = Int(value),
