@@ -65,7 +65,7 @@ public enum WeightFile {
       throw WeightFileError.writeFailed(file: url.path, detail: error.detail)
     }
     do {
-      try writeAtomically(Data(image), to: url)
+      try writeAtomically(image, to: url)
     } catch let error as FileWriteError {
       throw WeightFileError.writeFailed(file: url.path, detail: error.reason)
     }

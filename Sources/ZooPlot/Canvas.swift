@@ -219,7 +219,7 @@ public struct Canvas: Sendable, Equatable {
   /// half-written image.
   public func write(to url: URL) throws {
     do {
-      try writeAtomically(Data(try png()), to: url)
+      try writeAtomically(try png(), to: url)
     } catch let error as FileWriteError {
       throw PlotError.cannotWrite(path: url.path, reason: error.reason)
     }

@@ -21,10 +21,11 @@ public struct FileWriteError: Error, Equatable, Sendable, LocalizedError {
 }
 
 /// Writes `data` to `url` so that `url` never names a half-written file: the bytes go to a
-/// temporary file in the same folder, reach the disk (fsync), and replace `url` in one rename.
-/// On any failure (a full disk, a file-size limit) the temporary file is removed and `url`
-/// keeps what it held.
-public func writeAtomically(_ data: Data, to url: URL) throws {
+/// temporary file in the same folder, reach the disk (fsync), and replace `url` in one rename,
+/// which the folder's fsync then makes durable. On any failure (a full disk, a file-size
+/// limit) the temporary file is removed and `url` keeps what it held. Takes the bytes where
+/// they are (`Data`, `[UInt8]`), without a copy.
+public func writeAtomically(_ data: some ContiguousBytes, to url: URL) throws {
   let temporary = url.deletingLastPathComponent().appendingPathComponent(
     ".\(url.lastPathComponent).\(UUID().uuidString).tmp")
   func failure() -> FileWriteError {
@@ -52,6 +53,12 @@ public func writeAtomically(_ data: Data, to url: URL) throws {
     throw error
   }
   guard close(descriptor) == 0, rename(temporary.path, url.path) == 0 else { throw failure() }
+  // Best effort: the file is complete and in place; this only hurries the rename to the disk.
+  let folder = open(url.deletingLastPathComponent().path, O_RDONLY | O_CLOEXEC)
+  if folder >= 0 {
+    fsync(folder)
+    close(folder)
+  }
 }
 
 /// Writes `text` as UTF-8 through `writeAtomically(_:to:)`.
