@@ -367,6 +367,19 @@ class Maker:
         self.cases.append(Case("predict-truncated-model", "HDF5", "a third of a weight file as "
                                "predict's model", ["predict", path, image], [path]))
 
+    def libhdf5_crashers(self):
+        """The fuzzer's inputs on which libhdf5 1.10.8 itself crashes, hangs or asks for
+        gigabytes (Tools/fuzz-known): `zoo` reads them in a child process first."""
+        known = os.path.join(ROOT, "Tools", "fuzz-known", "weights")
+        for file in sorted(os.listdir(known)):
+            if not file.endswith(".h5"):
+                continue
+            name = file[: -len(".h5")]
+            how = ("found by the fuzzer, hurts libhdf5 1.10.8 itself: "
+                   + name.replace("libhdf5-", "").replace("-", " "))
+            path = os.path.join(known, file)
+            self.cases.append(Case(name, "HDF5", how, ["info", path], [path], values_only=True))
+
     # JPEG -----------------------------------------------------------------------------
 
     def image_case(self, name, fmt, how, data, valid=False, values_only=False):
@@ -712,7 +725,7 @@ def main():
     folder = tempfile.mkdtemp(prefix="zoo-bad-inputs-")
     try:
         maker = Maker(zoo, folder)
-        for make in [maker.weight_files, maker.jpegs, maker.fixtures, maker.pngs, maker.idx_files,
+        for make in [maker.weight_files, maker.libhdf5_crashers, maker.jpegs, maker.fixtures, maker.pngs, maker.idx_files,
                      maker.csv_files, maker.folders]:
             make()
         cases = [c for c in maker.cases if not args.only or args.only in c.name]

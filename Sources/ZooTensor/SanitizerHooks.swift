@@ -10,7 +10,7 @@
 /// sanitizer (its stores land in red zones no instrumented code checks), and two tasks writing
 /// overlapping blocks of one output would race unseen by the thread sanitizer. The hooks are
 /// found by symbol, so a plain build pays one test of a constant per call.
-enum SanitizerHooks {
+public enum SanitizerHooks {
   private typealias Range = @convention(c) (UnsafeRawPointer, Int) -> Void
   private typealias Check = @convention(c) (UnsafeRawPointer, Int) -> UnsafeRawPointer?
 
@@ -31,8 +31,9 @@ enum SanitizerHooks {
   private static let threadRead = symbol("__tsan_read_range", as: Range.self)
   private static let threadWrite = symbol("__tsan_write_range", as: Range.self)
 
-  /// Whether either sanitizer is present.
-  static let isActive = firstPoisoned != nil || threadWrite != nil
+  /// Whether either sanitizer is present (both reserve terabytes of address space, so a
+  /// process under one cannot limit its own).
+  public static let isActive = firstPoisoned != nil || threadWrite != nil
 
   /// Declares that uninstrumented code reads (or, with `writes`, writes) `rows` runs of
   /// `columns` floats, `stride` apart, from `start`: the address sanitizer reports a run that

@@ -14,6 +14,7 @@ func reportingErrors<T>(_ body: () throws -> T) throws -> T {
 /// Runs `body`, which reads the weight file at `path` or loads its weights into a model. Most
 /// of the file's errors name a dataset or tensor inside it; this puts the file's path in front
 /// of those that do not say which file they are about.
+@discardableResult
 func namingWeightFile<T>(_ path: String, _ body: () throws -> T) throws -> T {
   do {
     return try body()

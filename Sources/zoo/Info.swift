@@ -25,8 +25,9 @@ struct Info: ParsableCommand {
   func run() throws {
     try reportingErrors {
       if name.hasSuffix(".h5") || FileManager.default.fileExists(atPath: name) {
+        let weights = try readWeightFile(name)
         let text = try namingWeightFile(name) {
-          try WeightFileSummary.text(URL(fileURLWithPath: name))
+          try WeightFileSummary.text(URL(fileURLWithPath: name), weights)
         }
         print(text, terminator: "")
         return

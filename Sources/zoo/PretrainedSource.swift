@@ -27,8 +27,7 @@ struct PretrainedSource {
         message:
           "no shipped weights or file named '\(name)'; shipped: \(names.joined(separator: ", "))")
     }
-    let file = url
-    weights = try namingWeightFile(file.path) { try WeightFile.read(contentsOf: file) }
+    weights = try readWeightFile(url.path)
     guard let architecture = weights.metadata.architecture else {
       throw ValidationErrorLine(
         message: "\(url.path) does not record its architecture; import it with zoo import --arch")

@@ -47,7 +47,8 @@ struct Scenes: ParsableCommand {
         split, garments: try FashionMNIST.load(.test), count: count)
       if binary { scenes = scenes.binary() }
       let segmenter = try model.map { path in
-        try namingWeightFile(path) { try TrainedSegmenter(contentsOf: URL(fileURLWithPath: path)) }
+        let weights = try readWeightFile(path)
+        return try namingWeightFile(path) { try TrainedSegmenter(weights: weights, source: path) }
       }
       let evaluation = try segmenter?.evaluate(scenes)
       let root = URL(fileURLWithPath: out)

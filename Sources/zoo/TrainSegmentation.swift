@@ -51,9 +51,9 @@ extension Train {
       guard let encoder = model.child(at: model.encoderPath) else {
         throw ValidationErrorLine(message: "\(entry.name) has no \(model.encoderPath)")
       }
+      let weights = try readWeightFile(encoderWeights)
       let report = try namingWeightFile(encoderWeights) {
-        try WeightFile.load(
-          contentsOf: URL(fileURLWithPath: encoderWeights), into: encoder, skipping: "fc")
+        try weights.load(into: encoder, skipping: "fc")
       }
       print("encoder: loaded \(encoderWeights) (\(report))")
     }

@@ -7,8 +7,7 @@ import ZooTensor
 
 /// What `zoo info FILE.h5` prints: the metadata, the model card and every tensor.
 enum WeightFileSummary {
-  static func text(_ url: URL) throws -> String {
-    let file = try WeightFile.read(contentsOf: url)
+  static func text(_ url: URL, _ file: LoadedWeights) throws -> String {
     let meta = file.metadata
     var lines = ["File: \(url.lastPathComponent) (\(file.layout.rawValue))"]
     lines.append("Architecture: \(meta.architecture ?? "not recorded")")
@@ -110,9 +109,7 @@ struct Import: ParsableCommand {
   func run() throws {
     try reportingErrors {
       let entry = try ModelRegistry.entry(named: arch)
-      var weights = try namingWeightFile(file) {
-        try WeightFile.read(contentsOf: URL(fileURLWithPath: file))
-      }
+      var weights = try readWeightFile(file)
       var source = "\(weights.layout.rawValue), \(weights.layers.count) layers"
       if let names = entry.kerasNames, names.applies(to: weights) {
         weights = try namingWeightFile(file) { try weights.renamed(by: names) }
@@ -149,9 +146,7 @@ extension WeightFileFormat: ExpressibleByArgument {}
 /// A registry name (fresh, seeded weights) or a weight file whose metadata names its architecture.
 func loadModel(_ source: String, seed: UInt64) throws -> (Module, WeightFileMetadata) {
   if source.hasSuffix(".h5") || FileManager.default.fileExists(atPath: source) {
-    let weights = try namingWeightFile(source) {
-      try WeightFile.read(contentsOf: URL(fileURLWithPath: source))
-    }
+    let weights = try readWeightFile(source)
     guard let name = weights.metadata.architecture else {
       throw ValidationErrorLine(
         message: "\(source) does not record its architecture; use zoo import --arch NAME")

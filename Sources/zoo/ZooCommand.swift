@@ -8,7 +8,7 @@ struct ZooCommand: ParsableCommand {
     abstract: "A model zoo and transfer-learning toolkit: classic CNNs on the CPU.",
     subcommands: [
       List.self, Info.self, Train.self, Evaluate.self, Predict.self, Finetune.self, Embed.self,
-      Export.self, Import.self, Bench.self, TransferBench.self, Scenes.self,
+      Export.self, Import.self, Bench.self, TransferBench.self, Scenes.self, CheckWeightFile.self,
     ])
 
   static func main() {
