@@ -19,8 +19,11 @@ func readWeightFile(_ path: String) throws -> LoadedWeights {
 /// file happens in `zoo check-weight-file`: a crash or a hang there ends only the child, and
 /// the command reports the file as damaged in one line.
 enum WeightFileCheck {
-  /// How long a healthy read may take: a few seconds plus the time to read the file slowly.
-  static func timeLimit(forSize size: Int) -> Double { 10 + Double(size) / 20e6 }
+  /// How long a healthy read may take: a few seconds plus the time to read the file slowly
+  /// (ten times that under a sanitizer).
+  static func timeLimit(forSize size: Int) -> Double {
+    (10 + Double(size) / 20e6) * (SanitizerHooks.isActive ? 10 : 1)
+  }
 
   /// Returns when the child read the file without an error; throws its error, or says how it
   /// ended, otherwise.

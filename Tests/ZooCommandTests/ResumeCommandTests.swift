@@ -38,7 +38,7 @@ import ZooIO
   static func waitFor(
     _ what: String, timeout: TimeInterval = 300, _ condition: () -> Bool
   ) {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Date().addingTimeInterval(timeout * ZooProcess.timeScale)
     while !condition() && Date() < deadline { usleep(5_000) }
     #expect(condition(), "gave up waiting for \(what)")
   }

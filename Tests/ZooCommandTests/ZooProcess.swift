@@ -1,4 +1,5 @@
 import Foundation
+import ZooTensor
 
 /// The `zoo` executable built beside the test bundle, run as a child process.
 struct ZooProcess {
@@ -53,9 +54,12 @@ struct ZooProcess {
   /// Everything printed to standard error so far.
   var stderrSoFar: String { errData.text }
 
-  /// Waits for the process to end (killing it after `timeout` seconds).
+  /// What time limits are multiplied by: a sanitizer slows the numerics about tenfold.
+  static let timeScale: TimeInterval = SanitizerHooks.isActive ? 10 : 1
+
+  /// Waits for the process to end (killing it after `timeout` seconds, scaled by `timeScale`).
   func wait(timeout: TimeInterval = 120) -> Result {
-    let deadline = Date().addingTimeInterval(timeout)
+    let deadline = Date().addingTimeInterval(timeout * Self.timeScale)
     while process.isRunning && Date() < deadline { usleep(20_000) }
     if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
