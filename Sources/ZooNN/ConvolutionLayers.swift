@@ -1,25 +1,40 @@
 import ZooTensor
 
-/// 2-D convolution, weight (out, in, k, k) as PyTorch's `nn.Conv2d`.
+/// 2-D convolution, weight (out, in, kh, kw) as PyTorch's `nn.Conv2d`; kernel, stride and
+/// padding are (vertical, horizontal) pairs.
 public final class Conv2d: Module {
   public let weight: Tensor
   public let bias: Tensor?
-  public let stride: Int
-  public let padding: Int
+  public let stride: (Int, Int)
+  public let padding: (Int, Int)
   public let dilation: Int
 
-  public init(
+  /// A square kernel, stride and padding.
+  public convenience init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
     dilation: Int = 1, bias: Bool = true, initializer: Initializer = .pytorchDefault,
     biasInitializer: Initializer = .pytorchDefault, rng: RandomStream = .global
   ) {
-    weight = Tensor(shape: [outChannels, inChannels, kernelSize, kernelSize])
+    self.init(
+      inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
+      padding: (padding, padding), dilation: dilation, bias: bias, initializer: initializer,
+      biasInitializer: biasInitializer, rng: rng)
+  }
+
+  /// As `nn.Conv2d(kernel_size=(1, 7), padding=(0, 3))`.
+  public init(
+    _ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
+    padding: (Int, Int) = (0, 0), dilation: Int = 1, bias: Bool = true,
+    initializer: Initializer = .pytorchDefault, biasInitializer: Initializer = .pytorchDefault,
+    rng: RandomStream = .global
+  ) {
+    weight = Tensor(shape: [outChannels, inChannels, kernelSize.0, kernelSize.1])
     self.bias = bias ? Tensor(shape: [outChannels]) : nil
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
     super.init()
-    let area = kernelSize * kernelSize
+    let area = kernelSize.0 * kernelSize.1
     initializer.fill(weight, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
     if let b = self.bias {
       biasInitializer.fill(b, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)

@@ -25,7 +25,9 @@ struct BenchProfiles {
     for (path, module) in model.namedModules() {
       guard let conv = module as? Conv2d, let output = outputs[path] else { continue }
       let (o, c, k) = (conv.weight.shape[0], conv.weight.shape[1], conv.weight.shape[2])
-      let input = [batch, c, output[2] * conv.stride, output[3] * conv.stride]
+      // resnet18's kernels and strides are square.
+      let stride = conv.stride.0
+      let input = [batch, c, output[2] * stride, output[3] * stride]
       let x = BenchTiming.randomTensor(input, seed: 2)
       let seconds = try BenchTiming.median(repeats) {
         try BenchTiming.seconds {
@@ -39,7 +41,7 @@ struct BenchProfiles {
       convMACs += macs
       let rate = BenchTiming.gflops(multiplyAccumulates: macs, seconds: seconds)
       lines.append(
-        "| \(path) | \(c)x\(input[2])x\(input[3]) | \(k)x\(k)/\(conv.stride) | "
+        "| \(path) | \(c)x\(input[2])x\(input[3]) | \(k)x\(k)/\(stride) | "
           + "\(o)x\(output[2])x\(output[3]) | \(format(1000 * seconds, 2)) | \(format(rate)) | "
           + "\(Int((100 * rate / sgemm).rounded()))% |")
     }

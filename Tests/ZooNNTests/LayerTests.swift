@@ -62,6 +62,21 @@ import ZooTensor
     #expect(up.weight.shape == [8, 4, 2, 2])
   }
 
+  /// Inception v3's `nn.Conv2d(c, o, kernel_size=(1, 7), padding=(0, 3))`: the weight is
+  /// (o, c, 1, 7), its bound uses the 7-tap fan-in, and the map keeps its size.
+  @Test func rectangularConvolutionLayerKeepsTheMapSize() throws {
+    let conv = Conv2d(4, 6, kernelSize: (1, 7), padding: (0, 3), rng: RandomStream(seed: 5))
+    #expect(conv.weight.shape == [6, 4, 1, 7])
+    let bound = 1 / Float(4 * 7).squareRoot()
+    #expect(conv.weight.scalars.allSatisfy { abs($0) <= bound })
+    var g = SeededGenerator(seed: 6)
+    let x = Tensor.normal(shape: [2, 4, 5, 9], generator: &g)
+    let y = try conv(x)
+    #expect(y.shape == [2, 6, 5, 9])
+    let strided = Conv2d(4, 3, kernelSize: (7, 1), stride: (2, 1), padding: (3, 0))
+    #expect(try strided(x).shape == [2, 3, 3, 9])
+  }
+
   @Test func layerShapesFlowThroughAStack() throws {
     let net = Sequential {
       Conv2d(1, 4, kernelSize: 3, padding: 1)

@@ -13,15 +13,22 @@ struct ConvCase: Sendable, CustomTestStringConvertible {
   var kh: Int
   var kw: Int
   var stride = 1
+  /// The horizontal stride and padding of conv2d when they differ from the vertical ones.
+  var strideWidth: Int? = nil
   var padding = 0
+  var paddingWidth: Int? = nil
   var outputPadding = 0
   var dilation = 1
   var bias = true
 
   var testDescription: String {
-    "x [\(n), \(c), \(h), \(w)] k \(kh)x\(kw) -> \(o), stride \(stride) padding \(padding) "
+    "x [\(n), \(c), \(h), \(w)] k \(kh)x\(kw) -> \(o), stride \(strides) padding \(paddings) "
       + "dilation \(dilation) outputPadding \(outputPadding) bias \(bias)"
   }
+
+  /// conv2d's (vertical, horizontal) stride and padding.
+  var strides: (Int, Int) { (stride, strideWidth ?? stride) }
+  var paddings: (Int, Int) { (padding, paddingWidth ?? padding) }
 
   /// Random x, weight and bias that all require gradients.
   func inputs(transposed: Bool, seed: UInt64) -> (x: Tensor, weight: Tensor, bias: Tensor?) {
@@ -46,6 +53,13 @@ let conv2dCases: [ConvCase] = [
   ConvCase(n: 3, c: 2, o: 3, h: 9, w: 7, kh: 1, kw: 1, stride: 2),
   ConvCase(n: 3, c: 2, o: 3, h: 4, w: 5, kh: 1, kw: 1, padding: 1),
   ConvCase(n: 3, c: 1, o: 2, h: 3, w: 4, kh: 3, kw: 4),
+  // Inception v3's 1x7 and 7x1 kernels, and unequal strides and paddings.
+  ConvCase(n: 2, c: 3, o: 4, h: 7, w: 9, kh: 1, kw: 7, paddingWidth: 3),
+  ConvCase(n: 2, c: 3, o: 2, h: 8, w: 5, kh: 7, kw: 1, padding: 3, paddingWidth: 0, bias: false),
+  ConvCase(
+    n: 3, c: 2, o: 3, h: 9, w: 8, kh: 3, kw: 2, stride: 2, strideWidth: 1, padding: 1,
+    paddingWidth: 2),
+  ConvCase(n: 2, c: 2, o: 3, h: 6, w: 11, kh: 1, kw: 3, strideWidth: 3, paddingWidth: 1),
 ]
 
 let convTranspose2dCases: [ConvCase] = [
@@ -83,9 +97,9 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
   func conv2dMatchesReference(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 11)
     let y = try conv2d(
-      x, weight: weight, bias: bias, stride: k.stride, padding: k.padding, dilation: k.dilation)
+      x, weight: weight, bias: bias, stride: k.strides, padding: k.paddings, dilation: k.dilation)
     let expected = Conv2DReference.forward(
-      x: x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
+      x: x, weight: weight, bias: bias, stride: k.strides, padding: k.paddings,
       dilation: k.dilation)
     #expect(y.shape == expected.shape)
     #expect(relativeDifference(y.scalars, expected.scalars) < 1e-5)
@@ -93,7 +107,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     let dy = Tensor.normal(shape: y.shape, generator: &g)
     try y.backward(seed: dy)
     let reference = Conv2DReference.backward(
-      x: x, weight: weight, dy: dy, stride: k.stride, padding: k.padding, dilation: k.dilation)
+      x: x, weight: weight, dy: dy, stride: k.strides, padding: k.paddings, dilation: k.dilation)
     expectGradients(x, weight, bias, reference, k)
   }
 
@@ -106,13 +120,14 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
       let (x, weight, bias) = k.inputs(transposed: false, seed: 21)
       let y = try conv2d(x, weight: weight, bias: bias, stride: 2, padding: 1)
       let expected = Conv2DReference.forward(
-        x: x, weight: weight, bias: bias, stride: 2, padding: 1)
+        x: x, weight: weight, bias: bias, stride: (2, 2), padding: (1, 1))
       #expect(relativeDifference(y.scalars, expected.scalars) < 1e-5)
       let dy = Tensor(shape: y.shape, scalars: (0..<y.count).map { Float($0 % 7) - 3 })
       try y.backward(seed: dy)
       expectGradients(
         x, weight, bias,
-        Conv2DReference.backward(x: x, weight: weight, dy: dy, stride: 2, padding: 1), k)
+        Conv2DReference.backward(
+          x: x, weight: weight, dy: dy, stride: (2, 2), padding: (1, 1)), k)
     }
     // convTranspose2d keeps (o*kh*kw + c) floats per input pixel of a sample (5x6 here).
     try Im2Col.$columnBudget.withValue(samplesPerGroup * (27 + 2) * 30) {
@@ -136,27 +151,28 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     ConvCase(n: 14, c: 3, o: 5, h: 7, w: 7, kh: 5, kw: 5),
     ConvCase(n: 40, c: 2, o: 3, h: 5, w: 6, kh: 3, kw: 3, stride: 2, padding: 1),
     ConvCase(n: 5, c: 2, o: 4, h: 9, w: 8, kh: 3, kw: 2, padding: 1, dilation: 2, bias: false),
+    ConvCase(n: 9, c: 2, o: 3, h: 7, w: 8, kh: 1, kw: 7, paddingWidth: 3),
   ])
   func conv2dPerCorePipelinesMatchReference(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 51)
     let y = try conv2d(
-      x, weight: weight, bias: bias, stride: k.stride, padding: k.padding, dilation: k.dilation)
+      x, weight: weight, bias: bias, stride: k.strides, padding: k.paddings, dilation: k.dilation)
     let expected = Conv2DReference.forward(
-      x: x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
+      x: x, weight: weight, bias: bias, stride: k.strides, padding: k.paddings,
       dilation: k.dilation)
     #expect(relativeDifference(y.scalars, expected.scalars) < 1e-5)
     var g = SeededGenerator(seed: 52)
     let dy = Tensor.normal(shape: y.shape, generator: &g)
     try y.backward(seed: dy)
     let reference = Conv2DReference.backward(
-      x: x, weight: weight, dy: dy, stride: k.stride, padding: k.padding, dilation: k.dilation)
+      x: x, weight: weight, dy: dy, stride: k.strides, padding: k.paddings, dilation: k.dilation)
     expectGradients(x, weight, bias, reference, k)
 
     // Only the bias learns (a frozen layer with a new bias): its sums take another path.
     let frozen = weight.detached()
     bias?.zeroGrad()
     try conv2d(
-      x.detached(), weight: frozen, bias: bias, stride: k.stride, padding: k.padding,
+      x.detached(), weight: frozen, bias: bias, stride: k.strides, padding: k.paddings,
       dilation: k.dilation
     ).backward(seed: dy)
     if let bias {
@@ -176,16 +192,20 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     ConvCase(n: 8, c: 2, o: 2, h: 17, w: 17, kh: 2, kw: 2),
     ConvCase(n: 8, c: 3, o: 4, h: 40, w: 38, kh: 7, kw: 7, stride: 2, padding: 3),
     ConvCase(n: 8, c: 2, o: 3, h: 52, w: 53, kh: 5, kw: 3, stride: 3, padding: 2, dilation: 2),
+    ConvCase(n: 8, c: 3, o: 4, h: 20, w: 17, kh: 1, kw: 7, paddingWidth: 3),
+    ConvCase(
+      n: 8, c: 2, o: 3, h: 40, w: 18, kh: 7, kw: 1, stride: 2, strideWidth: 1, padding: 3,
+      paddingWidth: 0),
   ])
   func conv2dBandsMatchReference(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 71)
     let expected = Conv2DReference.forward(
-      x: x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
+      x: x, weight: weight, bias: bias, stride: k.strides, padding: k.paddings,
       dilation: k.dilation)
     var g = SeededGenerator(seed: 72)
     let dy = Tensor.normal(shape: expected.shape, generator: &g)
     let reference = Conv2DReference.backward(
-      x: x, weight: weight, dy: dy, stride: k.stride, padding: k.padding, dilation: k.dilation)
+      x: x, weight: weight, dy: dy, stride: k.strides, padding: k.paddings, dilation: k.dilation)
     let (outHeight, outWidth) = (expected.shape[2], expected.shape[3])
     #expect(outHeight >= 7 && outHeight * outWidth >= 256)
     for bandRows in [1, 2] {
@@ -193,7 +213,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
       try Im2Col.$cacheFloats.withValue(k.c * k.kh * k.kw * outWidth * bandRows) {
         let (x, weight, bias) = k.inputs(transposed: false, seed: 71)
         let y = try conv2d(
-          x, weight: weight, bias: bias, stride: k.stride, padding: k.padding,
+          x, weight: weight, bias: bias, stride: k.strides, padding: k.paddings,
           dilation: k.dilation)
         #expect(
           relativeDifference(y.scalars, expected.scalars) < 1e-5, "\(bandRows) rows: \(k)")
@@ -207,12 +227,13 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     ConvCase(n: 2, c: 2, o: 3, h: 5, w: 4, kh: 3, kw: 3, stride: 2, padding: 1),
     ConvCase(n: 1, c: 2, o: 2, h: 6, w: 5, kh: 2, kw: 2, padding: 2, dilation: 2),
     ConvCase(n: 2, c: 3, o: 2, h: 3, w: 4, kh: 1, kw: 1),
+    ConvCase(n: 2, c: 2, o: 2, h: 5, w: 6, kh: 1, kw: 3, strideWidth: 2, paddingWidth: 1),
   ])
   func conv2dGradientsMatchFiniteDifferences(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 31)
     let report = try checkGradients([x, weight, bias!]) {
       try conv2d(
-        $0[0], weight: $0[1], bias: $0[2], stride: k.stride, padding: k.padding,
+        $0[0], weight: $0[1], bias: $0[2], stride: k.strides, padding: k.paddings,
         dilation: k.dilation)
     }
     #expect(report.passed, "\(report)")
@@ -240,7 +261,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
     try y.backward(seed: dy)
     #expect(x.grad == nil)
     #expect(bias.grad == nil)
-    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: 1)
+    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: (1, 1))
     #expect(relativeDifference(weight.grad!.scalars, reference.dWeight.scalars) < 1e-5)
 
     let frozen = try conv2d(x, weight: weight.detached(), bias: bias)
@@ -288,7 +309,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
       throws: TensorError.invalidArgument(
         op: "conv2d",
         message: "kernel 3x3 with dilation 3 spans 7x7, larger than the padded input 5x5 "
-          + "(input [2, 3, 5, 5], padding 0)")
+          + "(input [2, 3, 5, 5], padding 0x0)")
     ) {
       try conv2d(x, weight: weight, dilation: 3)
     }
@@ -329,7 +350,7 @@ private func dot(_ a: Tensor, _ b: Tensor) -> Double {
   func convTranspose2dIsAdjointOfConv2d(_ k: ConvCase) throws {
     let (u, weight, _) = k.inputs(transposed: false, seed: 61)
     let cu = try conv2d(
-      u, weight: weight, stride: k.stride, padding: k.padding, dilation: k.dilation)
+      u, weight: weight, stride: k.strides, padding: k.paddings, dilation: k.dilation)
     var g = SeededGenerator(seed: 62)
     let v = Tensor.normal(shape: cu.shape, generator: &g)
     // The output padding that brings the transposed output back to u's size.

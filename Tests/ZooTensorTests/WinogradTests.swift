@@ -53,10 +53,10 @@ import ZooTestSupport
   func winogradMatchesReferenceAndIm2col(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 91)
     let expected = Conv2DReference.forward(
-      x: x, weight: weight, bias: bias, padding: k.padding)
+      x: x, weight: weight, bias: bias, padding: k.paddings)
     var g = SeededGenerator(seed: 92)
     let dy = Tensor.normal(shape: expected.shape, generator: &g)
-    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: k.padding)
+    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: k.paddings)
 
     func run(winograd: Bool) throws -> (y: [Float], dx: [Float], dw: [Float], db: [Float]?) {
       try Winograd.$isEnabled.withValue(winograd) {
@@ -93,7 +93,7 @@ import ZooTestSupport
     let (x, weight, bias) = k.inputs(transposed: false, seed: 95)
     var g = SeededGenerator(seed: 96)
     let dy = Tensor.normal(shape: [k.n, k.o, k.h, k.w], generator: &g)
-    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: 1)
+    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: (1, 1))
     for _ in 0..<2 {
       try conv2d(x, weight: weight, bias: bias, padding: 1).backward(seed: dy)
     }
@@ -116,7 +116,7 @@ import ZooTestSupport
       }
     }
     let (x, weight, _) = k.inputs(transposed: false, seed: 98)
-    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: 1)
+    let reference = Conv2DReference.backward(x: x, weight: weight, dy: dy, padding: (1, 1))
     // 36 positions x 40 channels x 4 tiles: 5,760 floats per tile row, 18 rows in all.
     let whole = try weightGradient(budget: 1 << 24)
     let chunked = try weightGradient(budget: 5 * 5_760)

@@ -1,11 +1,23 @@
 // 2-D convolution (cross-correlation, as PyTorch): x (N, C, H, W), weight (O, C, kh, kw),
-// bias (O) -> (N, O, OH, OW), OH = (H + 2*padding - dilation*(kh-1) - 1) / stride + 1.
+// bias (O) -> (N, O, OH, OW), OH = (H + 2*padH - dilation*(kh-1) - 1) / strideH + 1, and
+// likewise OW with the horizontal stride and padding.
 
-/// PyTorch's `conv2d` without groups: `y[n, o] = sum_c weight[o, c] * x[n, c] + bias[o]`.
-/// x (N, C, H, W), weight (O, C, kh, kw) [PyTorch layout], bias (O); square stride, padding
-/// and dilation.
+/// PyTorch's `conv2d` with square stride and padding: `conv2d(x, weight:, stride: (s, s),
+/// padding: (p, p))`.
 public func conv2d(
   _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+  dilation: Int = 1
+) throws -> Tensor {
+  try conv2d(
+    x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
+    dilation: dilation)
+}
+
+/// PyTorch's `conv2d` without groups: `y[n, o] = sum_c weight[o, c] * x[n, c] + bias[o]`.
+/// x (N, C, H, W), weight (O, C, kh, kw) [PyTorch layout], bias (O); stride and padding are
+/// (vertical, horizontal) pairs, as `nn.Conv2d(kernel_size=(1, 7), padding=(0, 3))`.
+public func conv2d(
+  _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int), padding: (Int, Int),
   dilation: Int = 1
 ) throws -> Tensor {
   let op = "conv2d"
@@ -18,24 +30,27 @@ public func conv2d(
       op: "conv2d: input channels", expected: [n, weight.shape[1], h, w], actual: x.shape)
   }
   if let bias { try expectShape(bias, [o], "conv2d bias") }
-  try Im2Col.checkHyperparameters(op, stride: stride, padding: padding, dilation: dilation)
+  for (s, p) in [(stride.0, padding.0), (stride.1, padding.1)] {
+    try Im2Col.checkHyperparameters(op, stride: s, padding: p, dilation: dilation)
+  }
   guard weight.count > 0 else {
     throw TensorError.invalidArgument(
       op: op, message: "weight \(describe(shape: weight.shape)) has a zero-size dimension")
   }
   let (spanH, spanW) = (dilation * (kh - 1) + 1, dilation * (kw - 1) + 1)
-  let (paddedH, paddedW) = (h + 2 * padding, w + 2 * padding)
+  let (paddedH, paddedW) = (h + 2 * padding.0, w + 2 * padding.1)
   guard spanH <= paddedH, spanW <= paddedW else {
     throw TensorError.invalidArgument(
       op: op,
       message: "kernel \(kh)x\(kw) with dilation \(dilation) spans \(spanH)x\(spanW), larger "
         + "than the padded input \(paddedH)x\(paddedW) (input \(describe(shape: x.shape)), "
-        + "padding \(padding))")
+        + "padding \(padding.0)x\(padding.1))")
   }
   let geometry = Im2Col.Geometry(
-    channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw, stride: stride,
-    padding: padding, dilation: dilation, outHeight: (paddedH - spanH) / stride + 1,
-    outWidth: (paddedW - spanW) / stride + 1)
+    channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
+    strideHeight: stride.0, strideWidth: stride.1, paddingHeight: padding.0,
+    paddingWidth: padding.1, dilation: dilation, outHeight: (paddedH - spanH) / stride.0 + 1,
+    outWidth: (paddedW - spanW) / stride.1 + 1)
   let outShape = [n, o, geometry.outHeight, geometry.outWidth]
   let y = Tensor(shape: outShape, scalars: Im2Col.buffer(outShape.reduce(1, *)))
   guard y.count > 0 else { return y }
@@ -502,8 +517,8 @@ enum Conv2DKernels {
 /// Plain loops that define what `conv2d` computes; tests compare the two.
 public enum Conv2DReference {
   public static func forward(
-    x: Tensor, weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0,
-    dilation: Int = 1
+    x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
+    padding: (Int, Int) = (0, 0), dilation: Int = 1
   ) -> Tensor {
     let s = Sizes(
       x: x.shape, weight: weight.shape, stride: stride, padding: padding,
@@ -530,7 +545,8 @@ public enum Conv2DReference {
 
   /// Gradients of `sum(dy * conv2d(x, weight, bias))` for x, weight and bias.
   public static func backward(
-    x: Tensor, weight: Tensor, dy: Tensor, stride: Int = 1, padding: Int = 0, dilation: Int = 1
+    x: Tensor, weight: Tensor, dy: Tensor, stride: (Int, Int) = (1, 1),
+    padding: (Int, Int) = (0, 0), dilation: Int = 1
   ) -> (dx: Tensor, dWeight: Tensor, dBias: Tensor) {
     let s = Sizes(
       x: x.shape, weight: weight.shape, stride: stride, padding: padding,
@@ -563,24 +579,25 @@ public enum Conv2DReference {
   }
 
   private struct Sizes {
-    let n, c, h, w, o, kh, kw, stride, padding, dilation, oh, ow: Int
+    let n, c, h, w, o, kh, kw, strideH, strideW, padH, padW, dilation, oh, ow: Int
 
-    init(x: [Int], weight: [Int], stride: Int, padding: Int, dilation: Int) {
+    init(x: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int), dilation: Int) {
       (n, c, h, w) = (x[0], x[1], x[2], x[3])
       (o, kh, kw) = (weight[0], weight[2], weight[3])
-      (self.stride, self.padding, self.dilation) = (stride, padding, dilation)
-      oh = (h + 2 * padding - dilation * (kh - 1) - 1) / stride + 1
-      ow = (w + 2 * padding - dilation * (kw - 1) - 1) / stride + 1
+      (strideH, strideW, padH, padW) = (stride.0, stride.1, padding.0, padding.1)
+      self.dilation = dilation
+      oh = (h + 2 * padH - dilation * (kh - 1) - 1) / strideH + 1
+      ow = (w + 2 * padW - dilation * (kw - 1) - 1) / strideW + 1
     }
 
     /// Calls `body(ic, ki, kj, iy, ix)` for each kernel tap of output (oy, ox) inside x.
     func forEachTap(oy: Int, ox: Int, _ body: (Int, Int, Int, Int, Int) -> Void) {
       for ic in 0..<c {
         for ki in 0..<kh {
-          let iy = oy * stride - padding + ki * dilation
+          let iy = oy * strideH - padH + ki * dilation
           guard iy >= 0, iy < h else { continue }
           for kj in 0..<kw {
-            let ix = ox * stride - padding + kj * dilation
+            let ix = ox * strideW - padW + kj * dilation
             guard ix >= 0, ix < w else { continue }
             body(ic, ki, kj, iy, ix)
           }

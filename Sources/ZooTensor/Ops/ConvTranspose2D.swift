@@ -41,8 +41,9 @@ public func convTranspose2d(
   }
   // The conv2d geometry whose image is the output and whose kernel positions are x's pixels.
   let geometry = Im2Col.Geometry(
-    channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw, stride: stride,
-    padding: padding, dilation: dilation, outHeight: h, outWidth: w)
+    channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw,
+    strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
+    dilation: dilation, outHeight: h, outWidth: w)
   let outShape = [n, cout, oh, ow]
   let y = Tensor(shape: outShape, scalars: Im2Col.buffer(outShape.reduce(1, *)))
   guard y.count > 0 else { return y }

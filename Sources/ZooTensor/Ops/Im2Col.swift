@@ -79,29 +79,35 @@ public enum Im2Col {
     var width: Int
     var kernelHeight: Int
     var kernelWidth: Int
-    var stride: Int
-    var padding: Int
+    /// Vertical and horizontal steps between kernel positions.
+    var strideHeight: Int
+    var strideWidth: Int
+    /// Zeros above and below, and left and right, of the image.
+    var paddingHeight: Int
+    var paddingWidth: Int
     var dilation: Int
     var outHeight: Int
     var outWidth: Int
 
     var imageArea: Int { height * width }
-    var paddedWidth: Int { width + 2 * padding }
-    var paddedHeight: Int { height + 2 * padding }
+    var paddedWidth: Int { width + 2 * paddingWidth }
+    var paddedHeight: Int { height + 2 * paddingHeight }
+    var isPadded: Bool { paddingHeight > 0 || paddingWidth > 0 }
     var paddedArea: Int { paddedHeight * paddedWidth }
-    /// A padded row split by column into `stride` phases (column x at x % stride * phaseWidth
-    /// + x / stride), so that a strided tap reads one contiguous run: see `fillPaddedRows`.
-    var phaseWidth: Int { (paddedWidth + stride - 1) / stride }
+    /// A padded row split by column into `strideWidth` phases (column x at x % strideWidth *
+    /// phaseWidth + x / strideWidth), so that a strided tap reads one contiguous run: see
+    /// `fillPaddedRows`.
+    var phaseWidth: Int { (paddedWidth + strideWidth - 1) / strideWidth }
     /// At least `paddedWidth`, so room for phased rows is room for plain ones (`col2im`'s).
-    var phasedRowWidth: Int { stride * phaseWidth }
+    var phasedRowWidth: Int { strideWidth * phaseWidth }
     var outArea: Int { outHeight * outWidth }
     var rows: Int { channels * kernelHeight * kernelWidth }
     /// Input rows one output row reads, padding included.
     var spanHeight: Int { dilation * (kernelHeight - 1) + 1 }
     /// 1x1 kernel, stride 1, no padding, same size: the columns are the image itself.
     var isPointwise: Bool {
-      kernelHeight == 1 && kernelWidth == 1 && stride == 1 && padding == 0
-        && outHeight == height && outWidth == width
+      kernelHeight == 1 && kernelWidth == 1 && strideHeight == 1 && strideWidth == 1
+        && !isPadded && outHeight == height && outWidth == width
     }
   }
 
@@ -157,7 +163,7 @@ public enum Im2Col {
   private static func withPaddedPlane(
     _ g: Geometry, _ body: (UnsafeMutablePointer<Float>?) -> Void
   ) {
-    guard g.padding > 0 else { return body(nil) }
+    guard g.isPadded else { return body(nil) }
     withUnsafeTemporaryAllocation(of: Float.self, capacity: g.paddedHeight * g.phasedRowWidth) {
       body($0.baseAddress!)
     }
@@ -182,8 +188,8 @@ public enum Im2Col {
       ld: ld, phased: true)
   }
 
-  /// Padded rows top..<top+count of one image plane (image row y is padded row y + padding),
-  /// each `phasedRowWidth` floats in `stride` phases: a strided tap then copies a contiguous
+  /// Padded rows top..<top+count of one image plane (image row y is padded row y +
+  /// paddingHeight), each `phasedRowWidth` floats in `strideWidth` phases: a strided tap then copies a contiguous
   /// run instead of running a strided scalar loop, which made a 7x7 stride-2 layer's columns
   /// cost half as much as its GEMM.
   @inline(__always)
@@ -194,26 +200,27 @@ public enum Im2Col {
     let width = g.phasedRowWidth
     for r in 0..<count {
       let to = padded + r * width
-      let y = top + r - g.padding
+      let y = top + r - g.paddingHeight
       guard y >= 0, y < g.height else {
         zero(to, count: width)
         continue
       }
       let from = plane + y * g.width
-      if g.stride == 1 {
-        zero(to, count: g.padding)
-        for x in 0..<g.width { to[g.padding + x] = from[x] }
-        zero(to + g.padding + g.width, count: g.padding)
+      let (stride, padding) = (g.strideWidth, g.paddingWidth)
+      if stride == 1 {
+        zero(to, count: padding)
+        for x in 0..<g.width { to[padding + x] = from[x] }
+        zero(to + padding + g.width, count: padding)
       } else {
         zero(to, count: width)
-        for phase in 0..<g.stride {
+        for phase in 0..<stride {
           // Padded columns phase, phase + stride, ...; the leading padding stays zero.
           let target = to + phase * g.phaseWidth
-          var (j, x) = (0, phase - g.padding)
-          while x < 0 { (j, x) = (j + 1, x + g.stride) }
+          var (j, x) = (0, phase - padding)
+          while x < 0 { (j, x) = (j + 1, x + stride) }
           while x < g.width {
             target[j] = from[x]
-            (j, x) = (j + 1, x + g.stride)
+            (j, x) = (j + 1, x + stride)
           }
         }
       }
@@ -222,13 +229,13 @@ public enum Im2Col {
 
   /// The kh*kw rows (each `ld` apart) of `outRows` output rows, read from `source`: image rows
   /// `width` floats apart, padding included, starting at the first row the band reads. With
-  /// `phased`, each row is split into `stride` phases `g.phaseWidth` long.
+  /// `phased`, each row is split into `strideWidth` phases `g.phaseWidth` long.
   @inline(__always)
   private static func gather(
     _ source: UnsafePointer<Float>, width: Int, _ g: Geometry, outRows: Int,
     into rows: UnsafeMutablePointer<Float>, ld: Int, phased: Bool = false
   ) {
-    let (outWidth, stride, step) = (g.outWidth, g.stride, g.stride * width)
+    let (outWidth, stride, step) = (g.outWidth, g.strideWidth, g.strideHeight * width)
     for ki in 0..<g.kernelHeight {
       for kj in 0..<g.kernelWidth {
         let (row, column) = (ki * g.dilation * width, kj * g.dilation)
@@ -252,7 +259,7 @@ public enum Im2Col {
 
   /// Where one plane of a band lies: offsets of the plane in the image and of its kh*kw rows
   /// in the band's columns (`ld` apart), and the padded rows the band reads (`sliceHeight`
-  /// from padded row `top`; image row y is padded row y + padding).
+  /// from padded row `top`; image row y is padded row y + paddingHeight).
   private struct BandPlane {
     var image, rows, ld, top, sliceHeight: Int
   }
@@ -263,8 +270,8 @@ public enum Im2Col {
     _ g: Geometry, outRows: Range<Int>, _ body: (BandPlane) -> Void
   ) {
     let ld = outRows.count * g.outWidth
-    let top = outRows.lowerBound * g.stride
-    let sliceHeight = (outRows.count - 1) * g.stride + g.spanHeight
+    let top = outRows.lowerBound * g.strideHeight
+    let sliceHeight = (outRows.count - 1) * g.strideHeight + g.spanHeight
     for c in 0..<g.channels {
       body(
         BandPlane(
@@ -276,7 +283,7 @@ public enum Im2Col {
   /// Floats of scratch `im2col(_:_:outRows:into:padded:)` needs for bands of `rows` output
   /// rows, beside the columns: one padded slice of a plane.
   static func bandSliceCount(_ g: Geometry, rows: Int) -> Int {
-    g.padding > 0 ? ((rows - 1) * g.stride + g.spanHeight) * g.phasedRowWidth : 0
+    g.isPadded ? ((rows - 1) * g.strideHeight + g.spanHeight) * g.phasedRowWidth : 0
   }
 
   /// Fills `columns` (rows, outRows.count*outWidth) with the columns of output rows `outRows`
@@ -288,7 +295,7 @@ public enum Im2Col {
   ) {
     forEachBandPlane(g, outRows: outRows) { band in
       let (plane, rows, ld, top) = (image + band.image, columns + band.rows, band.ld, band.top)
-      guard g.padding > 0 else {
+      guard g.isPadded else {
         gather(plane + top * g.width, width: g.width, g, outRows: outRows.count, into: rows, ld: ld)
         return
       }
@@ -311,7 +318,8 @@ public enum Im2Col {
     zero(padded, count: g.paddedArea)
     scatter(rows, ld: ld, g, outRows: g.outHeight, addingTo: padded, width: g.paddedWidth)
     for y in 0..<g.height {
-      let (from, to) = (padded + (y + g.padding) * g.paddedWidth + g.padding, image + y * g.width)
+      let from = padded + (y + g.paddingHeight) * g.paddedWidth + g.paddingWidth
+      let to = image + y * g.width
       for x in 0..<g.width { to[x] += from[x] }
     }
   }
@@ -324,7 +332,7 @@ public enum Im2Col {
     _ rows: UnsafePointer<Float>, ld: Int, _ g: Geometry, outRows: Int,
     addingTo target: UnsafeMutablePointer<Float>, width: Int
   ) {
-    let (outWidth, stride, step) = (g.outWidth, g.stride, g.stride * width)
+    let (outWidth, stride, step) = (g.outWidth, g.strideWidth, g.strideHeight * width)
     for ki in 0..<g.kernelHeight {
       for kj in 0..<g.kernelWidth {
         var from = rows + (ki * g.kernelWidth + kj) * ld
@@ -351,7 +359,7 @@ public enum Im2Col {
   ) {
     forEachBandPlane(g, outRows: outRows) { band in
       let (plane, rows, ld, top) = (image + band.image, columns + band.rows, band.ld, band.top)
-      guard g.padding > 0 else {
+      guard g.isPadded else {
         scatter(
           rows, ld: ld, g, outRows: outRows.count, addingTo: plane + top * g.width,
           width: g.width)
@@ -360,9 +368,9 @@ public enum Im2Col {
       zero(padded, count: band.sliceHeight * g.paddedWidth)
       scatter(rows, ld: ld, g, outRows: outRows.count, addingTo: padded, width: g.paddedWidth)
       for r in 0..<band.sliceHeight {
-        let y = top + r - g.padding
+        let y = top + r - g.paddingHeight
         guard y >= 0, y < g.height else { continue }
-        let (from, to) = (padded + r * g.paddedWidth + g.padding, plane + y * g.width)
+        let (from, to) = (padded + r * g.paddedWidth + g.paddingWidth, plane + y * g.width)
         for x in 0..<g.width { to[x] += from[x] }
       }
     }

@@ -57,8 +57,8 @@ public enum Winograd {
   /// A 3x3 kernel at stride 1 without dilation, padded by at most 2 (so that its input
   /// gradient, padded by 2 - padding, is one too).
   private static func isThreeByThreeStrideOne(_ g: Im2Col.Geometry) -> Bool {
-    g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1 && g.dilation == 1
-      && g.padding <= 2
+    g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1 && g.strideWidth == 1
+      && g.dilation == 1 && g.paddingHeight == g.paddingWidth && g.paddingHeight <= 2
   }
 
   /// The input gradient of a 3x3 stride-1 convolution as a convolution of its own: dy (o
@@ -70,7 +70,8 @@ public enum Winograd {
     guard isThreeByThreeStrideOne(g) else { return nil }
     let gradient = Im2Col.Geometry(
       channels: o, height: g.outHeight, width: g.outWidth, kernelHeight: 3, kernelWidth: 3,
-      stride: 1, padding: 2 - g.padding, dilation: 1, outHeight: g.height, outWidth: g.width)
+      strideHeight: 1, strideWidth: 1, paddingHeight: 2 - g.paddingHeight,
+      paddingWidth: 2 - g.paddingWidth, dilation: 1, outHeight: g.height, outWidth: g.width)
     return applies(batch: n, outChannels: g.channels, gradient) ? gradient : nil
   }
 
@@ -365,12 +366,12 @@ public enum Winograd {
         // The tile row's alpha input rows, zero outside the image.
         for r in 0..<alpha {
           let target = padded + r * width
-          let y = tileRow * m - g.padding + r
+          let y = tileRow * m - g.paddingHeight + r
           guard y >= 0, y < g.height else {
             target.update(repeating: 0, count: width)
             continue
           }
-          let first = min(width, g.padding)
+          let first = min(width, g.paddingWidth)
           target.update(repeating: 0, count: first)
           let copied = max(0, min(g.width, width - first))
           (target + first).update(from: plane + y * g.width, count: copied)

@@ -14,8 +14,9 @@ enum WinogradTile {
 
   /// Whether a convolution of `g`'s geometry over a batch of `n` goes this way.
   static func applies(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
-    Winograd.isEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.stride == 1
-      && g.dilation == 1 && g.padding == 1 && g.height == 2 && g.width == 2
+    Winograd.isEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1
+      && g.strideWidth == 1 && g.dilation == 1 && g.paddingHeight == 1 && g.paddingWidth == 1
+      && g.height == 2 && g.width == 2
       && g.channels >= Winograd.minimumChannels && o >= Winograd.minimumChannels && n >= 8
   }
 
