@@ -74,6 +74,9 @@ MODELS = {
     "resnet34": 64,
     "resnet50": 64,
     "unet-resnet18": (32, 64),
+    # torchvision's smallest inference input is 75 px; the auxiliary classifier runs only in
+    # training, so its weights are set but do not reach these logits.
+    "inception_v3": 96,
 }
 UNET_CLASS_COUNT = 2
 UNET_BATCH = 1

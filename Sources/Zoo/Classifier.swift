@@ -34,3 +34,31 @@ extension Classifier {
     try head(try features(x))
   }
 }
+
+/// A classifier with an auxiliary head on an intermediate feature map, whose loss joins the
+/// main one in training (Inception v3's `AuxLogits`, as torchvision's training recipe uses it).
+public protocol AuxiliaryClassifier: Classifier {
+  /// The auxiliary head's logits from the last forward pass in training mode; nil after a
+  /// pass in inference.
+  var auxiliaryLogits: Tensor? { get }
+}
+
+extension AuxiliaryClassifier {
+  /// The auxiliary loss's weight in the total: 0.4, as torchvision's reference training.
+  public var auxiliaryLossWeight: Float { 0.4 }
+}
+
+/// The classification loss of a training step: cross-entropy of `logits` (what `model` just
+/// returned), plus the weighted cross-entropy of its auxiliary logits when it has an auxiliary
+/// classifier that ran.
+public func classificationLoss(
+  of model: Module, logits: Tensor, labels: [Int], labelSmoothing: Float = 0
+) throws -> Tensor {
+  let loss = try crossEntropy(logits: logits, labels: labels, labelSmoothing: labelSmoothing)
+  guard let auxiliary = model as? any AuxiliaryClassifier,
+    let auxiliaryLogits = auxiliary.auxiliaryLogits
+  else { return loss }
+  let auxiliaryLoss = try crossEntropy(
+    logits: auxiliaryLogits, labels: labels, labelSmoothing: labelSmoothing)
+  return try add(loss, scale(auxiliaryLoss, by: auxiliary.auxiliaryLossWeight))
+}

@@ -36,6 +36,10 @@ public struct ModelEntry: Sendable {
   public let gigaMultiplyAccumulates: Double
   /// Layers with parameters (convolutions, linear and batch-norm layers).
   public let depth: Int
+  /// The smallest height and width the network trains at, where smaller inputs would shrink a
+  /// feature map below a kernel (Inception v3's auxiliary classifier needs its 17x17 grid);
+  /// nil when a few pixels do.
+  public let minimumInputSize: Int?
   /// Pretrained weights shipped in `zoo/`.
   public let weights: [ShippedWeights]
   /// The layer names of the Keras model with this structure, when Keras has one.
@@ -87,14 +91,14 @@ public enum ModelRegistry {
   private static func entry(
     _ name: String, _ family: String, _ task: ModelTask = .classification, paper: String,
     input: [Int], classes: Int, parameters: Int, gmacs: Double, depth: Int,
-    weights: [ShippedWeights] = [], keras: KerasNames? = nil,
+    minimumInput: Int? = nil, weights: [ShippedWeights] = [], keras: KerasNames? = nil,
     _ builder: @escaping @Sendable (Int, Int, RandomStream) -> Module
   ) -> ModelEntry {
     ModelEntry(
       name: name, family: family, task: task, paper: paper, inputShape: input,
       defaultClassCount: classes,
-      parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth, weights: weights,
-      kerasNames: keras, builder: builder)
+      parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth,
+      minimumInputSize: minimumInput, weights: weights, kerasNames: keras, builder: builder)
   }
 
   /// Weights trained on Fashion-MNIST, or on its classes `classes`.
@@ -121,6 +125,8 @@ public enum ModelRegistry {
 
   private static let lecun =
     "LeCun et al. 1998, Gradient-based learning applied to document recognition"
+  private static let szegedy =
+    "Szegedy et al. 2016, Rethinking the Inception architecture for computer vision"
   private static let krizhevsky = "Krizhevsky et al. 2012, ImageNet classification with deep CNNs"
   private static let simonyan = "Simonyan & Zisserman 2015, Very deep convolutional networks"
   private static let he = "He et al. 2016, Deep residual learning for image recognition"
@@ -198,6 +204,12 @@ public enum ModelRegistry {
     vgg(16, batchNorm: true, parameters: 138_365_992, gmacs: 15.47),
     vgg(19, batchNorm: false, parameters: 143_667_240, gmacs: 19.632),
     vgg(19, batchNorm: true, parameters: 143_678_248, gmacs: 19.632),
+    entry(
+      "inception_v3", "inception", paper: szegedy, input: [3, 299, 299], classes: 1000,
+      parameters: 27_161_264, gmacs: 5.713, depth: 194, minimumInput: 299
+    ) {
+      InceptionV3(classCount: $0, inputChannels: $1, rng: $2)
+    },
     entry(
       "vgg-lite", "vgg", paper: simonyan, input: [1, 28, 28], classes: 10, parameters: 259_578,
       gmacs: 0.009295, depth: 16,

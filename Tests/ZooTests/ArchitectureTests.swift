@@ -8,10 +8,11 @@ import ZooTensor
 /// Generated from the registry: every architecture trains (finite, non-zero gradients for every
 /// parameter) with a non-default class count, on an input small enough for a unit test.
 @Suite(.serialized) struct ArchitectureTests {
-  /// The default input, shrunk to 64 px for the 224 px architectures.
+  /// The default input, shrunk to 64 px (or the architecture's minimum) for the 224 px ones.
   static func testInput(_ entry: ModelEntry) -> [Int] {
-    entry.inputShape.count == 3 && entry.inputShape[1] > 64
-      ? [entry.inputShape[0], 64, 64] : entry.inputShape
+    let size = max(64, entry.minimumInputSize ?? 0)
+    return entry.inputShape.count == 3 && entry.inputShape[1] > size
+      ? [entry.inputShape[0], size, size] : entry.inputShape
   }
 
   @Test(arguments: ModelRegistry.names)
@@ -27,7 +28,7 @@ import ZooTensor
     switch entry.task {
     case .classification:
       #expect(out.shape == [2, classes])
-      loss = try crossEntropy(logits: out, labels: [0, classes - 1])
+      loss = try classificationLoss(of: model, logits: out, labels: [0, classes - 1])
     case .segmentation:
       #expect(out.shape == [2, classes, shape[2], shape[3]])
       let labels = (0..<(2 * shape[2] * shape[3])).map { $0 % classes }

@@ -58,6 +58,9 @@ struct TorchvisionFixture: Decodable {
     // torchvision's resnet18 as the encoder of a transcribed segmentation_models.pytorch
     // decoder: per-pixel logits (1, 2, 32, 64).
     "unet-resnet18",
+    // Rectangular (1x7, 7x1, 1x3, 3x1) convolutions; the auxiliary classifier's weights are in
+    // the state dict but, in inference, not in the logits.
+    "inception_v3",
   ]
 
   @Test(arguments: models)

@@ -132,8 +132,8 @@ public final class ClassifierTrainer {
     for batch in batches.prefetched() {
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
       let logits = try model(batch.inputs)
-      let loss = try crossEntropy(
-        logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
+      let loss = try classificationLoss(
+        of: model, logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
       guard loss.item.isFinite else {
         throw TrainingError.nonFiniteLoss(epoch: epoch, step: reached.step + 1, value: loss.item)
       }
