@@ -73,6 +73,9 @@ MODELS = {
     "resnet18": 64,
     "resnet34": 64,
     "resnet50": 64,
+    "densenet121": 64,
+    "densenet169": 64,
+    "densenet201": 64,
     "unet-resnet18": (32, 64),
 }
 UNET_CLASS_COUNT = 2
