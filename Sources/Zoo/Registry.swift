@@ -159,15 +159,20 @@ public enum ModelRegistry {
     }
   }
 
+  /// torchvision's densenet, or (`keras`) Keras Applications' with Keras's names and eps.
   private static func densenet(
     _ depth: Int, _ configuration: DenseNetConfiguration, parameters: Int, gmacs: Double,
-    layers: Int
+    layers: Int, keras: Bool = false
   ) -> ModelEntry {
-    entry(
-      "densenet\(depth)", "densenet", paper: huang, input: [3, 224, 224], classes: 1000,
-      parameters: parameters, gmacs: gmacs, depth: layers
+    let names = KerasApplications.densenet(
+      configuration, source: "keras.applications.DenseNet\(depth)")
+    let built = keras ? configuration.keras : configuration
+    return entry(
+      "densenet\(depth)\(keras ? "-keras" : "")", "densenet", paper: huang, input: [3, 224, 224],
+      classes: 1000, parameters: parameters, gmacs: gmacs, depth: layers,
+      keras: keras ? names : nil
     ) {
-      DenseNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
+      DenseNet(built, classCount: $0, inputChannels: $1, rng: $2)
     }
   }
 
@@ -248,6 +253,10 @@ public enum ModelRegistry {
     densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242),
     densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338),
     densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402),
+    // Keras counts the moving statistics too: 8,062,504, 14,307,880 and 20,242,984.
+    densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242, keras: true),
+    densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338, keras: true),
+    densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402, keras: true),
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
       parameters: 31_036_546, gmacs: 12.02, depth: 41

@@ -7,6 +7,9 @@ import ZooTensor
 // BN-ReLU-3x3 conv to `growthRate`) each read the concatenation of every earlier output, and
 // transitions (BN-ReLU-1x1 conv halving the channels, 2x2 average pool) between the blocks.
 // Parameter paths are torchvision's state-dict keys (`features.denseblock1.denselayer1.conv1`).
+// Keras Applications' DenseNets are the same network with batch-norm eps 1.001e-5 (`keras`):
+// their zero padding before the stem convolution and before the max-pool gives what the padding
+// here gives, as the pool reads the ReLU's non-negative output.
 // No dropout inside the blocks (torchvision's default `drop_rate=0`) and no memory-efficient
 // checkpointing, which changes memory, not results.
 
@@ -21,13 +24,26 @@ public struct DenseNetConfiguration: Sendable, Equatable {
   public var initialFeatures: Int
   /// The bottleneck 1x1 convolution has `bottleneckFactor * growthRate` channels (`bn_size`).
   public var bottleneckFactor: Int
+  /// Eps of every batch norm: PyTorch's 1e-5, or Keras Applications' 1.001e-5.
+  public var batchNormEps: Float
 
   /// A configuration from torchvision's four numbers.
-  public init(growthRate: Int, layersPerBlock: [Int], initialFeatures: Int, bottleneckFactor: Int) {
+  public init(
+    growthRate: Int, layersPerBlock: [Int], initialFeatures: Int, bottleneckFactor: Int,
+    batchNormEps: Float = 1e-5
+  ) {
     self.growthRate = growthRate
     self.layersPerBlock = layersPerBlock
     self.initialFeatures = initialFeatures
     self.bottleneckFactor = bottleneckFactor
+    self.batchNormEps = batchNormEps
+  }
+
+  /// The same network as `keras.applications.densenet` builds it: batch-norm eps 1.001e-5.
+  public var keras: DenseNetConfiguration {
+    var configuration = self
+    configuration.batchNormEps = 1.001e-5
+    return configuration
   }
 
   /// torchvision's ImageNet layout: growth 32, stem 64, bottleneck 4x, these blocks.
@@ -54,6 +70,8 @@ public struct DenseNetConfiguration: Sendable, Equatable {
     }
     return result + [channels]
   }
+
+  func batchNorm(_ channels: Int) -> BatchNorm { BatchNorm(channels, eps: batchNormEps) }
 }
 
 /// A convolution without bias, initialised as torchvision's DenseNet does (Kaiming normal, fan in).
@@ -84,9 +102,9 @@ final class DenseLayer: Module {
 
   init(_ input: Int, _ configuration: DenseNetConfiguration, rng: RandomStream) {
     let width = configuration.bottleneckFactor * configuration.growthRate
-    norm1 = BatchNorm(input)
+    norm1 = configuration.batchNorm(input)
     conv1 = conv(input, width, kernelSize: 1, rng: rng)
-    norm2 = BatchNorm(width)
+    norm2 = configuration.batchNorm(width)
     conv2 = conv(width, configuration.growthRate, kernelSize: 3, rng: rng)
     super.init()
     register("norm1", norm1)
@@ -120,9 +138,11 @@ final class DenseBlock: Module {
 }
 
 /// BN-ReLU-1x1 conv to `output` channels, then a 2x2 stride-2 average pool.
-private func transition(_ input: Int, _ output: Int, rng: RandomStream) -> NamedSequential {
+private func transition(
+  _ input: Int, _ output: Int, _ configuration: DenseNetConfiguration, rng: RandomStream
+) -> NamedSequential {
   NamedSequential([
-    ("norm", BatchNorm(input)), ("relu", ReLU()),
+    ("norm", configuration.batchNorm(input)), ("relu", ReLU()),
     ("conv", conv(input, output, kernelSize: 1, rng: rng)),
     ("pool", AvgPool2d(2, stride: 2)),
   ])
@@ -148,7 +168,7 @@ public final class DenseNet: Module, Classifier {
     let stemWidth = configuration.initialFeatures
     var layers: [(String, Module)] = [
       ("conv0", conv(inputChannels, stemWidth, kernelSize: 7, stride: 2, rng: rng)),
-      ("norm0", BatchNorm(stemWidth)), ("relu0", ReLU()),
+      ("norm0", configuration.batchNorm(stemWidth)), ("relu0", ReLU()),
       ("pool0", MaxPool2d(3, stride: 2, padding: 1)),
     ]
     let inputs = configuration.blockInputs
@@ -157,10 +177,11 @@ public final class DenseNet: Module, Classifier {
       layers.append(("denseblock\(index + 1)", block))
       if index < configuration.layersPerBlock.count - 1 {
         let output = inputs[index] + count * configuration.growthRate
-        layers.append(("transition\(index + 1)", transition(output, output / 2, rng: rng)))
+        layers.append(
+          ("transition\(index + 1)", transition(output, output / 2, configuration, rng: rng)))
       }
     }
-    layers.append(("norm5", BatchNorm(inputs.last!)))
+    layers.append(("norm5", configuration.batchNorm(inputs.last!)))
     featureLayers = NamedSequential(layers)
     super.init()
     register("features", featureLayers)
