@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""Writes the PyTorch-interop fixture of the ZooIO tests: a weight file made by
-Tools/convert_torch.py from a torchvision-built ResNet, and that model's logits.
+"""Writes the PyTorch-interop fixtures of the ZooIO tests: a weight file made by
+Tools/convert_torch.py from a state dict that torch.save wrote, and that model's logits.
 
-The committed fixture (Tests/ZooIOTests/Fixtures/) is
-torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10): torchvision's
-resnet18 with one block per stage, so it has resnet18's kinds of keys (stem, stages with and
-without downsample, fc) at 4.9M instead of 11.2M values. The zoo builds the same network as
-ResNet(.imageNet(.basic, [1, 1, 1, 1]), classCount: 10).
+The committed fixtures (Tests/ZooIOTests/Fixtures/) are
+- resnet_basic_1111: torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10),
+  torchvision's resnet18 with one block per stage, so it has resnet18's kinds of keys (stem,
+  stages with and without downsample, fc) at 4.9M instead of 11.2M values. The zoo builds the
+  same network as ResNet(.imageNet(.basic, [1, 1, 1, 1]), classCount: 10).
+- densenet_small: torchvision.models.densenet.DenseNet(growth_rate=8, block_config=(2, 3, 4, 3),
+  num_init_features=16, bn_size=4, num_classes=10), densenet121's kinds of keys (stem, dense
+  layers, transitions, norm5, classifier) at 48K values. The zoo builds it as
+  DenseNet(DenseNetConfiguration(growthRate: 8, layersPerBlock: [2, 3, 4, 3],
+  initialFeatures: 16, bottleneckFactor: 4), classCount: 10).
+
+The state dict goes through a file: torch.save writes it to a temporary .pth, and the weight
+file is made from torch.load's result the way `convert_torch.py --pth` makes it (layer kinds
+read from the tensors, batch-norm eps 1e-5).
 
 The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
 running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
@@ -18,7 +27,8 @@ float32 values do not compress at all.
 The input is the one the torchvision parity fixtures use: element i of a (2, 3, 64, 64) tensor
 is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
 
-    python3 Tools/make_io_fixtures.py                 # the committed fixture
+    python3 Tools/make_io_fixtures.py                 # the committed ResNet fixture
+    python3 Tools/make_io_fixtures.py --model densenet_small   # the committed DenseNet one
     python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
                                                       # full resnet18, unrounded, elsewhere
 
@@ -32,20 +42,29 @@ import json
 import math
 import os
 import sys
+import tempfile
 
 import numpy as np
 import torch
 import torchvision
+from torchvision.models.densenet import DenseNet
 from torchvision.models.resnet import BasicBlock, ResNet
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from convert_torch import group_layers, module_kinds, write_weight_file  # noqa: E402
+from convert_torch import group_layers, write_weight_file  # noqa: E402
 
 torch.set_num_threads(1)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "..", "Tests", "ZooIOTests", "Fixtures")
 SMALL = "resnet_basic_1111"
+SMALL_DENSENET = "densenet_small"
+DENSENET_NUMBERS = {
+    "growth_rate": 8,
+    "block_config": (2, 3, 4, 3),
+    "num_init_features": 16,
+    "bn_size": 4,
+}
 SEED = 0
 CLASS_COUNT = 10
 INPUT_SHAPE = (2, 3, 64, 64)
@@ -55,6 +74,8 @@ def build(name):
     torch.manual_seed(SEED)
     if name == SMALL:
         return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=CLASS_COUNT)
+    if name == SMALL_DENSENET:
+        return DenseNet(**DENSENET_NUMBERS, num_classes=CLASS_COUNT)
     return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
 
 
@@ -85,9 +106,28 @@ def deterministic_input(shape):
     return torch.from_numpy((1.5 * np.sin(0.011 * i)).astype(np.float32).reshape(shape))
 
 
+def saved_and_loaded(state):
+    """The state dict as PyTorch writes it to a file and reads it back."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "state.pth")
+        torch.save(state, path)
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def source_name(model):
+    if model == SMALL:
+        return "torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1])"
+    if model == SMALL_DENSENET:
+        numbers = ", ".join(f"{key}={value}" for key, value in DENSENET_NUMBERS.items())
+        return f"torchvision.models.densenet.DenseNet({numbers})"
+    return f"torchvision.models.{model}"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default=SMALL, help=f"{SMALL} or a torchvision model name")
+    parser.add_argument(
+        "--model", default=SMALL, help=f"{SMALL}, {SMALL_DENSENET} or a torchvision model name"
+    )
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")
     args = parser.parse_args()
@@ -102,13 +142,8 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"{args.model}.h5")
-    source = (
-        "torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1])"
-        if args.model == SMALL
-        else f"torchvision.models.{args.model}"
-    )
     card = {
-        "source": source,
+        "source": source_name(args.model),
         "torchvision": torchvision.__version__,
         "seed": SEED,
         "significant_bits": args.bits or 24,
@@ -123,8 +158,11 @@ def main():
         "normalization_std": [0.229, 0.224, 0.225],
         "model_card": json.dumps(card, sort_keys=True),
     }
-    layers = group_layers(model.state_dict(), kinds=module_kinds(model))
-    write_weight_file(path, layers, metadata, compress=bool(args.bits))
+    layers = group_layers(saved_and_loaded(model.state_dict()))
+    # gzip's chunk overhead outweighs its gain on DenseNet's many small tensors (densenet_small:
+    # 0.70 MB compressed, 0.38 MB plain).
+    compress = bool(args.bits) and args.model != SMALL_DENSENET
+    write_weight_file(path, layers, metadata, compress=compress)
 
     values = [float(v) for v in logits.reshape(-1).tolist()]
     fixture = {

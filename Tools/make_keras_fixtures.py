@@ -10,6 +10,15 @@ enough to show the HWC -> CHW permutation of fc1's rows. The zoo builds the same
 VGG(VGGConfiguration(layers: [4, 4, M, 8, 8, M, 8, 8, 8, M, 8, 8, 8, M, 8, 8, 8, M],
 pooledSize: 3, hidden: [16, 16])) and maps names with the same table as vgg16.
 
+With --densenet the model is densenet_narrow: keras.applications.densenet's code with its
+layer names (conv1_conv, conv1_bn, pool1, conv2_block1_0_bn ... conv2_block1_2_conv, pool2_bn,
+pool2_conv, ..., bn, predictions), its batch-norm eps 1.001e-5 and its ZeroPadding2D before
+conv1 and pool1, at growth rate 4 and a stem of 8 (Keras fixes them at 32 and 64), blocks of
+1, 2, 2, 1 layers, 10 classes and a 64x64 input. Keras starts batch norms at gamma 1, beta 0,
+mean 0, variance 1; all four are drawn at random, as are the biases. The zoo builds it as DenseNet(DenseNetConfiguration(growthRate: 4, layersPerBlock:
+[1, 2, 2, 1], initialFeatures: 8, bottleneckFactor: 4).keras) and maps names with
+KerasApplications.densenet, the table of densenet121-keras ... densenet201-keras.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -29,6 +38,7 @@ and <name>.json holds the logits:
 
 Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py              # committed fixture
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --densenet   # committed DenseNet
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
 
@@ -50,6 +60,15 @@ SEED = 0
 NARROW = {"widths": (4, 8, 8, 8, 8), "hidden": 16, "classes": 10, "size": 96, "batch": 2}
 FULL = {"classes": 1000, "size": 224, "batch": 1}
 BLOCK_DEPTHS = (2, 2, 3, 3, 3)
+DENSENET = {
+    "blocks": (1, 2, 2, 1),
+    "growth_rate": 4,
+    "stem": 8,
+    "classes": 10,
+    "size": 64,
+    "batch": 2,
+}
+KERAS_BN_EPS = 1.001e-5
 
 
 def vgg16_shaped(widths, hidden, classes, size):
@@ -67,6 +86,70 @@ def vgg16_shaped(widths, hidden, classes, size):
     x = layers.Dense(hidden, activation="relu", name="fc2")(x)
     outputs = layers.Dense(classes, name="predictions")(x)
     return keras.Model(inputs, outputs, name="vgg16")
+
+
+def densenet_shaped(blocks, growth_rate, stem, classes, size):
+    """keras.applications.densenet.DenseNet's graph and names, at other widths."""
+
+    def norm_relu(x, name):
+        x = layers.BatchNormalization(axis=3, epsilon=KERAS_BN_EPS, name=f"{name}_bn")(x)
+        return layers.Activation("relu", name=f"{name}_relu")(x)
+
+    def conv_block(x, name):
+        y = norm_relu(x, f"{name}_0")
+        y = layers.Conv2D(4 * growth_rate, 1, use_bias=False, name=f"{name}_1_conv")(y)
+        y = norm_relu(y, f"{name}_1")
+        y = layers.Conv2D(
+            growth_rate, 3, padding="same", use_bias=False, name=f"{name}_2_conv"
+        )(y)
+        return layers.Concatenate(axis=3, name=f"{name}_concat")([x, y])
+
+    def transition_block(x, name):
+        x = norm_relu(x, name)
+        x = layers.Conv2D(int(x.shape[3] * 0.5), 1, use_bias=False, name=f"{name}_conv")(x)
+        return layers.AveragePooling2D(2, strides=2, name=f"{name}_pool")(x)
+
+    inputs = keras.Input((size, size, 3))
+    x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)))(inputs)
+    x = layers.Conv2D(stem, 7, strides=2, use_bias=False, name="conv1_conv")(x)
+    x = norm_relu(x, "conv1")
+    x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)))(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1")(x)
+    for index, count in enumerate(blocks):
+        for layer in range(count):
+            x = conv_block(x, f"conv{index + 2}_block{layer + 1}")
+        if index < len(blocks) - 1:
+            x = transition_block(x, f"pool{index + 2}")
+    x = layers.BatchNormalization(axis=3, epsilon=KERAS_BN_EPS, name="bn")(x)
+    x = layers.Activation("relu", name="relu")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, name="predictions")(x)
+    return keras.Model(inputs, outputs, name="densenet")
+
+
+def randomize_batch_norms(model, rng):
+    for layer in model.layers:
+        if isinstance(layer, layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign((0.5 + rng.random(n)).astype(np.float32))
+            layer.beta.assign((0.2 * rng.standard_normal(n)).astype(np.float32))
+            layer.moving_mean.assign((0.2 * rng.standard_normal(n)).astype(np.float32))
+            layer.moving_variance.assign((0.5 + rng.random(n)).astype(np.float32))
+
+
+def build_densenet():
+    """The seeded DenseNet-shaped model with random biases and batch norms."""
+    keras.utils.set_random_seed(SEED)
+    spec = DENSENET
+    model = densenet_shaped(
+        spec["blocks"], spec["growth_rate"], spec["stem"], spec["classes"], spec["size"]
+    )
+    rng = np.random.default_rng(SEED + 1)
+    model.get_layer("predictions").bias.assign(
+        0.1 * rng.standard_normal(spec["classes"]).astype(np.float32)
+    )
+    randomize_batch_norms(model, rng)
+    return model
 
 
 def build(full):
@@ -116,14 +199,18 @@ def save_all(model, out, name):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
+    parser.add_argument("--densenet", action="store_true", help="the DenseNet-shaped fixture")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
     if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
         parser.error("--full writes about 1.6 GB: give --out a folder outside the repository")
 
-    name = "vgg16" if args.full else "vgg16_narrow"
-    spec = FULL if args.full else NARROW
-    model = build(args.full)
+    if args.densenet:
+        name, spec, model = "densenet_narrow", DENSENET, build_densenet()
+    else:
+        name = "vgg16" if args.full else "vgg16_narrow"
+        spec = FULL if args.full else NARROW
+        model = build(args.full)
     nchw = deterministic_input((spec["batch"], 3, spec["size"], spec["size"]))
     values = logits(model, nchw)
 

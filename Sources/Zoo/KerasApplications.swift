@@ -22,3 +22,37 @@ public enum KerasApplications {
       .init("predictions", "classifier.6"),
     ])
 }
+
+extension KerasApplications {
+  /// `keras.applications.DenseNet121`, `169`, `201` (include_top) to the zoo's DenseNet with
+  /// the same blocks (`densenet121-keras` ...). Keras names the dense blocks `conv2` ... `conv5`,
+  /// their layers `conv2_block1` ..., with `_0_bn`, `_1_conv`, `_1_bn`, `_2_conv` for norm1,
+  /// conv1, norm2, conv2; the transitions `pool2` ... `pool4`; the last batch norm `bn`.
+  public static func densenet(_ configuration: DenseNetConfiguration, source: String)
+    -> KerasNames
+  {
+    var renames: [KerasNames.Rename] = [
+      .init("conv1_conv", "features.conv0"), .init("conv1_bn", "features.norm0"),
+    ]
+    let blocks = configuration.layersPerBlock
+    for (index, layers) in blocks.enumerated() {
+      for layer in 0..<layers {
+        let keras = "conv\(index + 2)_block\(layer + 1)"
+        let zoo = "features.denseblock\(index + 1).denselayer\(layer + 1)"
+        renames += [
+          .init("\(keras)_0_bn", "\(zoo).norm1"), .init("\(keras)_1_conv", "\(zoo).conv1"),
+          .init("\(keras)_1_bn", "\(zoo).norm2"), .init("\(keras)_2_conv", "\(zoo).conv2"),
+        ]
+      }
+      if index < blocks.count - 1 {
+        let transition = "features.transition\(index + 1)"
+        renames += [
+          .init("pool\(index + 2)_bn", "\(transition).norm"),
+          .init("pool\(index + 2)_conv", "\(transition).conv"),
+        ]
+      }
+    }
+    renames += [.init("bn", "features.norm5"), .init("predictions", "classifier")]
+    return KerasNames(source: source, renames)
+  }
+}

@@ -131,6 +131,7 @@ public enum ModelRegistry {
   private static let simonyan = "Simonyan & Zisserman 2015, Very deep convolutional networks"
   private static let he = "He et al. 2016, Deep residual learning for image recognition"
   private static let ronneberger = "Ronneberger et al. 2015, U-Net"
+  private static let huang = "Huang et al. 2017, Densely connected convolutional networks"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -161,6 +162,23 @@ public enum ModelRegistry {
       gmacs: gmacs, depth: depth, weights: weights
     ) {
       ResNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
+    }
+  }
+
+  /// torchvision's densenet, or (`keras`) Keras Applications' with Keras's names and eps.
+  private static func densenet(
+    _ depth: Int, _ configuration: DenseNetConfiguration, parameters: Int, gmacs: Double,
+    layers: Int, keras: Bool = false
+  ) -> ModelEntry {
+    let names = KerasApplications.densenet(
+      configuration, source: "keras.applications.DenseNet\(depth)")
+    let built = keras ? configuration.keras : configuration
+    return entry(
+      "densenet\(depth)\(keras ? "-keras" : "")", "densenet", paper: huang, input: [3, 224, 224],
+      classes: 1000, parameters: parameters, gmacs: gmacs, depth: layers,
+      keras: keras ? names : nil
+    ) {
+      DenseNet(built, classCount: $0, inputChannels: $1, rng: $2)
     }
   }
 
@@ -244,6 +262,13 @@ public enum ModelRegistry {
     resnet(
       "resnet56", .cifar(depth: 56), input: [1, 28, 28], classes: 10, parameters: 855_482,
       gmacs: 0.09605, depth: 115),
+    densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242),
+    densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338),
+    densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402),
+    // Keras counts the moving statistics too: 8,062,504, 14,307,880 and 20,242,984.
+    densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242, keras: true),
+    densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338, keras: true),
+    densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402, keras: true),
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
       parameters: 31_036_546, gmacs: 12.02, depth: 41

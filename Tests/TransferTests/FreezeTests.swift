@@ -79,6 +79,66 @@ import ZooTensor
     #expect(try FreezePolicy(parsing: "Backbone") == .backbone)
   }
 
+  /// torchvision's DenseNet layout at a size for unit tests: stem, four dense blocks with
+  /// transitions between them, `norm5`, `classifier`.
+  static func densenet() -> DenseNet {
+    let configuration = DenseNetConfiguration(
+      growthRate: 4, layersPerBlock: [2, 2, 2, 2], initialFeatures: 8, bottleneckFactor: 2)
+    return DenseNet(configuration, classCount: 5, rng: RandomStream(seed: 0))
+  }
+
+  static func imageBatch() -> (Tensor, [Int]) {
+    var g = SeededGenerator(seed: 5)
+    return (Tensor.normal(shape: [4, 3, 32, 32], generator: &g), [0, 1, 2, 0])
+  }
+
+  @Test func frozenDenseNetBackboneGivesOnlyTheNewHeadGradients() throws {
+    let model = Self.densenet()
+    model.replaceHead(classCount: 3, rng: RandomStream(seed: 1))
+    let report = try model.freeze(.backbone)
+    #expect(model.trainableParameters().map(\.path) == ["classifier.weight", "classifier.bias"])
+    #expect(report.trainableParameters == model.featureCount * 3 + 3)
+    let (x, labels) = Self.imageBatch()
+    model.setTraining(false)
+    let inference = try model.features(x).scalars
+    let statistics = model.namedBuffers().map(\.tensor.scalars)
+    model.setTraining(true)
+    // Frozen batch norms normalise with their running statistics even in training mode.
+    #expect(try model.features(x).scalars == inference)
+    try crossEntropy(logits: try model(x), labels: labels).backward()
+    #expect(model.namedBuffers().map(\.tensor.scalars) == statistics)
+    for (path, parameter) in model.namedParameters() {
+      if Module.path(path, isUnder: "classifier") {
+        #expect(parameter.grad?.scalars.contains { $0 != 0 } == true, "\(path) has no gradient")
+      } else {
+        #expect(parameter.grad == nil, "\(path) got a gradient")
+      }
+    }
+  }
+
+  @Test func denseNetFreezesByStageTogetherWithItsTransition() throws {
+    let model = Self.densenet()
+    let report = try model.freeze(.upTo("features.transition2"))
+    #expect(
+      report.frozenPaths == [
+        "features.conv0", "features.norm0", "features.relu0", "features.pool0",
+        "features.denseblock1", "features.transition1", "features.denseblock2",
+        "features.transition2",
+      ])
+    let trainable = [
+      "features.denseblock3", "features.transition3", "features.denseblock4", "features.norm5",
+      "classifier",
+    ]
+    let (x, labels) = Self.imageBatch()
+    model.setTraining(true)
+    try crossEntropy(logits: try model(x), labels: labels).backward()
+    for (path, parameter) in model.namedParameters() {
+      let trains = trainable.contains { Module.path(path, isUnder: $0) }
+      #expect(parameter.requiresGrad == trains, "\(path)")
+      #expect((parameter.grad != nil) == trains, "\(path)")
+    }
+  }
+
   @Test func headSwapKeepsEveryBackboneTensor() throws {
     let model = Self.resnet()
     let before = Dictionary(

@@ -6,8 +6,8 @@ import ZooNN
 import ZooTensor
 import ZooTestSupport
 
-/// Weight files saved by Keras itself from a VGG16-shaped model, in Keras's three formats,
-/// with that model's logits (all by `Tools/make_keras_fixtures.py`).
+/// Weight files saved by Keras itself from a VGG16- or DenseNet-shaped model, in Keras's three
+/// formats, with that model's logits (all by `Tools/make_keras_fixtures.py`).
 struct KerasFixture: Decodable {
   let model: String
   let keras: String
@@ -29,12 +29,26 @@ struct KerasFixture: Decodable {
   ]
 
   /// The zoo's network with the structure of the fixture's Keras model.
-  func buildModel() throws -> VGG {
+  func buildModel() throws -> Module {
     let classCount = logitsShape[1]
-    if model == "vgg16_narrow" { return KerasFixture.narrowVGG16(classCount: classCount) }
-    return try #require(
-      try ModelRegistry.entry(named: model).build(classCount: classCount) as? VGG)
+    switch model {
+    case "vgg16_narrow": return KerasFixture.narrowVGG16(classCount: classCount)
+    case "densenet_narrow":
+      return DenseNet(Self.narrowDenseNet.keras, classCount: classCount, rng: RandomStream(seed: 3))
+    default: return try #require(ModelRegistry.entry(named: model).build(classCount: classCount))
+    }
   }
+
+  /// The declared table that maps the fixture's Keras names.
+  var names: KerasNames {
+    model == "densenet_narrow"
+      ? KerasApplications.densenet(Self.narrowDenseNet, source: "keras.applications.DenseNet")
+      : KerasApplications.vgg16
+  }
+
+  /// keras.applications.densenet's code at growth rate 4, a stem of 8, blocks of 1-2-2-1.
+  static let narrowDenseNet = DenseNetConfiguration(
+    growthRate: 4, layersPerBlock: [1, 2, 2, 1], initialFeatures: 8, bottleneckFactor: 4)
 
   /// VGG16's layer sequence at widths 4, 8, 8, 8, 8 with hidden layers of 16: block5_pool is
   /// 3x3x8 on a 96x96 input, so the pool before the classifier passes it through unchanged.
@@ -54,6 +68,7 @@ struct KerasFixture: Decodable {
   static let tolerance: Float = 1e-4
   static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
   static let narrow = fixtures.appendingPathComponent("vgg16_narrow.json")
+  static let narrowDenseNet = fixtures.appendingPathComponent("densenet_narrow.json")
   /// A folder of further fixtures (`Tools/check_keras_interop.sh` puts full VGG16 there).
   static let extraFolder = ProcessInfo.processInfo.environment["ZOO_IO_KERAS_FIXTURES"]
   /// Where to leave zoo-written Keras files and their logits for `Tools/check_keras_export.py`.
@@ -62,6 +77,25 @@ struct KerasFixture: Decodable {
   @Test(arguments: KerasFixture.files.map(\.suffix))
   func committedKerasFileGivesKerasLogits(_ suffix: String) throws {
     try Self.check(Self.narrow, suffix: suffix)
+  }
+
+  @Test(arguments: KerasFixture.files.map(\.suffix))
+  func committedKerasDenseNetFileGivesKerasLogits(_ suffix: String) throws {
+    try Self.check(Self.narrowDenseNet, suffix: suffix)
+  }
+
+  /// Keras counts batch-norm moving statistics among a model's weights (Keras 3.15,
+  /// `weights=None`); the zoo keeps them as buffers.
+  @Test(arguments: [
+    ("densenet121-keras", 8_062_504), ("densenet169-keras", 14_307_880),
+    ("densenet201-keras", 20_242_984),
+  ])
+  func kerasDenseNetsHoldKerasWeightCount(_ name: String, _ kerasCount: Int) throws {
+    let model = try ModelRegistry.entry(named: name).build(rng: RandomStream(seed: 0))
+    let buffers = model.namedBuffers().reduce(0) { $0 + $1.tensor.count }
+    #expect(model.parameterCount + buffers == kerasCount)
+    let norms = model.namedModules().compactMap { $0.module as? BatchNorm }
+    #expect(norms.allSatisfy { $0.eps == 1.001e-5 })
   }
 
   @Test(.enabled(if: extraFolder != nil, "set ZOO_IO_KERAS_FIXTURES to check more fixtures"))
@@ -87,18 +121,22 @@ struct KerasFixture: Decodable {
     #expect(read.layout == KerasFixture.files.first { $0.suffix == suffix }!.layout)
     #expect(read.layers.allSatisfy { !$0.kindIsRecorded })
     #expect(read.metadata == WeightFileMetadata())
-    let names = KerasApplications.vgg16
+    let names = fixture.names
     #expect(names.applies(to: read))
     let weights = try read.renamed(by: names)
-    #expect(weights.layers.map(\.path) == names.renames.map(\.zoo))
-    #expect(weights.layers.map(\.fileName) == names.renames.map(\.keras))
+    // Keras 3 keeps layers by class and number (`batch_normalization_3`), not in model order.
+    let order = { (names: [String]) in read.layout == .keras3 ? names.sorted() : names }
+    #expect(order(weights.layers.map(\.path)) == order(names.renames.map(\.zoo)))
+    #expect(order(weights.layers.map(\.fileName)) == order(names.renames.map(\.keras)))
 
     let model = try fixture.buildModel()
     let report = try weights.load(into: model)
     #expect(report.loaded.count == model.stateDict().count)
-    // fc1's rows were put into the zoo's order, not copied as the file's transpose has them.
-    let fc1 = try #require(model.stateDict().first { $0.path == "classifier.0.weight" })
-    #expect(fc1.tensor.scalars != weights.tensors["classifier.0.weight"]!.scalars)
+    if model is VGG {
+      // fc1's rows were put into the zoo's order, not copied as the file's transpose has them.
+      let fc1 = try #require(model.stateDict().first { $0.path == "classifier.0.weight" })
+      #expect(fc1.tensor.scalars != weights.tensors["classifier.0.weight"]!.scalars)
+    }
     model.setTraining(false)
     let logits = try model(sineInput(fixture.inputShape))
     #expect(logits.shape == fixture.logitsShape)

@@ -29,12 +29,18 @@ struct InteropFixture: Decodable {
   /// The input the script used: element i is 1.5 sin(0.011 i).
   var input: Tensor { sineInput(inputShape) }
 
-  /// The zoo's model with torchvision's structure: a registry model, or the committed
-  /// fixture's resnet18 with one block per stage.
+  /// The zoo's model with torchvision's structure: a registry model, or one of the committed
+  /// fixtures' small members (resnet18 with one block per stage, a narrow DenseNet).
   func buildModel() throws -> Module {
-    if model == "resnet_basic_1111" {
+    switch model {
+    case "resnet_basic_1111":
       return ResNet(
         .imageNet(.basic, [1, 1, 1, 1]), classCount: classCount, rng: RandomStream(seed: 3))
+    case "densenet_small":
+      let configuration = DenseNetConfiguration(
+        growthRate: 8, layersPerBlock: [2, 3, 4, 3], initialFeatures: 16, bottleneckFactor: 4)
+      return DenseNet(configuration, classCount: classCount, rng: RandomStream(seed: 3))
+    default: break
     }
     return try ModelRegistry.entry(named: model).build(
       classCount: classCount, rng: RandomStream(seed: 3))
@@ -48,10 +54,10 @@ struct TorchInteropTests {
   /// A folder of further fixtures (`Tools/check_torch_interop.sh` makes full resnet18 there).
   static let extraFolder = ProcessInfo.processInfo.environment["ZOO_IO_TORCH_FIXTURES"]
 
-  @Test func committedTorchvisionResNetGivesTorchvisionLogits() throws {
+  @Test(arguments: ["resnet_basic_1111", "densenet_small"])
+  func committedTorchvisionModelGivesTorchvisionLogits(_ name: String) throws {
     let json = try #require(
-      Bundle.module.url(
-        forResource: "resnet_basic_1111", withExtension: "json", subdirectory: "Fixtures"))
+      Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
     try Self.check(json)
   }
 
