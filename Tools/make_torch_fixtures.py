@@ -218,6 +218,32 @@ def adaptive_avg_pool2d_cases():
     return out
 
 
+# --- activations --------------------------------------------------------------------------
+
+
+def activation_cases():
+    # Inputs over [-6, 6] cover both kinks of the hard functions at -3 and 3; two exact kink
+    # values pin torch's choice of derivative there.
+    specs = [
+        # name, function
+        ("hardswish", F.hardswish),
+        ("hardsigmoid", F.hardsigmoid),
+        ("silu", F.silu),
+        ("gelu", lambda x: F.gelu(x, approximate="none")),
+        ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh")),
+    ]
+    out = []
+    for i, (name, function) in enumerate(specs):
+        seeded(9, i)
+        x = torch.rand(2, 3, 4, 5) * 12 - 6
+        x.view(-1)[:4] = torch.tensor([-3.0, 3.0, 0.0, -30.0])
+        x.requires_grad_(True)
+        y = function(x)
+        w = weighted_backward(y)
+        out.append(case(name, {}, {"x": x}, y, w))
+    return out
+
+
 # --- softmax ------------------------------------------------------------------------------
 
 
@@ -281,6 +307,7 @@ FAMILIES = {
     "max_pool2d": max_pool2d_cases,
     "avg_pool2d": avg_pool2d_cases,
     "adaptive_avg_pool2d": adaptive_avg_pool2d_cases,
+    "activations": activation_cases,
     "softmax": softmax_cases,
     "cross_entropy": cross_entropy_cases,
 }

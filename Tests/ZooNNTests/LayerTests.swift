@@ -62,6 +62,20 @@ import ZooTensor
     #expect(up.weight.shape == [8, 4, 2, 2])
   }
 
+  @Test func activationLayersApplyTheirFunctionsUnderTorchNames() throws {
+    let x = Tensor(shape: [6], scalars: [-4, -3, -0.5, 0.5, 3, 4])
+    let layers: [(Module, String, Tensor)] = [
+      (SiLU(), "SiLU", silu(x)), (Hardsigmoid(), "Hardsigmoid", hardSigmoid(x)),
+      (Hardswish(), "Hardswish", hardSwish(x)), (GELU(), "GELU", gelu(x)),
+      (GELU(approximate: .tanh), "GELU", gelu(x, approximate: .tanh)),
+    ]
+    for (layer, typeName, expected) in layers {
+      #expect(layer.typeName == typeName)
+      #expect(try layer(x).scalars == expected.scalars, "\(typeName)")
+    }
+    #expect(gelu(x, approximate: .tanh).scalars != gelu(x).scalars)
+  }
+
   @Test func layerShapesFlowThroughAStack() throws {
     let net = Sequential {
       Conv2d(1, 4, kernelSize: 3, padding: 1)
