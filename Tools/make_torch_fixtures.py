@@ -26,6 +26,7 @@ import os
 
 import torch
 import torch.nn.functional as F
+import torchvision
 
 torch.set_num_threads(1)
 torch.set_default_dtype(torch.float32)
@@ -244,6 +245,33 @@ def activation_cases():
     return out
 
 
+# --- squeeze-and-excitation -----------------------------------------------------------------
+
+
+def squeeze_excitation_cases():
+    """torchvision.ops.SqueezeExcitation in its two uses; the case name fixes the activations.
+    The parameters are stored under their state-dict keys, their gradients as grad_<key>."""
+    specs = [
+        # name, channels, squeeze channels, activation, scale activation
+        ("mobilenet_v3", 16, 8, torch.nn.ReLU, torch.nn.Hardsigmoid),
+        ("efficientnet", 12, 3, torch.nn.SiLU, torch.nn.Sigmoid),
+    ]
+    out = []
+    for i, (name, channels, squeeze, activation, scale_activation) in enumerate(specs):
+        seeded(10, i)
+        block = torchvision.ops.SqueezeExcitation(
+            channels, squeeze, activation=activation, scale_activation=scale_activation)
+        for p in block.parameters():
+            with torch.no_grad():
+                p.copy_(torch.randn(p.shape) * 0.5)
+        x = randn(2, channels, 4, 3)
+        y = block(x)
+        w = weighted_backward(y)
+        inputs = {"x": x, **dict(block.named_parameters())}
+        out.append(case(name, {}, inputs, y, w))
+    return out
+
+
 # --- softmax ------------------------------------------------------------------------------
 
 
@@ -308,6 +336,7 @@ FAMILIES = {
     "avg_pool2d": avg_pool2d_cases,
     "adaptive_avg_pool2d": adaptive_avg_pool2d_cases,
     "activations": activation_cases,
+    "squeeze_excitation": squeeze_excitation_cases,
     "softmax": softmax_cases,
     "cross_entropy": cross_entropy_cases,
 }
