@@ -52,6 +52,16 @@ import ZooTensor
     #expect(try layer(x).scalars == x.scalars)
   }
 
+  @Test func stochasticDepthIsIdentityInInferenceMode() throws {
+    let layer = StochasticDepth(0.5, rng: RandomStream(seed: 1))
+    let x = Tensor(shape: [32, 4], repeating: 1)
+    let trained = try layer(x).scalars
+    #expect(trained.contains(0) && trained.contains(2))
+    layer.setTraining(false)
+    #expect(try layer(x) === x)
+    #expect(layer.parameterCount == 0)
+  }
+
   @Test func convolutionLayerInitialisesLikePyTorch() {
     let conv = Conv2d(4, 6, kernelSize: 3, rng: RandomStream(seed: 5))
     let bound = 1 / Float(4 * 9).squareRoot()
