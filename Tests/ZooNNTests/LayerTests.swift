@@ -62,6 +62,16 @@ import ZooTensor
     #expect(layer.parameterCount == 0)
   }
 
+  @Test func paddingLayersPadAsKeras() throws {
+    let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { -Float($0) })
+    let padded = try ZeroPadding2d(Padding2D(top: 0, bottom: 1, left: 2, right: 0))(x)
+    #expect(padded.shape == [1, 1, 5, 6])
+    #expect(padded.scalars.prefix(6) == [0, 0, 0, -1, -2, -3])
+    // Keras 'same' with stride 2 on an even size: windows start at rows 0 and 2.
+    let pooled = try MaxPool2dSame(3, stride: 2)(x)
+    #expect(pooled.scalars == [0, -2, -8, -10])
+  }
+
   @Test func convolutionLayerInitialisesLikePyTorch() {
     let conv = Conv2d(4, 6, kernelSize: 3, rng: RandomStream(seed: 5))
     let bound = 1 / Float(4 * 9).squareRoot()
