@@ -41,7 +41,7 @@ public func tanh(_ x: Tensor) -> Tensor {
 public enum GELUApproximation: String, Sendable, CaseIterable {
   /// `Phi(x) = (1 + erf(x / sqrt 2)) / 2`, torch's default.
   case exact = "none"
-  /// `Phi(x) ~ (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2`, used by some Keras models.
+  /// `Phi(x) ~ (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2`, `keras.ops.gelu`'s default.
   case tanh
 }
 
