@@ -51,7 +51,8 @@ let package = Package(
     // Gradient checks and comparisons shared by the test targets.
     .target(name: "ZooTestSupport", dependencies: ["ZooTensor"]),
     .testTarget(
-      name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooTestSupport"],
+      // ZooNN for the modules checked against torch (squeeze-and-excitation).
+      name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN", "ZooTestSupport"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),

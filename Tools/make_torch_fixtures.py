@@ -26,6 +26,7 @@ import os
 
 import torch
 import torch.nn.functional as F
+import torchvision
 
 torch.set_num_threads(1)
 torch.set_default_dtype(torch.float32)
@@ -218,6 +219,59 @@ def adaptive_avg_pool2d_cases():
     return out
 
 
+# --- activations --------------------------------------------------------------------------
+
+
+def activation_cases():
+    # Inputs over [-6, 6] cover both kinks of the hard functions at -3 and 3; two exact kink
+    # values pin torch's choice of derivative there.
+    specs = [
+        # name, function
+        ("hardswish", F.hardswish),
+        ("hardsigmoid", F.hardsigmoid),
+        ("silu", F.silu),
+        ("gelu", lambda x: F.gelu(x, approximate="none")),
+        ("gelu_tanh", lambda x: F.gelu(x, approximate="tanh")),
+    ]
+    out = []
+    for i, (name, function) in enumerate(specs):
+        seeded(9, i)
+        x = torch.rand(2, 3, 4, 5) * 12 - 6
+        x.view(-1)[:4] = torch.tensor([-3.0, 3.0, 0.0, -30.0])
+        x.requires_grad_(True)
+        y = function(x)
+        w = weighted_backward(y)
+        out.append(case(name, {}, {"x": x}, y, w))
+    return out
+
+
+# --- squeeze-and-excitation -----------------------------------------------------------------
+
+
+def squeeze_excitation_cases():
+    """torchvision.ops.SqueezeExcitation in its two uses; the case name fixes the activations.
+    The parameters are stored under their state-dict keys, their gradients as grad_<key>."""
+    specs = [
+        # name, channels, squeeze channels, activation, scale activation
+        ("mobilenet_v3", 16, 8, torch.nn.ReLU, torch.nn.Hardsigmoid),
+        ("efficientnet", 12, 3, torch.nn.SiLU, torch.nn.Sigmoid),
+    ]
+    out = []
+    for i, (name, channels, squeeze, activation, scale_activation) in enumerate(specs):
+        seeded(10, i)
+        block = torchvision.ops.SqueezeExcitation(
+            channels, squeeze, activation=activation, scale_activation=scale_activation)
+        for p in block.parameters():
+            with torch.no_grad():
+                p.copy_(torch.randn(p.shape) * 0.5)
+        x = randn(2, channels, 4, 3)
+        y = block(x)
+        w = weighted_backward(y)
+        inputs = {"x": x, **dict(block.named_parameters())}
+        out.append(case(name, {}, inputs, y, w))
+    return out
+
+
 # --- softmax ------------------------------------------------------------------------------
 
 
@@ -281,6 +335,8 @@ FAMILIES = {
     "max_pool2d": max_pool2d_cases,
     "avg_pool2d": avg_pool2d_cases,
     "adaptive_avg_pool2d": adaptive_avg_pool2d_cases,
+    "activations": activation_cases,
+    "squeeze_excitation": squeeze_excitation_cases,
     "softmax": softmax_cases,
     "cross_entropy": cross_entropy_cases,
 }

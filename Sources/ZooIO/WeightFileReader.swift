@@ -18,7 +18,9 @@ struct WeightFileReader {
       let layerNames = try readStringList(named: "layer_names", of: root.group("model_weights"))
     {
       layout = .kerasModel
-      try readLegacy(root.group("model_weights"), layerNames, into: &collector)
+      try readLegacy(
+        root.group("model_weights"), layerNames, eps: try readBatchNormEps(root),
+        into: &collector)
     } else if try root.kind(of: Keras3Layout.layersGroup) == .group {
       layout = .keras3
       try Keras3Layout.read(root, with: self, into: &collector)
@@ -30,9 +32,11 @@ struct WeightFileReader {
       tensors: collector.tensors, datasetsWithoutChecksum: collector.datasetsWithoutChecksum)
   }
 
-  /// Keras's legacy layout below `weights` (the root, or `/model_weights`).
+  /// Keras's legacy layout below `weights` (the root, or `/model_weights`). A layer's eps is
+  /// the one the zoo records on its group, else the one `eps` gives for its name.
   private func readLegacy(
-    _ weights: HDF5Group, _ layerNames: [String], into collector: inout LayerCollector
+    _ weights: HDF5Group, _ layerNames: [String], eps: [String: Float] = [:],
+    into collector: inout LayerCollector
   ) throws {
     var seen = Set<String>()
     var listed = Set<String>()
@@ -63,7 +67,7 @@ struct WeightFileReader {
       try collector.add(
         WeightFileLayer(
           path: name, fileName: name, kind: kind, kindIsRecorded: recorded != nil,
-          eps: try readEps(of: group), tensorPaths: []),
+          eps: try readEps(of: group) ?? eps[name], tensorPaths: []),
         flattenedInput: try readFlattenedInput(of: group), weights: read)
     }
     let unlisted = try weights.datasetPaths().map(weights.absolutePath)
@@ -144,6 +148,19 @@ struct WeightFileReader {
         layer: String(group.path.dropFirst()), reason: "the file records kind '\(text)'")
     }
     return kind
+  }
+
+  /// Each BatchNormalization layer's eps from a whole Keras model's `model_config`, by layer
+  /// name (none when the file has no config).
+  private func readBatchNormEps(_ root: HDF5Group) throws -> [String: Float] {
+    guard let json = try string(KerasModelConfig.attribute, of: root) else { return [:] }
+    do {
+      return try KerasModelConfig(json: json).batchNormEps
+    } catch {
+      throw WeightFileError.wrongAttributeType(
+        object: "/", attribute: KerasModelConfig.attribute,
+        expected: "a Keras model's JSON config", found: "one that \(error.reason)")
+    }
   }
 
   func readEps(of group: HDF5Group) throws -> Float? {

@@ -37,7 +37,22 @@ public final class Tanh: FunctionLayer {
 }
 
 public final class GELU: FunctionLayer {
-  public init() { super.init("GELU") { gelu($0) } }
+  public init(approximate: GELUApproximation = .exact) {
+    super.init("GELU") { gelu($0, approximate: approximate) }
+  }
+}
+
+/// Also called swish.
+public final class SiLU: FunctionLayer {
+  public init() { super.init("SiLU") { silu($0) } }
+}
+
+public final class Hardsigmoid: FunctionLayer {
+  public init() { super.init("Hardsigmoid") { hardSigmoid($0) } }
+}
+
+public final class Hardswish: FunctionLayer {
+  public init() { super.init("Hardswish") { hardSwish($0) } }
 }
 
 public final class Softplus: FunctionLayer {

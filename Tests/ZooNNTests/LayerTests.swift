@@ -52,6 +52,26 @@ import ZooTensor
     #expect(try layer(x).scalars == x.scalars)
   }
 
+  @Test func stochasticDepthIsIdentityInInferenceMode() throws {
+    let layer = StochasticDepth(0.5, rng: RandomStream(seed: 1))
+    let x = Tensor(shape: [32, 4], repeating: 1)
+    let trained = try layer(x).scalars
+    #expect(trained.contains(0) && trained.contains(2))
+    layer.setTraining(false)
+    #expect(try layer(x) === x)
+    #expect(layer.parameterCount == 0)
+  }
+
+  @Test func paddingLayersPadAsKeras() throws {
+    let x = Tensor(shape: [1, 1, 4, 4], scalars: (0..<16).map { -Float($0) })
+    let padded = try ZeroPadding2d(Padding2D(top: 0, bottom: 1, left: 2, right: 0))(x)
+    #expect(padded.shape == [1, 1, 5, 6])
+    #expect(padded.scalars.prefix(6) == [0, 0, 0, -1, -2, -3])
+    // Keras 'same' with stride 2 on an even size: windows start at rows 0 and 2.
+    let pooled = try MaxPool2dSame(3, stride: 2)(x)
+    #expect(pooled.scalars == [0, -2, -8, -10])
+  }
+
   @Test func convolutionLayerInitialisesLikePyTorch() {
     let conv = Conv2d(4, 6, kernelSize: 3, rng: RandomStream(seed: 5))
     let bound = 1 / Float(4 * 9).squareRoot()
@@ -75,6 +95,20 @@ import ZooTensor
     #expect(y.shape == [2, 6, 5, 9])
     let strided = Conv2d(4, 3, kernelSize: (7, 1), stride: (2, 1), padding: (3, 0))
     #expect(try strided(x).shape == [2, 3, 3, 9])
+  }
+
+  @Test func activationLayersApplyTheirFunctionsUnderTorchNames() throws {
+    let x = Tensor(shape: [6], scalars: [-4, -3, -0.5, 0.5, 3, 4])
+    let layers: [(Module, String, Tensor)] = [
+      (SiLU(), "SiLU", silu(x)), (Hardsigmoid(), "Hardsigmoid", hardSigmoid(x)),
+      (Hardswish(), "Hardswish", hardSwish(x)), (GELU(), "GELU", gelu(x)),
+      (GELU(approximate: .tanh), "GELU", gelu(x, approximate: .tanh)),
+    ]
+    for (layer, typeName, expected) in layers {
+      #expect(layer.typeName == typeName)
+      #expect(try layer(x).scalars == expected.scalars, "\(typeName)")
+    }
+    #expect(gelu(x, approximate: .tanh).scalars != gelu(x).scalars)
   }
 
   @Test func layerShapesFlowThroughAStack() throws {

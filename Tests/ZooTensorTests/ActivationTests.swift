@@ -6,7 +6,8 @@ import ZooTestSupport
 @Suite struct ActivationTests {
   typealias Function = ActivationReference.Function
 
-  /// Each activation with its op, tested on inputs kept at least 0.1 away from 0 (relu's kink).
+  /// Each activation with its op, tested on inputs kept at least 0.1 away from the kinks at 0
+  /// (relu) and at -3 and 3 (hard sigmoid and hard swish).
   static var cases: [(String, Function, (Tensor) -> Tensor)] {
     [
       ("relu", .relu, { relu($0) }),
@@ -14,6 +15,10 @@ import ZooTestSupport
       ("sigmoid", .sigmoid, { sigmoid($0) }),
       ("tanh", .tanh, { tanh($0) }),
       ("gelu", .gelu, { gelu($0) }),
+      ("gelu tanh", .geluTanh, { gelu($0, approximate: .tanh) }),
+      ("silu", .silu, { silu($0) }),
+      ("hardSigmoid", .hardSigmoid, { hardSigmoid($0) }),
+      ("hardSwish", .hardSwish, { hardSwish($0) }),
       ("softplus", .softplus(beta: 1, threshold: 20), { softplus($0) }),
       ("softplus beta 2", .softplus(beta: 2, threshold: 20), { softplus($0, beta: 2) }),
     ]
@@ -22,7 +27,10 @@ import ZooTestSupport
   private static func input(seed: UInt64, shape: [Int] = [3, 4, 5]) -> Tensor {
     var g = SeededGenerator(seed: seed)
     let x = Tensor.normal(shape: shape, std: 2, generator: &g, requiresGrad: true)
-    x.scalars = x.scalars.map { $0 >= 0 ? $0 + 0.1 : $0 - 0.1 }
+    x.scalars = x.scalars.map { v in
+      let shifted = v >= 0 ? v + 0.1 : v - 0.1
+      return abs(abs(shifted) - 3) < 0.1 ? shifted + (shifted > 0 ? 0.2 : -0.2) : shifted
+    }
     return x
   }
 
@@ -68,11 +76,38 @@ import ZooTestSupport
     let x = Tensor(shape: [4], scalars: [-1000, -90, 90, 1000])
     let expected: [(Tensor, [Float])] = [
       (sigmoid(x), [0, 0, 1, 1]), (tanh(x), [-1, -1, 1, 1]), (softplus(x), [0, 0, 90, 1000]),
-      (gelu(x), [0, 0, 90, 1000]),
+      (gelu(x), [0, 0, 90, 1000]), (gelu(x, approximate: .tanh), [0, 0, 90, 1000]),
+      (silu(x), [0, 0, 90, 1000]), (hardSwish(x), [0, 0, 90, 1000]),
+      (hardSigmoid(x), [0, 0, 1, 1]),
     ]
     for (y, values) in expected {
       #expect(zip(y.scalars, values).allSatisfy { abs($0 - $1) < 1e-30 }, "\(y)")
     }
+  }
+
+  @Test func largeInputsHaveFiniteGradients() throws {
+    let ops: [(String, (Tensor) -> Tensor, [Float])] = [
+      ("gelu tanh", { gelu($0, approximate: .tanh) }, [0, 0, 1, 1]),
+      ("silu", { silu($0) }, [0, 0, 1, 1]),
+      ("hardSwish", { hardSwish($0) }, [0, 0, 1, 1]),
+      ("hardSigmoid", { hardSigmoid($0) }, [0, 0, 0, 0]),
+    ]
+    for (name, op, expected) in ops {
+      let x = Tensor(shape: [4], scalars: [-1e30, -90, 90, 1e30], requiresGrad: true)
+      try sum(op(x)).backward()
+      #expect(zip(x.grad!.scalars, expected).allSatisfy { abs($0 - $1) < 1e-30 }, "\(name)")
+    }
+  }
+
+  /// torch's derivatives at the kinks (torch 2.15): hardswish'(-3) = 0, hardswish'(3) = 1,
+  /// hardsigmoid' is 0 at both.
+  @Test func hardFunctionsTakeTorchDerivativesAtKinks() throws {
+    let x = Tensor(shape: [2], scalars: [-3, 3], requiresGrad: true)
+    try sum(hardSwish(x)).backward()
+    #expect(x.grad!.scalars == [0, 1])
+    x.zeroGrad()
+    try sum(hardSigmoid(x)).backward()
+    #expect(x.grad!.scalars == [0, 0])
   }
 
   @Test func matchesTorchValues() {

@@ -31,6 +31,8 @@ struct TorchFixture: Decodable, Sendable {
     var labelSmoothing: Double?
     var log: Bool?
     var axis: Int?
+    /// Keras's ZeroPadding2D amounts: [top, bottom, left, right].
+    var paddingAmounts: [Int]?
 
     enum CodingKeys: String, CodingKey {
       case stride, padding, dilation, training, momentum, eps, labels, log, axis
@@ -41,6 +43,7 @@ struct TorchFixture: Decodable, Sendable {
       case outputSize = "output_size"
       case classWeights = "class_weights"
       case labelSmoothing = "label_smoothing"
+      case paddingAmounts = "padding_amounts"
     }
   }
 

@@ -93,6 +93,22 @@ import ZooTestSupport
     try Self.compare(c, "adaptive_avg_pool2d", ["out": out, "grad_x": x.grad])
   }
 
+  /// Each case is named for the torch function it applies.
+  static let activations: [String: @Sendable (Tensor) -> Tensor] = [
+    "hardswish": { hardSwish($0) }, "hardsigmoid": { hardSigmoid($0) }, "silu": { silu($0) },
+    "gelu": { gelu($0) }, "gelu_tanh": { gelu($0, approximate: .tanh) },
+  ]
+
+  @Test(arguments: try TorchFixture.caseNames("activations"))
+  func activationMatchesTorch(_ name: String) throws {
+    let c = try TorchFixture.case(name, in: "activations")
+    let function = try #require(Self.activations[name], "no activation for case \(name)")
+    let x = try c.tensor("x", requiresGrad: true)
+    let out = function(x)
+    try Self.backward(out, c)
+    try Self.compare(c, "activations", ["out": out, "grad_x": x.grad])
+  }
+
   @Test(arguments: try TorchFixture.caseNames("softmax"))
   func softmaxMatchesTorch(_ name: String) throws {
     let c = try TorchFixture.case(name, in: "softmax")

@@ -17,14 +17,40 @@ public func sigmoid(_ x: Tensor) -> Tensor {
   elementwise("sigmoid", x, ActivationKernels.Sigmoid())
 }
 
+/// `x * sigmoid(x)`: SiLU, also called swish (EfficientNet).
+public func silu(_ x: Tensor) -> Tensor {
+  elementwise("silu", x, ActivationKernels.SiLU())
+}
+
+/// `relu6(x + 3) / 6`, torch's `hardsigmoid` and Keras 3's `hard_sigmoid` (MobileNetV3).
+public func hardSigmoid(_ x: Tensor) -> Tensor {
+  elementwise("hardSigmoid", x, ActivationKernels.HardSigmoid())
+}
+
+/// `x * relu6(x + 3) / 6`, torch's `hardswish` (MobileNetV3).
+public func hardSwish(_ x: Tensor) -> Tensor {
+  elementwise("hardSwish", x, ActivationKernels.HardSwish())
+}
+
 /// The hyperbolic tangent.
 public func tanh(_ x: Tensor) -> Tensor {
   elementwise("tanh", x, ActivationKernels.Tanh())
 }
 
-/// `x * Phi(x)` with the exact normal CDF `Phi(x) = (1 + erf(x / sqrt 2)) / 2`, as torch's default.
-public func gelu(_ x: Tensor) -> Tensor {
-  elementwise("gelu", x, ActivationKernels.GELU())
+/// How `gelu` computes the normal CDF, in torch's names (`approximate='none'` or `'tanh'`).
+public enum GELUApproximation: String, Sendable, CaseIterable {
+  /// `Phi(x) = (1 + erf(x / sqrt 2)) / 2`, torch's default.
+  case exact = "none"
+  /// `Phi(x) ~ (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3))) / 2`, `keras.ops.gelu`'s default.
+  case tanh
+}
+
+/// `x * Phi(x)`, Phi the standard normal CDF, exact or with torch's tanh approximation.
+public func gelu(_ x: Tensor, approximate: GELUApproximation = .exact) -> Tensor {
+  switch approximate {
+  case .exact: elementwise("gelu", x, ActivationKernels.GELU())
+  case .tanh: elementwise("geluTanh", x, ActivationKernels.GELUTanh())
+  }
 }
 
 /// `log(1 + exp(beta * x)) / beta`, and `x` itself where `beta * x > threshold` (torch semantics).
@@ -84,6 +110,41 @@ enum ActivationKernels {
     func derivative(x: Float, y: Float) -> Float {
       0.5 * (1 + erf(x * Self.invSqrt2)) + x * exp(-0.5 * x * x) * Self.invSqrt2Pi
     }
+  }
+
+  struct GELUTanh: ScalarActivation {
+    static let sqrt2OverPi = Float((2 / Double.pi).squareRoot())
+    static let kappa: Float = 0.044715
+    func value(_ x: Float) -> Float {
+      0.5 * x * (1 + Foundation.tanh(Self.sqrt2OverPi * (x + Self.kappa * x * x * x)))
+    }
+    func derivative(x: Float, y: Float) -> Float {
+      let t = Foundation.tanh(Self.sqrt2OverPi * (x + Self.kappa * x * x * x))
+      let slope = 1 - t * t
+      // Where tanh saturates the second term is 0, also when x^2 overflows (0 * inf).
+      guard slope > 0 else { return 0.5 * (1 + t) }
+      return 0.5 * (1 + t) + 0.5 * x * slope * Self.sqrt2OverPi * (1 + 3 * Self.kappa * x * x)
+    }
+  }
+
+  struct SiLU: ScalarActivation {
+    func value(_ x: Float) -> Float { x * stableSigmoid(x) }
+    func derivative(x: Float, y: Float) -> Float {
+      let s = stableSigmoid(x)
+      return s * (1 + x * (1 - s))
+    }
+  }
+
+  /// Derivatives as torch's kernels define them at the kinks: 1/6 strictly inside (-3, 3).
+  struct HardSigmoid: ScalarActivation {
+    func value(_ x: Float) -> Float { min(max(x + 3, 0), 6) / 6 }
+    func derivative(x: Float, y: Float) -> Float { x > -3 && x < 3 ? 1 / 6 : 0 }
+  }
+
+  /// Derivative as torch's: 0 up to -3, `x / 3 + 1/2` strictly inside (-3, 3), 1 from 3 on.
+  struct HardSwish: ScalarActivation {
+    func value(_ x: Float) -> Float { x * min(max(x + 3, 0), 6) / 6 }
+    func derivative(x: Float, y: Float) -> Float { x <= -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1 }
   }
 
   struct Softplus: ScalarActivation {
@@ -146,6 +207,10 @@ public enum ActivationReference {
     case sigmoid
     case tanh
     case gelu
+    case geluTanh
+    case silu
+    case hardSigmoid
+    case hardSwish
     case softplus(beta: Double, threshold: Double)
 
     public func value(_ x: Double) -> Double {
@@ -155,9 +220,18 @@ public enum ActivationReference {
       case .sigmoid: return 1 / (1 + exp(-x))
       case .tanh: return Foundation.tanh(x)
       case .gelu: return 0.5 * x * (1 + erf(x / 2.0.squareRoot()))
+      case .geluTanh: return 0.5 * x * (1 + Foundation.tanh(Self.geluTanhInner(x)))
+      case .silu: return x / (1 + exp(-x))
+      case .hardSigmoid: return min(max(x + 3, 0), 6) / 6
+      case .hardSwish: return x * min(max(x + 3, 0), 6) / 6
       case .softplus(let beta, let threshold):
         return beta * x > threshold ? x : log(1 + exp(beta * x)) / beta
       }
+    }
+
+    /// `sqrt(2 / pi) * (x + 0.044715 x^3)`, the argument of tanh in GELU's approximation.
+    static func geluTanhInner(_ x: Double) -> Double {
+      (2 / Double.pi).squareRoot() * (x + 0.044715 * x * x * x)
     }
 
     public func derivative(_ x: Double) -> Double {
@@ -173,6 +247,15 @@ public enum ActivationReference {
       case .gelu:
         return 0.5 * (1 + erf(x / 2.0.squareRoot())) + x * exp(-x * x / 2)
           / (2 * Double.pi).squareRoot()
+      case .geluTanh:
+        let t = Foundation.tanh(Self.geluTanhInner(x))
+        let inner = (2 / Double.pi).squareRoot() * (1 + 3 * 0.044715 * x * x)
+        return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * inner
+      case .silu:
+        let s = 1 / (1 + exp(-x))
+        return s + x * s * (1 - s)
+      case .hardSigmoid: return x > -3 && x < 3 ? 1.0 / 6 : 0
+      case .hardSwish: return x <= -3 ? 0 : x < 3 ? x / 3 + 0.5 : 1
       case .softplus(let beta, let threshold):
         return beta * x > threshold ? 1 : 1 / (1 + exp(-beta * x))
       }
