@@ -1,12 +1,19 @@
 #!/usr/bin/env python3
-"""Writes the PyTorch-interop fixture of the ZooIO tests: a weight file made by
-Tools/convert_torch.py from a torchvision-built ResNet, and that model's logits.
+"""Writes the PyTorch-interop fixtures of the ZooIO tests: a weight file made by
+Tools/convert_torch.py from a torchvision-built model, and that model's logits.
 
 The committed fixture (Tests/ZooIOTests/Fixtures/) is
 torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1], num_classes=10): torchvision's
 resnet18 with one block per stage, so it has resnet18's kinds of keys (stem, stages with and
 without downsample, fc) at 4.9M instead of 11.2M values. The zoo builds the same network as
 ResNet(.imageNet(.basic, [1, 1, 1, 1]), classCount: 10).
+
+The second committed fixture, mobilenet_v2_w010, is torchvision.models.mobilenet_v2(width_mult=0.1,
+num_classes=10): every key of mobilenet_v2 (depthwise convolutions, blocks with and without
+expansion and residual) at 106K values; the zoo builds it as
+MobileNetV2(widthMultiplier: 0.1, classCount: 10). Its 262 layers make HDF5's per-dataset
+overhead larger than its values, and gzip's chunking adds more than it saves, so it is written
+unrounded and uncompressed (--bits 0): 0.8 MB.
 
 The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
 running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
@@ -18,7 +25,8 @@ float32 values do not compress at all.
 The input is the one the torchvision parity fixtures use: element i of a (2, 3, 64, 64) tensor
 is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
 
-    python3 Tools/make_io_fixtures.py                 # the committed fixture
+    python3 Tools/make_io_fixtures.py                 # the committed fixtures
+    python3 Tools/make_io_fixtures.py --model mobilenet_v2_w010 --bits 0
     python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
                                                       # full resnet18, unrounded, elsewhere
 
@@ -46,6 +54,7 @@ torch.set_num_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_OUT = os.path.join(HERE, "..", "Tests", "ZooIOTests", "Fixtures")
 SMALL = "resnet_basic_1111"
+MOBILENET = "mobilenet_v2_w010"
 SEED = 0
 CLASS_COUNT = 10
 INPUT_SHAPE = (2, 3, 64, 64)
@@ -55,6 +64,8 @@ def build(name):
     torch.manual_seed(SEED)
     if name == SMALL:
         return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=CLASS_COUNT)
+    if name == MOBILENET:
+        return torchvision.models.mobilenet_v2(width_mult=0.1, num_classes=CLASS_COUNT)
     return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
 
 
@@ -87,7 +98,8 @@ def deterministic_input(shape):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", default=SMALL, help=f"{SMALL} or a torchvision model name")
+    parser.add_argument(
+        "--model", default=SMALL, help=f"{SMALL}, {MOBILENET} or a torchvision model name")
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")
     args = parser.parse_args()
@@ -102,11 +114,10 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     path = os.path.join(args.out, f"{args.model}.h5")
-    source = (
-        "torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1])"
-        if args.model == SMALL
-        else f"torchvision.models.{args.model}"
-    )
+    source = {
+        SMALL: "torchvision.models.resnet.ResNet(BasicBlock, [1, 1, 1, 1])",
+        MOBILENET: "torchvision.models.mobilenet_v2(width_mult=0.1)",
+    }.get(args.model, f"torchvision.models.{args.model}")
     card = {
         "source": source,
         "torchvision": torchvision.__version__,

@@ -73,6 +73,7 @@ MODELS = {
     "resnet18": 64,
     "resnet34": 64,
     "resnet50": 64,
+    "mobilenet_v2": 64,
     "unet-resnet18": (32, 64),
 }
 UNET_CLASS_COUNT = 2

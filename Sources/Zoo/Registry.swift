@@ -125,6 +125,8 @@ public enum ModelRegistry {
   private static let simonyan = "Simonyan & Zisserman 2015, Very deep convolutional networks"
   private static let he = "He et al. 2016, Deep residual learning for image recognition"
   private static let ronneberger = "Ronneberger et al. 2015, U-Net"
+  private static let sandler =
+    "Sandler et al. 2018, MobileNetV2: Inverted residuals and linear bottlenecks"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -232,6 +234,12 @@ public enum ModelRegistry {
     resnet(
       "resnet56", .cifar(depth: 56), input: [1, 28, 28], classes: 10, parameters: 855_482,
       gmacs: 0.09605, depth: 115),
+    entry(
+      "mobilenet_v2", "mobilenet", paper: sandler, input: [3, 224, 224], classes: 1000,
+      parameters: 3_504_872, gmacs: 0.3008, depth: 105
+    ) {
+      MobileNetV2(classCount: $0, inputChannels: $1, rng: $2)
+    },
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
       parameters: 31_036_546, gmacs: 12.02, depth: 41

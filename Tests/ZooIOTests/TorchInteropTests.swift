@@ -29,12 +29,16 @@ struct InteropFixture: Decodable {
   /// The input the script used: element i is 1.5 sin(0.011 i).
   var input: Tensor { sineInput(inputShape) }
 
-  /// The zoo's model with torchvision's structure: a registry model, or the committed
-  /// fixture's resnet18 with one block per stage.
+  /// The zoo's model with torchvision's structure: a registry model, or a committed fixture's
+  /// small member (resnet18 with one block per stage, mobilenet_v2 at width 0.1).
   func buildModel() throws -> Module {
-    if model == "resnet_basic_1111" {
+    switch model {
+    case "resnet_basic_1111":
       return ResNet(
         .imageNet(.basic, [1, 1, 1, 1]), classCount: classCount, rng: RandomStream(seed: 3))
+    case "mobilenet_v2_w010":
+      return MobileNetV2(widthMultiplier: 0.1, classCount: classCount, rng: RandomStream(seed: 3))
+    default: break
     }
     return try ModelRegistry.entry(named: model).build(
       classCount: classCount, rng: RandomStream(seed: 3))
@@ -48,10 +52,10 @@ struct TorchInteropTests {
   /// A folder of further fixtures (`Tools/check_torch_interop.sh` makes full resnet18 there).
   static let extraFolder = ProcessInfo.processInfo.environment["ZOO_IO_TORCH_FIXTURES"]
 
-  @Test func committedTorchvisionResNetGivesTorchvisionLogits() throws {
+  @Test(arguments: ["resnet_basic_1111", "mobilenet_v2_w010"])
+  func committedTorchvisionModelGivesTorchvisionLogits(_ name: String) throws {
     let json = try #require(
-      Bundle.module.url(
-        forResource: "resnet_basic_1111", withExtension: "json", subdirectory: "Fixtures"))
+      Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
     try Self.check(json)
   }
 

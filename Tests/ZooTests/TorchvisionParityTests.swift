@@ -54,7 +54,7 @@ struct TorchvisionFixture: Decodable {
 @Suite(.serialized) struct TorchvisionParityTests {
   static let tolerance: Float = 1e-4
   static let models = [
-    "alexnet", "vgg11", "vgg11_bn", "vgg16", "resnet18", "resnet34", "resnet50",
+    "alexnet", "vgg11", "vgg11_bn", "vgg16", "resnet18", "resnet34", "resnet50", "mobilenet_v2",
     // torchvision's resnet18 as the encoder of a transcribed segmentation_models.pytorch
     // decoder: per-pixel logits (1, 2, 32, 64).
     "unet-resnet18",
