@@ -5,7 +5,8 @@
 
 /// Direct kernels for a depthwise `conv2d`; gradients are accumulated (`+=`). Each task copies
 /// its plane into a zero-padded one (a few KiB, in L1), so every tap is a plain loop over a
-/// whole output row, with no bounds to test.
+/// whole output row, with no bounds to test; 3-wide kernels (MobileNet's) sum a kernel row's
+/// three taps in one pass.
 enum DepthwiseConv2DKernels {
   /// Copies one image plane into `padded` (paddedHeight x paddedWidth), zeros around it.
   @inline(__always)
@@ -37,11 +38,17 @@ enum DepthwiseConv2DKernels {
           for ki in 0..<g.kernelHeight {
             let row = padded + (oy * g.strideHeight + ki * dilation) * g.paddedWidth
             let weights = kernel + ki * kw
-            if kw == 3 && stride == 1 && dilation == 1 {
-              // MobileNet's case: three taps in one pass over the row.
+            if kw == 3 && dilation == 1 {
               let (w0, w1, w2) = (weights[0], weights[1], weights[2])
-              for ox in 0..<outWidth {
-                target[ox] += w0 * row[ox] + w1 * row[ox + 1] + w2 * row[ox + 2]
+              if stride == 1 {
+                for ox in 0..<outWidth {
+                  target[ox] += w0 * row[ox] + w1 * row[ox + 1] + w2 * row[ox + 2]
+                }
+              } else {
+                for ox in 0..<outWidth {
+                  let i = ox * stride
+                  target[ox] += w0 * row[i] + w1 * row[i + 1] + w2 * row[i + 2]
+                }
               }
               continue
             }
@@ -86,9 +93,19 @@ enum DepthwiseConv2DKernels {
             let gradient = dys + oy * outWidth
             for ki in 0..<g.kernelHeight {
               let offset = (oy * g.strideHeight + ki * dilation) * g.paddedWidth
+              if dw != nil && kw == 3 && dilation == 1 {
+                // The kernel row's three weight-gradient sums in one pass over dy's row.
+                let (sum, from) = (sums + ki * 3 * outWidth, padded + offset)
+                for ox in 0..<outWidth {
+                  let (d, i) = (gradient[ox], ox * stride)
+                  sum[ox] += d * from[i]
+                  sum[outWidth + ox] += d * from[i + 1]
+                  sum[2 * outWidth + ox] += d * from[i + 2]
+                }
+              }
               for kj in 0..<kw {
                 let (tap, column) = (ki * kw + kj, offset + kj * dilation)
-                if dw != nil {
+                if dw != nil && !(kw == 3 && dilation == 1) {
                   let (sum, from) = (sums + tap * outWidth, padded + column)
                   if stride == 1 {
                     for ox in 0..<outWidth { sum[ox] += gradient[ox] * from[ox] }
