@@ -21,6 +21,10 @@ WORKLOADS = [
     ("w6_vgg11", "W6 vgg11 inference, 224, b4 (images/s)", False),
     ("w6_alexnet", "W6 alexnet inference, 224, b4 (images/s)", False),
     ("r20", "resnet20 training, 28, b64 (images/s)", False),
+    ("dw_s1", "depthwise 3x3/1 inference, 144x56x56, b8 (GB/s)", False),
+    ("dw_s1_train", "depthwise 3x3/1 fwd+bwd, 144x56x56, b8 (GB/s)", False),
+    ("dw_s2", "depthwise 3x3/2 inference, 144x56x56, b8 (GB/s)", False),
+    ("dw_s2_train", "depthwise 3x3/2 fwd+bwd, 144x56x56, b8 (GB/s)", False),
 ]
 
 

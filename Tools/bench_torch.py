@@ -16,7 +16,10 @@
     1x128x128, batch 4, iterations/s;
   - w6: torchvision vgg11 and alexnet inference, 3x224x224, batch 4, images/s;
   - r20: resnet20 (the CIFAR ResNet) training on Fashion-MNIST at 28x28, batch 64, 20 SGD
-    steps (lr 0.05, momentum 0.9), images/s.
+    steps (lr 0.05, momentum 0.9), images/s;
+  - dw: MobileNet's depthwise 3x3 convolution (padding 1, groups 144), 8x144x56x56, stride 1
+    and 2, GB/s of the bytes it must move: x, weight and y for inference; also dy, x, the
+    weight, dx and the weight's gradient for a forward and backward step.
 Inference workloads (w1 inference, w2, w6) are also run through onnxruntime on the same model
 exported to ONNX (pip install onnxruntime onnx), with the same thread count.
 
@@ -312,6 +315,34 @@ def bench_resnet20(x, y, repeats, steps=20):
     return median_of(repeats, run)
 
 
+def bench_depthwise(repeats, stride):
+    x = random_input((8, 144, 56, 56))
+    weight = random_input((144, 1, 3, 3), seed=3)
+
+    def convolve():
+        return F.conv2d(x, weight, stride=stride, padding=1, groups=144)
+
+    with torch.no_grad():
+        y = convolve()
+    dy = random_input(y.shape, seed=4)
+    inference_bytes = 4 * (x.numel() + weight.numel() + y.numel())
+    training_bytes = 4 * (3 * x.numel() + 3 * weight.numel() + 2 * y.numel())
+
+    def infer():
+        with torch.no_grad():
+            return inference_bytes / 1e9 / timed(convolve)
+
+    x.requires_grad_(True)
+    weight.requires_grad_(True)
+
+    def step():
+        x.grad, weight.grad = None, None
+        return training_bytes / 1e9 / timed(lambda: convolve().backward(dy))
+
+    key = f"dw_s{stride}"
+    return {key: median_of(repeats, infer), key + "_train": median_of(repeats, step)}
+
+
 def double_conv(cin, cout):
     return nn.Sequential(
         nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True),
@@ -387,7 +418,7 @@ def train_epochs(data, epochs, seed, schedule, normalize):
             f"({seconds:.1f} s)")
 
 
-WORKLOADS = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "r20"]
+WORKLOADS = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "r20", "dw"]
 
 
 def peak_rss_mib():
@@ -455,6 +486,9 @@ def main():
         elif workload == "r20":
             x, y = load_split(opts.data, "train", normalize=True)
             result["r20"] = bench_resnet20(x, y, r)
+        elif workload == "dw":
+            for stride in (1, 2):
+                result.update(bench_depthwise(r, stride))
         elif workload == "w6":
             torch.manual_seed(0)
             for name, model, images in (("vgg11", torchvision.models.vgg11(), 8),

@@ -17,6 +17,13 @@ The state dict goes through a file: torch.save writes it to a temporary .pth, an
 file is made from torch.load's result the way `convert_torch.py --pth` makes it (layer kinds
 read from the tensors, batch-norm eps 1e-5).
 
+The third committed fixture, mobilenet_v2_w010, is torchvision.models.mobilenet_v2(width_mult=0.1,
+num_classes=10): every key of mobilenet_v2 (depthwise convolutions, blocks with and without
+expansion and residual) at 106K values; the zoo builds it as
+MobileNetV2(widthMultiplier: 0.1, classCount: 10). Its 262 layers make HDF5's per-dataset
+overhead larger than its values, and gzip's chunking adds more than it saves, so it is written
+unrounded and uncompressed (--bits 0): 0.8 MB.
+
 The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
 running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
 tensor shows in the logits. Every tensor is rounded to 6 significant bits (a power-of-two
@@ -29,6 +36,7 @@ is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
 
     python3 Tools/make_io_fixtures.py                 # the committed ResNet fixture
     python3 Tools/make_io_fixtures.py --model densenet_small   # the committed DenseNet one
+    python3 Tools/make_io_fixtures.py --model mobilenet_v2_w010 --bits 0   # and MobileNetV2
     python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
                                                       # full resnet18, unrounded, elsewhere
 
@@ -65,6 +73,7 @@ DENSENET_NUMBERS = {
     "num_init_features": 16,
     "bn_size": 4,
 }
+MOBILENET = "mobilenet_v2_w010"
 SEED = 0
 CLASS_COUNT = 10
 INPUT_SHAPE = (2, 3, 64, 64)
@@ -76,6 +85,8 @@ def build(name):
         return ResNet(BasicBlock, [1, 1, 1, 1], num_classes=CLASS_COUNT)
     if name == SMALL_DENSENET:
         return DenseNet(**DENSENET_NUMBERS, num_classes=CLASS_COUNT)
+    if name == MOBILENET:
+        return torchvision.models.mobilenet_v2(width_mult=0.1, num_classes=CLASS_COUNT)
     return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
 
 
@@ -120,13 +131,17 @@ def source_name(model):
     if model == SMALL_DENSENET:
         numbers = ", ".join(f"{key}={value}" for key, value in DENSENET_NUMBERS.items())
         return f"torchvision.models.densenet.DenseNet({numbers})"
+    if model == MOBILENET:
+        return "torchvision.models.mobilenet_v2(width_mult=0.1)"
     return f"torchvision.models.{model}"
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--model", default=SMALL, help=f"{SMALL}, {SMALL_DENSENET} or a torchvision model name"
+        "--model",
+        default=SMALL,
+        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET} or a torchvision model name",
     )
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")

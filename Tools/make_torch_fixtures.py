@@ -77,25 +77,54 @@ def case(name, args, inputs, out, w=None, extra=None):
 
 def conv2d_cases():
     specs = [
-        # name, x shape, weight shape, bias, stride, padding, dilation
+        # name, x shape, weight shape, bias, stride, padding, dilation; stride and padding are
+        # an int or a (vertical, horizontal) pair
         ("stride2_pad1_bias", (2, 3, 7, 7), (4, 3, 3, 3), True, 2, 1, 1),
         ("dilation2_nobias", (2, 2, 9, 9), (3, 2, 3, 3), False, 1, 0, 2),
         ("pointwise_1x1", (3, 4, 5, 5), (2, 4, 1, 1), True, 1, 0, 1),
         ("nonsquare_input", (2, 3, 6, 9), (2, 3, 3, 3), True, 1, 1, 1),
         ("nonsquare_stride2_k5_pad2", (2, 2, 7, 8), (3, 2, 5, 5), True, 2, 2, 1),
         ("stride3_pad2_dilation2", (2, 3, 9, 8), (4, 3, 3, 3), True, 3, 2, 2),
+        # Inception v3's 1x7 and 7x1 kernels, and unequal strides and paddings
+        ("inception_1x7_pad0x3", (2, 2, 5, 8), (3, 2, 1, 7), True, 1, (0, 3), 1),
+        ("inception_7x1_pad3x0_nobias", (2, 2, 8, 5), (3, 2, 7, 1), False, 1, (3, 0), 1),
+        ("k3x2_stride2x1_pad1x2", (2, 2, 7, 6), (3, 2, 3, 2), True, (2, 1), (1, 2), 1),
     ]
+    # name, x shape, weight shape (O, C/groups, kh, kw), bias, stride, padding, groups
+    grouped = [
+        ("depthwise_3x3_pad1", (2, 4, 6, 6), (4, 1, 3, 3), True, 1, 1, 4),
+        ("depthwise_3x3_stride2_nobias", (1, 4, 9, 8), (4, 1, 3, 3), False, 2, 1, 4),
+        ("depthwise_5x5_stride2_pad2", (1, 3, 11, 10), (3, 1, 5, 5), True, 2, 2, 3),
+        ("depthwise_multiplier2", (1, 3, 6, 6), (6, 1, 3, 3), True, 1, 1, 3),
+        ("groups2_stride2", (1, 6, 7, 7), (4, 3, 3, 3), True, 2, 1, 2),
+        ("groups4_pointwise_nobias", (1, 8, 5, 6), (8, 2, 1, 1), False, 1, 0, 4),
+    ]
+    specs += [(n, xs, ws, b, s, p, 1, g) for n, xs, ws, b, s, p, g in grouped]
     out = []
-    for i, (name, xs, ws, has_bias, stride, padding, dilation) in enumerate(specs):
+    for i, spec in enumerate(specs):
+        name, xs, ws, has_bias, stride, padding, dilation = spec[:7]
+        groups = spec[7] if len(spec) > 7 else 1
         seeded(1, i)
         x = randn(*xs)
         weight = randn(*ws, scale=0.3)
         bias = randn(ws[0], scale=0.5) if has_bias else None
-        y = F.conv2d(x, weight, bias, stride=stride, padding=padding, dilation=dilation)
+        y = F.conv2d(
+            x, weight, bias, stride=stride, padding=padding, dilation=dilation, groups=groups)
         w = weighted_backward(y)
-        args = {"stride": stride, "padding": padding, "dilation": dilation}
+        (sh, sw), (ph, pw) = pair(stride), pair(padding)
+        args = {"stride": sh, "padding": ph, "dilation": dilation}
+        if sw != sh:
+            args["stride_width"] = sw
+        if pw != ph:
+            args["padding_width"] = pw
+        if groups != 1:
+            args["groups"] = groups
         out.append(case(name, args, {"x": x, "weight": weight, "bias": bias}, y, w))
     return out
+
+
+def pair(v):
+    return (v, v) if isinstance(v, int) else v
 
 
 def conv_transpose2d_cases():

@@ -132,6 +132,8 @@ public enum ModelRegistry {
   private static let he = "He et al. 2016, Deep residual learning for image recognition"
   private static let ronneberger = "Ronneberger et al. 2015, U-Net"
   private static let huang = "Huang et al. 2017, Densely connected convolutional networks"
+  private static let sandler =
+    "Sandler et al. 2018, MobileNetV2: Inverted residuals and linear bottlenecks"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -269,6 +271,12 @@ public enum ModelRegistry {
     densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242, keras: true),
     densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338, keras: true),
     densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402, keras: true),
+    entry(
+      "mobilenet_v2", "mobilenet", paper: sandler, input: [3, 224, 224], classes: 1000,
+      parameters: 3_504_872, gmacs: 0.3008, depth: 105
+    ) {
+      MobileNetV2(classCount: $0, inputChannels: $1, rng: $2)
+    },
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
       parameters: 31_036_546, gmacs: 12.02, depth: 41

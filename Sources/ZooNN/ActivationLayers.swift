@@ -107,3 +107,8 @@ public final class Dropout: Module {
     try dropout(x, probability: probability, training: isTraining, rng: rng)
   }
 }
+
+/// `min(max(x, 0), 6)`, as `nn.ReLU6`.
+public final class ReLU6: FunctionLayer {
+  public init() { super.init("ReLU6") { relu6($0) } }
+}

@@ -47,7 +47,7 @@ private func foldedConvolution(
 ) throws -> Tensor {
   let y = try conv2d(
     x, weight: folded.weight, bias: folded.bias, stride: conv.stride, padding: conv.padding,
-    dilation: conv.dilation)
+    dilation: conv.dilation, groups: conv.groups)
   guard relu else { return y }
   // Only x can need a gradient here; without one, y is ours alone to rectify in place.
   if y.requiresGrad { return ZooTensor.relu(y) }

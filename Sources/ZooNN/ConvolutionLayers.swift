@@ -1,50 +1,57 @@
 import ZooTensor
 
-/// 2-D convolution, weight (out, in, kh, kw) as PyTorch's `nn.Conv2d`; kernel, stride and
-/// padding are (vertical, horizontal) pairs.
+/// 2-D convolution, weight (out, in/groups, kh, kw) as PyTorch's `nn.Conv2d`; kernel, stride
+/// and padding are (vertical, horizontal) pairs. `groups == in == out` is depthwise.
 public final class Conv2d: Module {
   public let weight: Tensor
   public let bias: Tensor?
   public let stride: (Int, Int)
   public let padding: (Int, Int)
   public let dilation: Int
+  public let groups: Int
 
   /// A square kernel, stride and padding.
   public convenience init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
-    dilation: Int = 1, bias: Bool = true, initializer: Initializer = .pytorchDefault,
-    biasInitializer: Initializer = .pytorchDefault, rng: RandomStream = .global
+    dilation: Int = 1, groups: Int = 1, bias: Bool = true,
+    initializer: Initializer = .pytorchDefault, biasInitializer: Initializer = .pytorchDefault,
+    rng: RandomStream = .global
   ) {
     self.init(
       inChannels, outChannels, kernelSize: (kernelSize, kernelSize), stride: (stride, stride),
-      padding: (padding, padding), dilation: dilation, bias: bias, initializer: initializer,
-      biasInitializer: biasInitializer, rng: rng)
+      padding: (padding, padding), dilation: dilation, groups: groups, bias: bias,
+      initializer: initializer, biasInitializer: biasInitializer, rng: rng)
   }
 
   /// As `nn.Conv2d(kernel_size=(1, 7), padding=(0, 3))`.
   public init(
     _ inChannels: Int, _ outChannels: Int, kernelSize: (Int, Int), stride: (Int, Int) = (1, 1),
-    padding: (Int, Int) = (0, 0), dilation: Int = 1, bias: Bool = true,
+    padding: (Int, Int) = (0, 0), dilation: Int = 1, groups: Int = 1, bias: Bool = true,
     initializer: Initializer = .pytorchDefault, biasInitializer: Initializer = .pytorchDefault,
     rng: RandomStream = .global
   ) {
-    weight = Tensor(shape: [outChannels, inChannels, kernelSize.0, kernelSize.1])
+    let inPerGroup = inChannels / max(1, groups)
+    weight = Tensor(shape: [outChannels, inPerGroup, kernelSize.0, kernelSize.1])
     self.bias = bias ? Tensor(shape: [outChannels]) : nil
     self.stride = stride
     self.padding = padding
     self.dilation = dilation
+    self.groups = groups
     super.init()
+    // PyTorch's fans come from the weight's shape: in/groups and out taps per position.
     let area = kernelSize.0 * kernelSize.1
-    initializer.fill(weight, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
+    initializer.fill(weight, fanIn: inPerGroup * area, fanOut: outChannels * area, rng: rng)
     if let b = self.bias {
-      biasInitializer.fill(b, fanIn: inChannels * area, fanOut: outChannels * area, rng: rng)
+      biasInitializer.fill(b, fanIn: inPerGroup * area, fanOut: outChannels * area, rng: rng)
     }
     register(parameter: "weight", weight)
     if let b = self.bias { register(parameter: "bias", b) }
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation)
+    try conv2d(
+      x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+      groups: groups)
   }
 
   public override func multiplyAccumulates(input: [Int], output: [Int]) -> Int {

@@ -11,7 +11,8 @@ struct Bench: ParsableCommand {
       (resnet18 inference, 224 px, batch 8), w3 (resnet18 training, 64 px, batch 32), w4 \
       (resnet18 head-only fine-tune on 2,000 Fashion-MNIST images), w5 (U-Net forward and \
       backward), w6 (vgg11 and alexnet inference), r20 (resnet20 training on Fashion-MNIST, \
-      28 px, batch 64). Prints medians over --repeats timed runs \
+      28 px, batch 64), dw (depthwise 3x3 convolution, 144x56x56, batch 8, stride 1 and 2, \
+      GB/s). Prints medians over --repeats timed runs \
       after a warm-up, with the GFLOP/s each achieves. Tools/bench runs this and PyTorch's \
       reference side by side and prints the ratios. --layers and --scaling print resnet18's \
       per-convolution rates and its time per image by batch and input size instead.

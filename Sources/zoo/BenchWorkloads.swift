@@ -16,7 +16,7 @@ struct BenchResult {
 /// The workloads of the benchmark suite, the same ones Tools/bench_torch.py runs on PyTorch.
 /// Synthetic inputs come from fixed seeds; Fashion-MNIST is real data.
 struct BenchWorkloads {
-  static let names = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "r20"]
+  static let names = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "r20", "dw"]
 
   let repeats: Int
   let data: URL
@@ -31,6 +31,7 @@ struct BenchWorkloads {
     case "w5": return [try unetStep()]
     case "w6": return try [vgg11AlexNetInference(vgg: true), vgg11AlexNetInference(vgg: false)]
     case "r20": return [try resnet20Training()]
+    case "dw": return try [1, 2].flatMap { try depthwise(stride: $0) }
     default: preconditionFailure("unknown workload \(name)")
     }
   }
@@ -96,6 +97,39 @@ struct BenchWorkloads {
         "w1_train", "W1 LeNet-5 training images/s (b64)", perSecond: training, macs: macs,
         passes: 3),
       result("w1_infer", "W1 LeNet-5 inference images/s (b256)", perSecond: inference, macs: macs),
+    ]
+  }
+
+  /// MobileNet's depthwise 3x3 convolution (padding 1), 144 channels of 56x56, batch 8:
+  /// GB/s of the bytes it must move. Inference reads x and the weight and writes y; a
+  /// training step also reads dy, x and the weight again and writes dx and the weight's
+  /// gradient.
+  func depthwise(stride: Int) throws -> [BenchResult] {
+    let x = BenchTiming.randomTensor([8, 144, 56, 56], seed: 2)
+    let weight = BenchTiming.randomTensor([144, 1, 3, 3], seed: 3)
+    let convolve = { try conv2d(x, weight: weight, stride: stride, padding: 1, groups: 144) }
+    let y = try withoutGradients(convolve)
+    let dy = BenchTiming.randomTensor(y.shape, seed: 4)
+    let inferenceBytes = 4 * Double(x.count + weight.count + y.count)
+    let trainingBytes = 4 * Double(3 * x.count + 3 * weight.count + 2 * y.count)
+    let inference = try median {
+      inferenceBytes / 1e9 / (try BenchTiming.seconds { _ = try withoutGradients(convolve) })
+    }
+    x.requiresGrad = true
+    weight.requiresGrad = true
+    let training = try median {
+      x.zeroGrad()
+      weight.zeroGrad()
+      return trainingBytes / 1e9
+        / (try BenchTiming.seconds { try convolve().backward(seed: dy) })
+    }
+    let key = "dw_s\(stride)"
+    return [
+      BenchResult(
+        key: key, label: "depthwise 3x3/\(stride) inference GB/s", value: inference, gflops: nil),
+      BenchResult(
+        key: key + "_train", label: "depthwise 3x3/\(stride) fwd+bwd GB/s", value: training,
+        gflops: nil),
     ]
   }
 

@@ -30,7 +30,8 @@ struct InteropFixture: Decodable {
   var input: Tensor { sineInput(inputShape) }
 
   /// The zoo's model with torchvision's structure: a registry model, or one of the committed
-  /// fixtures' small members (resnet18 with one block per stage, a narrow DenseNet).
+  /// fixtures' small members (resnet18 with one block per stage, a narrow DenseNet,
+  /// mobilenet_v2 at width 0.1).
   func buildModel() throws -> Module {
     switch model {
     case "resnet_basic_1111":
@@ -40,6 +41,8 @@ struct InteropFixture: Decodable {
       let configuration = DenseNetConfiguration(
         growthRate: 8, layersPerBlock: [2, 3, 4, 3], initialFeatures: 16, bottleneckFactor: 4)
       return DenseNet(configuration, classCount: classCount, rng: RandomStream(seed: 3))
+    case "mobilenet_v2_w010":
+      return MobileNetV2(widthMultiplier: 0.1, classCount: classCount, rng: RandomStream(seed: 3))
     default: break
     }
     return try ModelRegistry.entry(named: model).build(
@@ -54,7 +57,7 @@ struct TorchInteropTests {
   /// A folder of further fixtures (`Tools/check_torch_interop.sh` makes full resnet18 there).
   static let extraFolder = ProcessInfo.processInfo.environment["ZOO_IO_TORCH_FIXTURES"]
 
-  @Test(arguments: ["resnet_basic_1111", "densenet_small"])
+  @Test(arguments: ["resnet_basic_1111", "densenet_small", "mobilenet_v2_w010"])
   func committedTorchvisionModelGivesTorchvisionLogits(_ name: String) throws {
     let json = try #require(
       Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))

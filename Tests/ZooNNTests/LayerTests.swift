@@ -111,6 +111,16 @@ import ZooTensor
     #expect(gelu(x, approximate: .tanh).scalars != gelu(x).scalars)
   }
 
+  /// `nn.Conv2d(c, c, 3, groups=c)`: weight (c, 1, 3, 3), fan-in 9, one MAC per tap.
+  @Test func depthwiseConvolutionLayerHasOneKernelPerChannel() throws {
+    let conv = Conv2d(8, 8, kernelSize: 3, padding: 1, groups: 8, rng: RandomStream(seed: 7))
+    #expect(conv.weight.shape == [8, 1, 3, 3])
+    #expect(conv.weight.scalars.allSatisfy { abs($0) <= 1 / Float(9).squareRoot() })
+    #expect(conv.weight.scalars.max()! > 0.8 / Float(9).squareRoot())
+    #expect(conv.multiplyAccumulates(input: [1, 8, 5, 5], output: [1, 8, 5, 5]) == 8 * 25 * 9)
+    #expect(try conv(Tensor(shape: [1, 8, 5, 5])).shape == [1, 8, 5, 5])
+  }
+
   @Test func layerShapesFlowThroughAStack() throws {
     let net = Sequential {
       Conv2d(1, 4, kernelSize: 3, padding: 1)

@@ -11,6 +11,7 @@ import ZooTestSupport
   static var cases: [(String, Function, (Tensor) -> Tensor)] {
     [
       ("relu", .relu, { relu($0) }),
+      ("relu6", .relu6, { relu6($0) }),
       ("leakyRelu", .leakyRelu(negativeSlope: 0.2), { leakyRelu($0, negativeSlope: 0.2) }),
       ("sigmoid", .sigmoid, { sigmoid($0) }),
       ("tanh", .tanh, { tanh($0) }),

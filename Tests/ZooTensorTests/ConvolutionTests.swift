@@ -20,10 +20,12 @@ struct ConvCase: Sendable, CustomTestStringConvertible {
   var outputPadding = 0
   var dilation = 1
   var bias = true
+  /// conv2d's groups: the weight is (o, c/groups, kh, kw).
+  var groups = 1
 
   var testDescription: String {
     "x [\(n), \(c), \(h), \(w)] k \(kh)x\(kw) -> \(o), stride \(strides) padding \(paddings) "
-      + "dilation \(dilation) outputPadding \(outputPadding) bias \(bias)"
+      + "dilation \(dilation) outputPadding \(outputPadding) bias \(bias) groups \(groups)"
   }
 
   /// conv2d's (vertical, horizontal) stride and padding.
@@ -35,7 +37,7 @@ struct ConvCase: Sendable, CustomTestStringConvertible {
     var g = SeededGenerator(seed: seed)
     let x = Tensor.normal(shape: [n, c, h, w], generator: &g, requiresGrad: true)
     let weight = Tensor.normal(
-      shape: transposed ? [c, o, kh, kw] : [o, c, kh, kw], std: 0.5, generator: &g,
+      shape: transposed ? [c, o, kh, kw] : [o, c / groups, kh, kw], std: 0.5, generator: &g,
       requiresGrad: true)
     let bias = self.bias ? Tensor.normal(shape: [o], generator: &g, requiresGrad: true) : nil
     return (x, weight, bias)
@@ -74,7 +76,7 @@ let convTranspose2dCases: [ConvCase] = [
 ]
 
 /// Checks every gradient a backward pass produced against the reference's.
-private func expectGradients(
+func expectGradients(
   _ x: Tensor, _ weight: Tensor, _ bias: Tensor?,
   _ reference: (dx: Tensor, dWeight: Tensor, dBias: Tensor), _ label: ConvCase
 ) {

@@ -17,6 +17,10 @@ struct TorchFixture: Decodable, Sendable {
   struct Arguments: Decodable, Sendable {
     var stride: Int?
     var padding: Int?
+    /// conv2d's horizontal stride and padding, where they differ from `stride` and `padding`.
+    var strideWidth: Int?
+    var paddingWidth: Int?
+    var groups: Int?
     var outputPadding: Int?
     var dilation: Int?
     var kernelSize: Int?
@@ -35,7 +39,9 @@ struct TorchFixture: Decodable, Sendable {
     var paddingAmounts: [Int]?
 
     enum CodingKeys: String, CodingKey {
-      case stride, padding, dilation, training, momentum, eps, labels, log, axis
+      case stride, padding, dilation, groups, training, momentum, eps, labels, log, axis
+      case strideWidth = "stride_width"
+      case paddingWidth = "padding_width"
       case outputPadding = "output_padding"
       case kernelSize = "kernel_size"
       case ceilMode = "ceil_mode"

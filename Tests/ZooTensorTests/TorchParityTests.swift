@@ -14,9 +14,11 @@ import ZooTestSupport
     let x = try c.tensor("x", requiresGrad: true)
     let weight = try c.tensor("weight", requiresGrad: true)
     let bias = try c.optionalTensor("bias", requiresGrad: true)
+    let (stride, padding) = (c.args.stride ?? 1, c.args.padding ?? 0)
     let out = try conv2d(
-      x, weight: weight, bias: bias, stride: c.args.stride ?? 1, padding: c.args.padding ?? 0,
-      dilation: c.args.dilation ?? 1)
+      x, weight: weight, bias: bias, stride: (stride, c.args.strideWidth ?? stride),
+      padding: (padding, c.args.paddingWidth ?? padding), dilation: c.args.dilation ?? 1,
+      groups: c.args.groups ?? 1)
     try Self.backward(out, c)
     try Self.compare(
       c, "conv2d",

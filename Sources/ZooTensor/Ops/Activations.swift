@@ -7,6 +7,11 @@ public func relu(_ x: Tensor) -> Tensor {
   elementwise("relu", x, ActivationKernels.ReLU())
 }
 
+/// `min(max(x, 0), 6)`, MobileNet's activation.
+public func relu6(_ x: Tensor) -> Tensor {
+  elementwise("relu6", x, ActivationKernels.ReLU6())
+}
+
 /// `x` for positive `x`, `negativeSlope * x` otherwise.
 public func leakyRelu(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
   elementwise("leakyRelu", x, ActivationKernels.LeakyReLU(slope: negativeSlope))
@@ -85,6 +90,12 @@ enum ActivationKernels {
   struct ReLU: ScalarActivation {
     func value(_ x: Float) -> Float { max(x, 0) }
     func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : 0 }
+  }
+
+  /// The gradient is 0 at 0 and at 6, as PyTorch's (hardtanh's).
+  struct ReLU6: ScalarActivation {
+    func value(_ x: Float) -> Float { min(max(x, 0), 6) }
+    func derivative(x: Float, y: Float) -> Float { x > 0 && x < 6 ? 1 : 0 }
   }
 
   struct LeakyReLU: ScalarActivation {
@@ -203,6 +214,7 @@ enum ActivationKernels {
 public enum ActivationReference {
   public enum Function: Sendable {
     case relu
+    case relu6
     case leakyRelu(negativeSlope: Double)
     case sigmoid
     case tanh
@@ -216,6 +228,7 @@ public enum ActivationReference {
     public func value(_ x: Double) -> Double {
       switch self {
       case .relu: return x > 0 ? x : 0
+      case .relu6: return min(max(x, 0), 6)
       case .leakyRelu(let slope): return x > 0 ? x : slope * x
       case .sigmoid: return 1 / (1 + exp(-x))
       case .tanh: return Foundation.tanh(x)
@@ -237,6 +250,7 @@ public enum ActivationReference {
     public func derivative(_ x: Double) -> Double {
       switch self {
       case .relu: return x > 0 ? 1 : 0
+      case .relu6: return x > 0 && x < 6 ? 1 : 0
       case .leakyRelu(let slope): return x > 0 ? 1 : slope
       case .sigmoid:
         let s = 1 / (1 + exp(-x))

@@ -1,4 +1,5 @@
-// Channel concatenation: (N, C1, H, W), (N, C2, H, W), ... -> (N, C1 + C2 + ..., H, W).
+// Channel concatenation: (N, C1, H, W), (N, C2, H, W), ... -> (N, C1 + C2 + ..., H, W), and
+// its inverse, a slice of channels.
 
 /// Concatenates along channels, as U-Net's skip connections do. N, H and W must agree.
 public func concatChannels(_ tensors: [Tensor]) throws -> Tensor {
@@ -24,9 +25,9 @@ public func concatChannels(_ tensors: [Tensor]) throws -> Tensor {
     var offset = 0
     for (t, c) in zip(tensors, channels) {
       t.scalars.withUnsafeBufferPointer { x in
-        ConcatKernels.copy(
-          from: x.baseAddress!, sourceChannels: c, to: y.baseAddress!, targetChannels: total,
-          channelOffset: offset, n: n, plane: plane)
+        ConcatKernels.transfer(
+          from: x.baseAddress!, to: y.baseAddress!, intoSlice: true, channels: c, total: total,
+          offset: offset, n: n, plane: plane)
       }
       offset += c
     }
@@ -37,9 +38,9 @@ public func concatChannels(_ tensors: [Tensor]) throws -> Tensor {
       if t.requiresGrad {
         t.accumulateGrad { dx in
           dy.scalars.withUnsafeBufferPointer { dy in
-            ConcatKernels.accumulateSlice(
-              into: dx.baseAddress!, sourceChannels: c, from: dy.baseAddress!,
-              targetChannels: total, channelOffset: offset, n: n, plane: plane)
+            ConcatKernels.transfer(
+              from: dy.baseAddress!, to: dx.baseAddress!, intoSlice: false, channels: c,
+              total: total, offset: offset, n: n, plane: plane, accumulate: true)
           }
         }
       }
@@ -49,29 +50,54 @@ public func concatChannels(_ tensors: [Tensor]) throws -> Tensor {
   return y
 }
 
-/// Copies between a (N, c, H, W) tensor and channels `channelOffset ..< + c` of a (N, total, H, W)
-/// one; each sample's slice is one contiguous run.
-enum ConcatKernels {
-  static func copy(
-    from x: UnsafePointer<Float>, sourceChannels: Int, to y: UnsafeMutablePointer<Float>,
-    targetChannels: Int, channelOffset: Int, n: Int, plane: Int
-  ) {
-    let run = sourceChannels * plane
-    Parallel.forEach(n, costPerItem: run) { i in
-      (y + (i * targetChannels + channelOffset) * plane).update(from: x + i * run, count: run)
+/// Channels `range` of x (N, C, H, W), as PyTorch's `x[:, range]`: (N, range.count, H, W).
+/// Its gradient goes back into those channels of x.
+public func sliceChannels(_ x: Tensor, _ range: Range<Int>) throws -> Tensor {
+  try expectRank(x, 4, "sliceChannels")
+  let (n, total, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+  guard range.lowerBound >= 0, range.upperBound <= total else {
+    throw TensorError.invalidArgument(
+      op: "sliceChannels",
+      message: "channels must lie in 0..<\(total), got \(range.lowerBound)..<\(range.upperBound)")
+  }
+  let y = Tensor(shape: [n, range.count, x.shape[2], x.shape[3]])
+  let offset = range.lowerBound
+  x.scalars.withUnsafeBufferPointer { x in
+    y.scalars.withUnsafeMutableBufferPointer { y in
+      ConcatKernels.transfer(
+        from: x.baseAddress!, to: y.baseAddress!, intoSlice: false, channels: range.count,
+        total: total, offset: offset, n: n, plane: plane)
     }
   }
+  y.record("sliceChannels", inputs: [x]) { dy in
+    x.accumulateGrad { dx in
+      dy.scalars.withUnsafeBufferPointer { dy in
+        ConcatKernels.transfer(
+          from: dy.baseAddress!, to: dx.baseAddress!, intoSlice: true, channels: range.count,
+          total: total, offset: offset, n: n, plane: plane, accumulate: true)
+      }
+    }
+  }
+  return y
+}
 
-  /// dx += the matching slice of dy
-  static func accumulateSlice(
-    into dx: UnsafeMutablePointer<Float>, sourceChannels: Int, from dy: UnsafePointer<Float>,
-    targetChannels: Int, channelOffset: Int, n: Int, plane: Int
+/// Moves values between a (N, channels, H, W) tensor and channels `offset ..< offset +
+/// channels` of a (N, total, H, W) one; each sample's slice is one contiguous run.
+enum ConcatKernels {
+  /// With `intoSlice`, the slice of `to` (+)= `from`; else `to` (+)= the slice of `from`.
+  static func transfer(
+    from source: UnsafePointer<Float>, to target: UnsafeMutablePointer<Float>, intoSlice: Bool,
+    channels: Int, total: Int, offset: Int, n: Int, plane: Int, accumulate: Bool = false
   ) {
-    let run = sourceChannels * plane
+    let run = channels * plane
     Parallel.forEach(n, costPerItem: run) { i in
-      let source = dy + (i * targetChannels + channelOffset) * plane
-      let target = dx + i * run
-      for k in 0..<run { target[k] += source[k] }
+      let (part, slice) = (i * run, (i * total + offset) * plane)
+      let (from, to) = (source + (intoSlice ? part : slice), target + (intoSlice ? slice : part))
+      if accumulate {
+        for k in 0..<run { to[k] += from[k] }
+      } else {
+        to.update(from: from, count: run)
+      }
     }
   }
 }

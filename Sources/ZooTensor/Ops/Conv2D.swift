@@ -6,28 +6,37 @@
 /// padding: (p, p))`.
 public func conv2d(
   _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
-  dilation: Int = 1
+  dilation: Int = 1, groups: Int = 1
 ) throws -> Tensor {
   try conv2d(
     x, weight: weight, bias: bias, stride: (stride, stride), padding: (padding, padding),
-    dilation: dilation)
+    dilation: dilation, groups: groups)
 }
 
-/// PyTorch's `conv2d` without groups: `y[n, o] = sum_c weight[o, c] * x[n, c] + bias[o]`.
-/// x (N, C, H, W), weight (O, C, kh, kw) [PyTorch layout], bias (O); stride and padding are
-/// (vertical, horizontal) pairs, as `nn.Conv2d(kernel_size=(1, 7), padding=(0, 3))`.
+/// PyTorch's `conv2d`: `y[n, o] = sum_c weight[o, c] * x[n, g*C/groups + c] + bias[o]` for
+/// output channel o of group g. x (N, C, H, W), weight (O, C/groups, kh, kw) [PyTorch
+/// layout], bias (O); stride and padding are (vertical, horizontal) pairs, as
+/// `nn.Conv2d(kernel_size=(1, 7), padding=(0, 3))`. Depthwise (groups == C == O) runs direct
+/// kernels; other groups run one convolution per group.
 public func conv2d(
   _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int), padding: (Int, Int),
-  dilation: Int = 1
+  dilation: Int = 1, groups: Int = 1
 ) throws -> Tensor {
   let op = "conv2d"
   try expectRank(x, 4, op)
   try expectRank(weight, 4, "conv2d weight")
   let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
   let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
-  guard weight.shape[1] == c else {
+  guard groups > 0, c % groups == 0, o % groups == 0 else {
+    throw TensorError.invalidArgument(
+      op: op,
+      message: "input channels \(c) and output channels \(o) must be multiples of groups, "
+        + "got groups \(groups)")
+  }
+  guard weight.shape[1] * groups == c else {
     throw TensorError.shapeMismatch(
-      op: "conv2d: input channels", expected: [n, weight.shape[1], h, w], actual: x.shape)
+      op: "conv2d: input channels", expected: [n, weight.shape[1] * groups, h, w],
+      actual: x.shape)
   }
   if let bias { try expectShape(bias, [o], "conv2d bias") }
   for (s, p) in [(stride.0, padding.0), (stride.1, padding.1)] {
@@ -51,15 +60,85 @@ public func conv2d(
     strideHeight: stride.0, strideWidth: stride.1, paddingHeight: padding.0,
     paddingWidth: padding.1, dilation: dilation, outHeight: (paddedH - spanH) / stride.0 + 1,
     outWidth: (paddedW - spanW) / stride.1 + 1)
+  if groups > 1 && !(groups == c && o == c) {
+    return try groupedConv2d(
+      x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+      groups: groups)
+  }
   let outShape = [n, o, geometry.outHeight, geometry.outWidth]
   let y = Tensor(shape: outShape, scalars: Im2Col.buffer(outShape.reduce(1, *)))
   guard y.count > 0 else { return y }
+  if groups > 1 {
+    depthwiseConv2d(x, weight: weight, bias: bias, y: y, geometry)
+    return y
+  }
   Conv2DKernels.forward(x: x, weight: weight, bias: bias, y: y, outChannels: o, geometry)
   y.record(op, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
     Conv2DKernels.backward(
       dy: dy, x: x, weight: weight, bias: bias, outChannels: o, geometry)
   }
   return y
+}
+
+/// One convolution per group of channels, concatenated: groups with several input channels
+/// each make GEMMs of their own, and autograd carries the gradients through the slices.
+private func groupedConv2d(
+  _ x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int), padding: (Int, Int),
+  dilation: Int, groups: Int
+) throws -> Tensor {
+  let (inPerGroup, outPerGroup) = (x.shape[1] / groups, weight.shape[0] / groups)
+  let kernels = try weight.reshaped([1, weight.shape[0], -1, 1])
+  let biases = try bias?.reshaped([1, -1, 1, 1])
+  let outputs = try (0..<groups).map { group in
+    let (inputs, outputs) = (
+      (group * inPerGroup)..<((group + 1) * inPerGroup),
+      (group * outPerGroup)..<((group + 1) * outPerGroup)
+    )
+    return try conv2d(
+      sliceChannels(x, inputs),
+      weight: sliceChannels(kernels, outputs).reshaped(
+        [outPerGroup, inPerGroup, weight.shape[2], weight.shape[3]]),
+      bias: biases.map { try sliceChannels($0, outputs).reshaped([outPerGroup]) },
+      stride: stride, padding: padding, dilation: dilation)
+  }
+  return try concatChannels(outputs)
+}
+
+/// Fills y and records the depthwise convolution's backward.
+private func depthwiseConv2d(
+  _ x: Tensor, weight: Tensor, bias: Tensor?, y: Tensor, _ g: Im2Col.Geometry
+) {
+  let n = x.shape[0]
+  x.scalars.withUnsafeBufferPointer { xs in
+    weight.scalars.withUnsafeBufferPointer { ws in
+      Im2Col.withValues(bias) { bias in
+        y.scalars.withUnsafeMutableBufferPointer { ys in
+          DepthwiseConv2DKernels.forward(
+            xs.baseAddress!, ws.baseAddress!, bias, ys.baseAddress!, batch: n, g)
+        }
+      }
+    }
+  }
+  y.record("depthwiseConv2d", inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
+    dy.scalars.withUnsafeBufferPointer { dys in
+      let dyp = dys.baseAddress!
+      Im2Col.withGradient(bias) { db in
+        guard let db else { return }
+        Im2Col.addChannelSums(of: dyp, channels: g.channels, batch: n, area: g.outArea, into: db)
+      }
+      x.scalars.withUnsafeBufferPointer { xs in
+        weight.scalars.withUnsafeBufferPointer { ws in
+          Im2Col.withGradient(x) { dx in
+            Im2Col.withGradient(weight) { dw in
+              guard dx != nil || dw != nil else { return }
+              DepthwiseConv2DKernels.backward(
+                dyp, xs.baseAddress!, ws.baseAddress!, dx, dw, batch: n, g)
+            }
+          }
+        }
+      }
+    }
+  }
 }
 
 /// im2col + GEMM kernels for `conv2d`; gradients are accumulated (`+=`).
@@ -518,11 +597,11 @@ enum Conv2DKernels {
 public enum Conv2DReference {
   public static func forward(
     x: Tensor, weight: Tensor, bias: Tensor?, stride: (Int, Int) = (1, 1),
-    padding: (Int, Int) = (0, 0), dilation: Int = 1
+    padding: (Int, Int) = (0, 0), dilation: Int = 1, groups: Int = 1
   ) -> Tensor {
     let s = Sizes(
       x: x.shape, weight: weight.shape, stride: stride, padding: padding,
-      dilation: dilation)
+      dilation: dilation, groups: groups)
     let (xs, ws) = (x.scalars, weight.scalars)
     var y = [Float](repeating: 0, count: s.n * s.o * s.oh * s.ow)
     for b in 0..<s.n {
@@ -530,10 +609,10 @@ public enum Conv2DReference {
         for oy in 0..<s.oh {
           for ox in 0..<s.ow {
             var sum = Double(bias?.scalars[oc] ?? 0)
-            s.forEachTap(oy: oy, ox: ox) { ic, ki, kj, iy, ix in
+            s.forEachTap(oc: oc, oy: oy, ox: ox) { ic, wc, ki, kj, iy, ix in
               sum +=
                 Double(xs[((b * s.c + ic) * s.h + iy) * s.w + ix])
-                * Double(ws[((oc * s.c + ic) * s.kh + ki) * s.kw + kj])
+                * Double(ws[((oc * s.cg + wc) * s.kh + ki) * s.kw + kj])
             }
             y[((b * s.o + oc) * s.oh + oy) * s.ow + ox] = Float(sum)
           }
@@ -546,11 +625,11 @@ public enum Conv2DReference {
   /// Gradients of `sum(dy * conv2d(x, weight, bias))` for x, weight and bias.
   public static func backward(
     x: Tensor, weight: Tensor, dy: Tensor, stride: (Int, Int) = (1, 1),
-    padding: (Int, Int) = (0, 0), dilation: Int = 1
+    padding: (Int, Int) = (0, 0), dilation: Int = 1, groups: Int = 1
   ) -> (dx: Tensor, dWeight: Tensor, dBias: Tensor) {
     let s = Sizes(
       x: x.shape, weight: weight.shape, stride: stride, padding: padding,
-      dilation: dilation)
+      dilation: dilation, groups: groups)
     let (xs, ws, gs) = (x.scalars, weight.scalars, dy.scalars)
     var dx = [Double](repeating: 0, count: x.count)
     var dw = [Double](repeating: 0, count: weight.count)
@@ -561,9 +640,9 @@ public enum Conv2DReference {
           for ox in 0..<s.ow {
             let g = Double(gs[((b * s.o + oc) * s.oh + oy) * s.ow + ox])
             db[oc] += g
-            s.forEachTap(oy: oy, ox: ox) { ic, ki, kj, iy, ix in
+            s.forEachTap(oc: oc, oy: oy, ox: ox) { ic, wc, ki, kj, iy, ix in
               let xi = ((b * s.c + ic) * s.h + iy) * s.w + ix
-              let wi = ((oc * s.c + ic) * s.kh + ki) * s.kw + kj
+              let wi = ((oc * s.cg + wc) * s.kh + ki) * s.kw + kj
               dx[xi] += g * Double(ws[wi])
               dw[wi] += g * Double(xs[xi])
             }
@@ -579,27 +658,34 @@ public enum Conv2DReference {
   }
 
   private struct Sizes {
-    let n, c, h, w, o, kh, kw, strideH, strideW, padH, padW, dilation, oh, ow: Int
+    /// cg, og: input and output channels per group.
+    let n, c, h, w, o, kh, kw, strideH, strideW, padH, padW, dilation, cg, og, oh, ow: Int
 
-    init(x: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int), dilation: Int) {
+    init(
+      x: [Int], weight: [Int], stride: (Int, Int), padding: (Int, Int), dilation: Int,
+      groups: Int
+    ) {
       (n, c, h, w) = (x[0], x[1], x[2], x[3])
       (o, kh, kw) = (weight[0], weight[2], weight[3])
+      (cg, og) = (c / groups, o / groups)
       (strideH, strideW, padH, padW) = (stride.0, stride.1, padding.0, padding.1)
       self.dilation = dilation
       oh = (h + 2 * padH - dilation * (kh - 1) - 1) / strideH + 1
       ow = (w + 2 * padW - dilation * (kw - 1) - 1) / strideW + 1
     }
 
-    /// Calls `body(ic, ki, kj, iy, ix)` for each kernel tap of output (oy, ox) inside x.
-    func forEachTap(oy: Int, ox: Int, _ body: (Int, Int, Int, Int, Int) -> Void) {
-      for ic in 0..<c {
+    /// Calls `body(ic, wc, ki, kj, iy, ix)` for each kernel tap of output (oc, oy, ox) inside
+    /// x: input channel ic is the weight's channel wc of oc's group.
+    func forEachTap(oc: Int, oy: Int, ox: Int, _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+      for wc in 0..<cg {
+        let ic = oc / og * cg + wc
         for ki in 0..<kh {
           let iy = oy * strideH - padH + ki * dilation
           guard iy >= 0, iy < h else { continue }
           for kj in 0..<kw {
             let ix = ox * strideW - padW + kj * dilation
             guard ix >= 0, ix < w else { continue }
-            body(ic, ki, kj, iy, ix)
+            body(ic, wc, ki, kj, iy, ix)
           }
         }
       }
