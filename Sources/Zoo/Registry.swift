@@ -12,6 +12,19 @@ public enum ModelTask: String, Sendable, Codable {
   case segmentation
 }
 
+/// Whose definition an architecture follows, layer for layer and name for name.
+public enum ModelDefinition: String, Sendable, Codable {
+  /// torchvision's model of that name: its state-dict keys, shapes and forward pass.
+  case torchvision
+  /// Keras Applications' model: its layer names, padding and batch-norm eps.
+  case keras
+  /// segmentation_models.pytorch's `Unet` on a torchvision encoder.
+  case smp
+  /// The paper's network at the zoo's sizes, where no framework ships one (LeNet-5, the
+  /// CIFAR ResNets, the small U-Nets).
+  case paper
+}
+
 /// One architecture of the zoo: how to build it and what it costs. The figures are declared,
 /// as torchvision declares them in its weights metadata, and a test checks each against the
 /// built model.
@@ -36,6 +49,11 @@ public struct ModelEntry: Sendable {
   public let gigaMultiplyAccumulates: Double
   /// Layers with parameters (convolutions, linear and batch-norm layers).
   public let depth: Int
+  /// Whose definition the architecture follows.
+  public let definition: ModelDefinition
+  /// Size of the float32 parameters in MB of 2^20 bytes, as Keras Applications' table gives
+  /// it (VGG16: 528).
+  public var sizeInMegabytes: Double { Double(parameterCount * 4) / 1_048_576 }
   /// The smallest height and width the network trains at, where smaller inputs would shrink a
   /// feature map below a kernel (Inception v3's auxiliary classifier needs its 17x17 grid);
   /// nil when a few pixels do.
@@ -91,14 +109,16 @@ public enum ModelRegistry {
   private static func entry(
     _ name: String, _ family: String, _ task: ModelTask = .classification, paper: String,
     input: [Int], classes: Int, parameters: Int, gmacs: Double, depth: Int,
-    minimumInput: Int? = nil, weights: [ShippedWeights] = [], keras: KerasNames? = nil,
+    follows definition: ModelDefinition = .torchvision, minimumInput: Int? = nil,
+    weights: [ShippedWeights] = [], keras: KerasNames? = nil,
     _ builder: @escaping @Sendable (Int, Int, RandomStream) -> Module
   ) -> ModelEntry {
     ModelEntry(
       name: name, family: family, task: task, paper: paper, inputShape: input,
       defaultClassCount: classes,
       parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth,
-      minimumInputSize: minimumInput, weights: weights, kerasNames: keras, builder: builder)
+      definition: definition, minimumInputSize: minimumInput, weights: weights, kerasNames: keras,
+      builder: builder)
   }
 
   /// Weights trained on Fashion-MNIST, or on its classes `classes`.
@@ -156,12 +176,12 @@ public enum ModelRegistry {
 
   private static func resnet(
     _ name: String, _ configuration: ResNetConfiguration, input: [Int], classes: Int,
-    parameters: Int,
-    gmacs: Double, depth: Int, weights: [ShippedWeights] = []
+    parameters: Int, gmacs: Double, depth: Int, follows definition: ModelDefinition = .torchvision,
+    weights: [ShippedWeights] = []
   ) -> ModelEntry {
     entry(
       name, "resnet", paper: he, input: input, classes: classes, parameters: parameters,
-      gmacs: gmacs, depth: depth, weights: weights
+      gmacs: gmacs, depth: depth, follows: definition, weights: weights
     ) {
       ResNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
     }
@@ -178,7 +198,7 @@ public enum ModelRegistry {
     return entry(
       "densenet\(depth)\(keras ? "-keras" : "")", "densenet", paper: huang, input: [3, 224, 224],
       classes: 1000, parameters: parameters, gmacs: gmacs, depth: layers,
-      keras: keras ? names : nil
+      follows: keras ? .keras : .torchvision, keras: keras ? names : nil
     ) {
       DenseNet(built, classCount: $0, inputChannels: $1, rng: $2)
     }
@@ -188,7 +208,7 @@ public enum ModelRegistry {
   public static let entries: [ModelEntry] = [
     entry(
       "lenet5", "lenet", paper: lecun, input: [1, 28, 28], classes: 10, parameters: 61_706,
-      gmacs: 0.0004165, depth: 5,
+      gmacs: 0.0004165, depth: 5, follows: .paper,
       weights: [
         fashionMNIST("lenet5.h5", testAccuracy: 0.9161, sliceAccuracy: 0.911),
         fashionMNIST(
@@ -199,7 +219,7 @@ public enum ModelRegistry {
     },
     entry(
       "mlp", "mlp", paper: rumelhart, input: [4], classes: 3, parameters: 2_499,
-      gmacs: 0.0000024, depth: 3
+      gmacs: 0.0000024, depth: 3, follows: .paper
     ) {
       MLP(inputFeatures: $1, classCount: $0, rng: $2)
     },
@@ -211,7 +231,7 @@ public enum ModelRegistry {
     },
     entry(
       "alexnet-small", "alexnet", paper: krizhevsky, input: [1, 28, 28], classes: 10,
-      parameters: 3_240_650, gmacs: 0.1670, depth: 8
+      parameters: 3_240_650, gmacs: 0.1670, depth: 8, follows: .paper
     ) {
       AlexNet(.small, classCount: $0, inputChannels: $1, rng: $2)
     },
@@ -232,7 +252,7 @@ public enum ModelRegistry {
     },
     entry(
       "vgg-lite", "vgg", paper: simonyan, input: [1, 28, 28], classes: 10, parameters: 259_578,
-      gmacs: 0.009295, depth: 16,
+      gmacs: 0.009295, depth: 16, follows: .paper,
       weights: [fashionMNIST("vgg-lite.h5", testAccuracy: 0.9359, sliceAccuracy: 0.942)]
     ) {
       VGG(.lite, classCount: $0, inputChannels: $1, rng: $2)
@@ -254,7 +274,7 @@ public enum ModelRegistry {
       gmacs: 11.514, depth: 311),
     resnet(
       "resnet20", .cifar(depth: 20), input: [1, 28, 28], classes: 10, parameters: 272_186,
-      gmacs: 0.03102, depth: 43,
+      gmacs: 0.03102, depth: 43, follows: .paper,
       weights: [
         fashionMNIST("resnet20.h5", testAccuracy: 0.9381, sliceAccuracy: 0.949),
         fashionMNIST(
@@ -263,7 +283,7 @@ public enum ModelRegistry {
       ]),
     resnet(
       "resnet56", .cifar(depth: 56), input: [1, 28, 28], classes: 10, parameters: 855_482,
-      gmacs: 0.09605, depth: 115),
+      gmacs: 0.09605, depth: 115, follows: .paper),
     densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242),
     densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338),
     densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402),
@@ -279,19 +299,19 @@ public enum ModelRegistry {
     },
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
-      parameters: 31_036_546, gmacs: 12.02, depth: 41
+      parameters: 31_036_546, gmacs: 12.02, depth: 41, follows: .paper
     ) {
       UNet(depth: 4, baseWidth: 64, classCount: $0, inputChannels: $1, rng: $2)
     },
     entry(
       "unet-small", "unet", .segmentation, paper: ronneberger, input: [1, 96, 96], classes: 2,
-      parameters: 1_942_306, gmacs: 0.4239, depth: 41
+      parameters: 1_942_306, gmacs: 0.4239, depth: 41, follows: .paper
     ) {
       UNet(depth: 4, baseWidth: 16, classCount: $0, inputChannels: $1, rng: $2)
     },
     entry(
       "unet-tiny", "unet", .segmentation, paper: ronneberger, input: [1, 96, 96], classes: 2,
-      parameters: 486_418, gmacs: 0.1060, depth: 41,
+      parameters: 486_418, gmacs: 0.1060, depth: 41, follows: .paper,
       weights: [
         scenes(
           "unet-tiny-scenes.h5", pixelAccuracy: 0.8798, slicePixelAccuracy: 0.871,
@@ -302,13 +322,13 @@ public enum ModelRegistry {
     },
     entry(
       "unet-resnet18", "unet", .segmentation, paper: ronneberger, input: [3, 224, 224],
-      classes: 2, parameters: 14_328_354, gmacs: 4.140, depth: 61
+      classes: 2, parameters: 14_328_354, gmacs: 4.140, depth: 61, follows: .smp
     ) {
       ResNetUNet(encoder: .resnet18, classCount: $0, inputChannels: $1, rng: $2)
     },
     entry(
       "unet-resnet34", "unet", .segmentation, paper: ronneberger, input: [3, 224, 224],
-      classes: 2, parameters: 24_436_514, gmacs: 5.990, depth: 93
+      classes: 2, parameters: 24_436_514, gmacs: 5.990, depth: 93, follows: .smp
     ) {
       ResNetUNet(encoder: .resnet34, classCount: $0, inputChannels: $1, rng: $2)
     },

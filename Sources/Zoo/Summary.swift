@@ -5,21 +5,26 @@ import ZooTensor
 /// Text tables for people: the registry (`zoo list`) and a layer-by-layer model summary
 /// (`zoo info`, like Keras's `model.summary()`).
 public enum Summary {
-  /// One row per registry entry: name, input, parameters, GMACs, depth, task, shipped weights.
+  /// One row per registry entry: name, input, size, parameters, GMACs, depth, whose
+  /// definition it follows, task, shipped weights (the first columns as Keras Applications'
+  /// table).
   public static func registryTable(_ entries: [ModelEntry]) -> String {
-    let header = ["Model", "Input", "Params", "GMACs", "Depth", "Task", "Weights"]
+    let header = [
+      "Model", "Input", "Size (MB)", "Params", "GMACs", "Depth", "Follows", "Task", "Weights",
+    ]
     let rows = entries.map { entry in
       [
         entry.name, entry.inputShape.map(String.init).joined(separator: "x"),
+        megabytes(entry.sizeInMegabytes),
         abbreviated(entry.parameterCount),
         String(
           format: entry.gigaMultiplyAccumulates < 0.1 ? "%.2g" : "%.2f",
           entry.gigaMultiplyAccumulates),
-        String(entry.depth), entry.task.rawValue,
+        String(entry.depth), entry.definition.rawValue, entry.task.rawValue,
         entry.weights.isEmpty ? "-" : entry.weights.map(\.summary).joined(separator: ", "),
       ]
     }
-    return table(header: header, rows: rows, rightAligned: [2, 3, 4])
+    return table(header: header, rows: rows, rightAligned: [2, 3, 4, 5])
   }
 
   /// Every layer's path, type, output shape, own parameters and whether they train, then
@@ -45,6 +50,11 @@ public enum Summary {
     text += String(
       format: "Multiply-accumulates: %.3f G\n", Double(trace.totalMultiplyAccumulates) / 1e9)
     return text
+  }
+
+  /// `527.8` -> `528`, `8.9` -> `8.9`, `0.0095` -> `0.0095`: two or three significant digits.
+  static func megabytes(_ value: Double) -> String {
+    String(format: value < 0.1 ? "%.2g" : value < 10 ? "%.1f" : "%.0f", value)
   }
 
   /// `11689512` -> `11,689,512`.

@@ -6,7 +6,8 @@ struct List: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "List the architectures of the zoo.",
     discussion:
-      "GMACs are multiply-accumulates of one forward pass at the default input, in billions.")
+      "Size is the float32 parameters in MB (2^20 bytes), as Keras Applications' table; GMACs are multiply-accumulates of one forward pass at the default input, in billions; Follows names whose definition (layers and parameter names) the architecture matches."
+  )
 
   @Argument(help: "Only names matching this pattern, e.g. 'resnet*'.")
   var pattern = "*"
@@ -38,9 +39,11 @@ struct JSONListing: Encodable {
     let paper: String
     let inputShape: [Int]
     let classes: Int
+    let sizeInMegabytes: Double
     let parameters: Int
     let gigaMultiplyAccumulates: Double
     let depth: Int
+    let follows: String
   }
 
   let models: [Model]
@@ -50,8 +53,9 @@ struct JSONListing: Encodable {
       Model(
         name: $0.name, family: $0.family, task: $0.task.rawValue, paper: $0.paper,
         inputShape: $0.inputShape,
-        classes: $0.defaultClassCount, parameters: $0.parameterCount,
-        gigaMultiplyAccumulates: $0.gigaMultiplyAccumulates, depth: $0.depth)
+        classes: $0.defaultClassCount, sizeInMegabytes: $0.sizeInMegabytes,
+        parameters: $0.parameterCount, gigaMultiplyAccumulates: $0.gigaMultiplyAccumulates,
+        depth: $0.depth, follows: $0.definition.rawValue)
     }
   }
 

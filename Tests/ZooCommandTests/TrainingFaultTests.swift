@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import Zoo
+import ZooTensor
 
 /// Faults in a run lose nothing: a diverged run stops with one line and keeps its last good
 /// checkpoint, and a write that fails for lack of space (a file-size limit stands in for a full
@@ -78,7 +79,10 @@ import Zoo
     #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["model.h5"])
   }
 
-  @Test func fullDiskDuringTrainingIsOneLineAndLeavesNoTemporaryFile() throws {
+  /// A sanitizer's runtime maps files at start-up and dies of SIGBUS under a 4 KB limit, before
+  /// any of the zoo runs (`prlimit --fsize=4096` on a TSan-built `zoo list` does the same).
+  @Test(.disabled(if: SanitizerHooks.isActive, "a sanitizer cannot start under a 4 KB file limit"))
+  func fullDiskDuringTrainingIsOneLineAndLeavesNoTemporaryFile() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
     let result = try Self.train(
