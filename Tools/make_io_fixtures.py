@@ -150,7 +150,8 @@ def source_name(model):
         return "torchvision.models.mobilenet_v2(width_mult=0.1)"
     if model == EFFICIENTNET:
         numbers = ", ".join(f"{key}={value}" for key, value in EFFICIENTNET_MULTIPLIERS.items())
-        return f'torchvision.models.efficientnet.EfficientNet(_efficientnet_conf("efficientnet_b0", {numbers}))'
+        stages = f'_efficientnet_conf("efficientnet_b0", {numbers})'
+        return f"torchvision.models.efficientnet.EfficientNet({stages})"
     return f"torchvision.models.{model}"
 
 
