@@ -24,6 +24,14 @@ MobileNetV2(widthMultiplier: 0.1, classCount: 10). Its 262 layers make HDF5's pe
 overhead larger than its values, and gzip's chunking adds more than it saves, so it is written
 unrounded and uncompressed (--bits 0): 0.8 MB.
 
+The fourth, efficientnet_b0_w010_d050, is torchvision's EfficientNet built from
+_efficientnet_conf("efficientnet_b0", width_mult=0.1, depth_mult=0.5) with dropout 0.2 and
+num_classes=10: every kind of key of efficientnet_b0 (a block without expansion, 3x3 and 5x5
+depthwise convolutions, squeeze-and-excitation, blocks with and without the residual sum) at
+55K values; the zoo builds it as EfficientNet(EfficientNetConfiguration(widthMultiplier: 0.1,
+depthMultiplier: 0.5, dropout: 0.2), classCount: 10). Like MobileNetV2's, it is written
+unrounded and uncompressed (--bits 0): 0.5 MB (gzip of 6-bit values makes it 0.8 MB).
+
 The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
 running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
 tensor shows in the logits. Every tensor is rounded to 6 significant bits (a power-of-two
@@ -37,6 +45,7 @@ is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
     python3 Tools/make_io_fixtures.py                 # the committed ResNet fixture
     python3 Tools/make_io_fixtures.py --model densenet_small   # the committed DenseNet one
     python3 Tools/make_io_fixtures.py --model mobilenet_v2_w010 --bits 0   # and MobileNetV2
+    python3 Tools/make_io_fixtures.py --model efficientnet_b0_w010_d050 --bits 0  # EfficientNet
     python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
                                                       # full resnet18, unrounded, elsewhere
 
@@ -56,6 +65,7 @@ import numpy as np
 import torch
 import torchvision
 from torchvision.models.densenet import DenseNet
+from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
 from torchvision.models.resnet import BasicBlock, ResNet
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,6 +84,8 @@ DENSENET_NUMBERS = {
     "bn_size": 4,
 }
 MOBILENET = "mobilenet_v2_w010"
+EFFICIENTNET = "efficientnet_b0_w010_d050"
+EFFICIENTNET_MULTIPLIERS = {"width_mult": 0.1, "depth_mult": 0.5}
 SEED = 0
 CLASS_COUNT = 10
 INPUT_SHAPE = (2, 3, 64, 64)
@@ -87,6 +99,9 @@ def build(name):
         return DenseNet(**DENSENET_NUMBERS, num_classes=CLASS_COUNT)
     if name == MOBILENET:
         return torchvision.models.mobilenet_v2(width_mult=0.1, num_classes=CLASS_COUNT)
+    if name == EFFICIENTNET:
+        stages, _ = _efficientnet_conf("efficientnet_b0", **EFFICIENTNET_MULTIPLIERS)
+        return EfficientNet(stages, dropout=0.2, num_classes=CLASS_COUNT)
     return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
 
 
@@ -133,6 +148,10 @@ def source_name(model):
         return f"torchvision.models.densenet.DenseNet({numbers})"
     if model == MOBILENET:
         return "torchvision.models.mobilenet_v2(width_mult=0.1)"
+    if model == EFFICIENTNET:
+        numbers = ", ".join(f"{key}={value}" for key, value in EFFICIENTNET_MULTIPLIERS.items())
+        stages = f'_efficientnet_conf("efficientnet_b0", {numbers})'
+        return f"torchvision.models.efficientnet.EfficientNet({stages})"
     return f"torchvision.models.{model}"
 
 
@@ -141,7 +160,7 @@ def main():
     parser.add_argument(
         "--model",
         default=SMALL,
-        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET} or a torchvision model name",
+        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET}, {EFFICIENTNET} or a torchvision model name",
     )
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")

@@ -154,6 +154,7 @@ public enum ModelRegistry {
   private static let huang = "Huang et al. 2017, Densely connected convolutional networks"
   private static let sandler =
     "Sandler et al. 2018, MobileNetV2: Inverted residuals and linear bottlenecks"
+  private static let tan = "Tan & Le 2019, EfficientNet: Rethinking model scaling for CNNs"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -296,6 +297,12 @@ public enum ModelRegistry {
       parameters: 3_504_872, gmacs: 0.3008, depth: 105
     ) {
       MobileNetV2(classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "efficientnet_b0", "efficientnet", paper: tan, input: [3, 224, 224], classes: 1000,
+      parameters: 5_288_548, gmacs: 0.386, depth: 131
+    ) {
+      EfficientNet(.b0, classCount: $0, inputChannels: $1, rng: $2)
     },
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,

@@ -31,7 +31,7 @@ struct InteropFixture: Decodable {
 
   /// The zoo's model with torchvision's structure: a registry model, or one of the committed
   /// fixtures' small members (resnet18 with one block per stage, a narrow DenseNet,
-  /// mobilenet_v2 at width 0.1).
+  /// mobilenet_v2 at width 0.1, efficientnet_b0 at width 0.1 and depth 0.5).
   func buildModel() throws -> Module {
     switch model {
     case "resnet_basic_1111":
@@ -43,6 +43,10 @@ struct InteropFixture: Decodable {
       return DenseNet(configuration, classCount: classCount, rng: RandomStream(seed: 3))
     case "mobilenet_v2_w010":
       return MobileNetV2(widthMultiplier: 0.1, classCount: classCount, rng: RandomStream(seed: 3))
+    case "efficientnet_b0_w010_d050":
+      let configuration = EfficientNetConfiguration(
+        widthMultiplier: 0.1, depthMultiplier: 0.5, dropout: 0.2)
+      return EfficientNet(configuration, classCount: classCount, rng: RandomStream(seed: 3))
     default: break
     }
     return try ModelRegistry.entry(named: model).build(
@@ -57,7 +61,10 @@ struct TorchInteropTests {
   /// A folder of further fixtures (`Tools/check_torch_interop.sh` makes full resnet18 there).
   static let extraFolder = ProcessInfo.processInfo.environment["ZOO_IO_TORCH_FIXTURES"]
 
-  @Test(arguments: ["resnet_basic_1111", "densenet_small", "mobilenet_v2_w010"])
+  @Test(
+    arguments: [
+      "resnet_basic_1111", "densenet_small", "mobilenet_v2_w010", "efficientnet_b0_w010_d050",
+    ])
   func committedTorchvisionModelGivesTorchvisionLogits(_ name: String) throws {
     let json = try #require(
       Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))

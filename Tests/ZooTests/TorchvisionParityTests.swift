@@ -55,7 +55,7 @@ struct TorchvisionFixture: Decodable {
   static let tolerance: Float = 1e-4
   static let models = [
     "alexnet", "vgg11", "vgg11_bn", "vgg16", "resnet18", "resnet34", "resnet50",
-    "densenet121", "densenet169", "densenet201", "mobilenet_v2",
+    "densenet121", "densenet169", "densenet201", "mobilenet_v2", "efficientnet_b0",
     // torchvision's resnet18 as the encoder of a transcribed segmentation_models.pytorch
     // decoder: per-pixel logits (1, 2, 32, 64).
     "unet-resnet18",

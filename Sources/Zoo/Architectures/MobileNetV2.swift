@@ -19,12 +19,9 @@ private func convBNReLU6(
   _ input: Int, _ output: Int, kernelSize: Int = 3, stride: Int = 1, groups: Int = 1,
   rng: RandomStream
 ) -> Sequential {
-  Sequential([
-    Conv2d(
-      input, output, kernelSize: kernelSize, stride: stride, padding: (kernelSize - 1) / 2,
-      groups: groups, bias: false, initializer: .kaimingNormal(fanOut: true), rng: rng),
-    BatchNorm(output), ReLU6(),
-  ])
+  convNormActivation(
+    input, output, kernelSize: kernelSize, stride: stride, groups: groups, activation: ReLU6(),
+    rng: rng)
 }
 
 /// The inverted residual block: 1x1 expansion (when the ratio is not 1), 3x3 depthwise, linear
