@@ -134,6 +134,7 @@ public enum ModelRegistry {
   private static let huang = "Huang et al. 2017, Densely connected convolutional networks"
   private static let sandler =
     "Sandler et al. 2018, MobileNetV2: Inverted residuals and linear bottlenecks"
+  private static let howard = "Howard et al. 2019, Searching for MobileNetV3"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -181,6 +182,18 @@ public enum ModelRegistry {
       keras: keras ? names : nil
     ) {
       DenseNet(built, classCount: $0, inputChannels: $1, rng: $2)
+    }
+  }
+
+  /// torchvision's `mobilenet_v3_large` or `mobilenet_v3_small`.
+  private static func mobilenetV3(
+    _ variant: MobileNetV3Variant, parameters: Int, gmacs: Double, depth: Int
+  ) -> ModelEntry {
+    entry(
+      "mobilenet_v3_\(variant.rawValue)", "mobilenet", paper: howard, input: [3, 224, 224],
+      classes: 1000, parameters: parameters, gmacs: gmacs, depth: depth
+    ) {
+      MobileNetV3(variant, classCount: $0, inputChannels: $1, rng: $2)
     }
   }
 
@@ -277,6 +290,8 @@ public enum ModelRegistry {
     ) {
       MobileNetV2(classCount: $0, inputChannels: $1, rng: $2)
     },
+    mobilenetV3(.large, parameters: 5_483_032, gmacs: 0.217, depth: 110),
+    mobilenetV3(.small, parameters: 2_542_856, gmacs: 0.0565, depth: 88),
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
       parameters: 31_036_546, gmacs: 12.02, depth: 41
