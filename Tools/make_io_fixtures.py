@@ -24,6 +24,18 @@ MobileNetV2(widthMultiplier: 0.1, classCount: 10). Its 262 layers make HDF5's pe
 overhead larger than its values, and gzip's chunking adds more than it saves, so it is written
 unrounded and uncompressed (--bits 0): 0.8 MB.
 
+The fourth, mobilenet_v3_small_w025, is torchvision.models.mobilenet_v3_small(width_mult=0.25,
+num_classes=10): the same keys as mobilenet_v3_small (blocks with and without expansion,
+squeeze-and-excitation and residual) at 120K values, batch norm with eps 0.001 (recorded in
+the file); the zoo builds it as MobileNetV3(.small, widthMultiplier: 0.25, classCount: 10).
+Written like mobilenet_v2_w010 (--bits 0). With random running statistics its signal fades
+through the depthwise layers (Kaiming fan-out weights of a 3x3 or 5x5 depthwise kernel are
+small), so the logits of the two inputs agreed to 1e-5 relative and a wrong convolution would
+have passed; its running statistics are therefore those of a training-mode pass over the
+input (batch-norm weights and biases stay random), plus 0.01 on every variance: channels of
+near-zero variance otherwise amplify rounding (float32 logits 1.6e-5 from float64's; 5e-7
+with the floor). The two inputs' logits then differ by 34% of their size.
+
 The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
 running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
 tensor shows in the logits. Every tensor is rounded to 6 significant bits (a power-of-two
@@ -37,6 +49,7 @@ is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
     python3 Tools/make_io_fixtures.py                 # the committed ResNet fixture
     python3 Tools/make_io_fixtures.py --model densenet_small   # the committed DenseNet one
     python3 Tools/make_io_fixtures.py --model mobilenet_v2_w010 --bits 0   # and MobileNetV2
+    python3 Tools/make_io_fixtures.py --model mobilenet_v3_small_w025 --bits 0   # and V3
     python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
                                                       # full resnet18, unrounded, elsewhere
 
@@ -74,6 +87,7 @@ DENSENET_NUMBERS = {
     "bn_size": 4,
 }
 MOBILENET = "mobilenet_v2_w010"
+MOBILENET_V3 = "mobilenet_v3_small_w025"
 SEED = 0
 CLASS_COUNT = 10
 INPUT_SHAPE = (2, 3, 64, 64)
@@ -87,6 +101,8 @@ def build(name):
         return DenseNet(**DENSENET_NUMBERS, num_classes=CLASS_COUNT)
     if name == MOBILENET:
         return torchvision.models.mobilenet_v2(width_mult=0.1, num_classes=CLASS_COUNT)
+    if name == MOBILENET_V3:
+        return torchvision.models.mobilenet_v3_small(width_mult=0.25, num_classes=CLASS_COUNT)
     return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
 
 
@@ -99,6 +115,21 @@ def randomize_batch_norms(model):
             module.bias.copy_(0.2 * torch.randn(n, generator=generator))
             module.running_mean.copy_(0.2 * torch.randn(n, generator=generator))
             module.running_var.copy_(0.5 + torch.rand(n, generator=generator))
+
+
+def calibrate_running_statistics(model, x, variance_floor=0.01):
+    """Running statistics of one training-mode pass over x, so every layer passes the input on;
+    `variance_floor` is added to each variance."""
+    batch_norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    momenta = [m.momentum for m in batch_norms]
+    for module in batch_norms:
+        module.reset_running_stats()
+        module.momentum = None
+    model.train()
+    model(x)
+    for module, momentum in zip(batch_norms, momenta):
+        module.momentum = momentum
+        module.running_var.add_(variance_floor)
 
 
 def round_to_bits(model, bits):
@@ -133,6 +164,8 @@ def source_name(model):
         return f"torchvision.models.densenet.DenseNet({numbers})"
     if model == MOBILENET:
         return "torchvision.models.mobilenet_v2(width_mult=0.1)"
+    if model == MOBILENET_V3:
+        return "torchvision.models.mobilenet_v3_small(width_mult=0.25)"
     return f"torchvision.models.{model}"
 
 
@@ -141,7 +174,7 @@ def main():
     parser.add_argument(
         "--model",
         default=SMALL,
-        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET} or a torchvision model name",
+        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET}, {MOBILENET_V3} or a torchvision model name",
     )
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")
@@ -150,6 +183,8 @@ def main():
     model = build(args.model)
     with torch.no_grad():
         randomize_batch_norms(model)
+        if args.model == MOBILENET_V3:
+            calibrate_running_statistics(model, deterministic_input(INPUT_SHAPE))
         if args.bits:
             round_to_bits(model, args.bits)
         model.eval()
@@ -173,7 +208,9 @@ def main():
         "normalization_std": [0.229, 0.224, 0.225],
         "model_card": json.dumps(card, sort_keys=True),
     }
-    layers = group_layers(saved_and_loaded(model.state_dict()))
+    # A bare state dict does not say its batch norms' eps; torchvision's MobileNetV3 uses 0.001.
+    bn_eps = 0.001 if args.model == MOBILENET_V3 else 1e-5
+    layers = group_layers(saved_and_loaded(model.state_dict()), bn_eps=bn_eps)
     # gzip's chunk overhead outweighs its gain on DenseNet's many small tensors (densenet_small:
     # 0.70 MB compressed, 0.38 MB plain).
     compress = bool(args.bits) and args.model != SMALL_DENSENET

@@ -31,7 +31,7 @@ struct InteropFixture: Decodable {
 
   /// The zoo's model with torchvision's structure: a registry model, or one of the committed
   /// fixtures' small members (resnet18 with one block per stage, a narrow DenseNet,
-  /// mobilenet_v2 at width 0.1).
+  /// mobilenet_v2 at width 0.1, mobilenet_v3_small at width 0.25).
   func buildModel() throws -> Module {
     switch model {
     case "resnet_basic_1111":
@@ -43,6 +43,9 @@ struct InteropFixture: Decodable {
       return DenseNet(configuration, classCount: classCount, rng: RandomStream(seed: 3))
     case "mobilenet_v2_w010":
       return MobileNetV2(widthMultiplier: 0.1, classCount: classCount, rng: RandomStream(seed: 3))
+    case "mobilenet_v3_small_w025":
+      return MobileNetV3(
+        .small, widthMultiplier: 0.25, classCount: classCount, rng: RandomStream(seed: 3))
     default: break
     }
     return try ModelRegistry.entry(named: model).build(
@@ -57,7 +60,9 @@ struct TorchInteropTests {
   /// A folder of further fixtures (`Tools/check_torch_interop.sh` makes full resnet18 there).
   static let extraFolder = ProcessInfo.processInfo.environment["ZOO_IO_TORCH_FIXTURES"]
 
-  @Test(arguments: ["resnet_basic_1111", "densenet_small", "mobilenet_v2_w010"])
+  @Test(arguments: [
+    "resnet_basic_1111", "densenet_small", "mobilenet_v2_w010", "mobilenet_v3_small_w025",
+  ])
   func committedTorchvisionModelGivesTorchvisionLogits(_ name: String) throws {
     let json = try #require(
       Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures"))
