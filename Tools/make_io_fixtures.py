@@ -31,6 +31,17 @@ depthwise convolutions, squeeze-and-excitation, blocks with and without the resi
 55K values; the zoo builds it as EfficientNet(EfficientNetConfiguration(widthMultiplier: 0.1,
 depthMultiplier: 0.5, dropout: 0.2), classCount: 10). Like MobileNetV2's, it is written
 unrounded and uncompressed (--bits 0): 0.5 MB (gzip of 6-bit values makes it 0.8 MB).
+The fifth, mobilenet_v3_small_w025, is torchvision.models.mobilenet_v3_small(width_mult=0.25,
+num_classes=10): the same keys as mobilenet_v3_small (blocks with and without expansion,
+squeeze-and-excitation and residual) at 120K values, batch norm with eps 0.001 (recorded in
+the file); the zoo builds it as MobileNetV3(.small, widthMultiplier: 0.25, classCount: 10).
+Written like mobilenet_v2_w010 (--bits 0). With random running statistics its signal fades
+through the depthwise layers (Kaiming fan-out weights of a 3x3 or 5x5 depthwise kernel are
+small), so the logits of the two inputs agreed to 1e-5 relative and a wrong convolution would
+have passed; its running statistics are therefore those of a training-mode pass over the
+input (batch-norm weights and biases stay random), plus 0.01 on every variance: channels of
+near-zero variance otherwise amplify rounding (float32 logits 1.6e-5 from float64's; 5e-7
+with the floor). The two inputs' logits then differ by 34% of their size.
 
 The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
 running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
@@ -46,6 +57,7 @@ is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
     python3 Tools/make_io_fixtures.py --model densenet_small   # the committed DenseNet one
     python3 Tools/make_io_fixtures.py --model mobilenet_v2_w010 --bits 0   # and MobileNetV2
     python3 Tools/make_io_fixtures.py --model efficientnet_b0_w010_d050 --bits 0  # EfficientNet
+    python3 Tools/make_io_fixtures.py --model mobilenet_v3_small_w025 --bits 0   # and V3
     python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
                                                       # full resnet18, unrounded, elsewhere
 
@@ -86,6 +98,7 @@ DENSENET_NUMBERS = {
 MOBILENET = "mobilenet_v2_w010"
 EFFICIENTNET = "efficientnet_b0_w010_d050"
 EFFICIENTNET_MULTIPLIERS = {"width_mult": 0.1, "depth_mult": 0.5}
+MOBILENET_V3 = "mobilenet_v3_small_w025"
 SEED = 0
 CLASS_COUNT = 10
 INPUT_SHAPE = (2, 3, 64, 64)
@@ -102,6 +115,8 @@ def build(name):
     if name == EFFICIENTNET:
         stages, _ = _efficientnet_conf("efficientnet_b0", **EFFICIENTNET_MULTIPLIERS)
         return EfficientNet(stages, dropout=0.2, num_classes=CLASS_COUNT)
+    if name == MOBILENET_V3:
+        return torchvision.models.mobilenet_v3_small(width_mult=0.25, num_classes=CLASS_COUNT)
     return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
 
 
@@ -114,6 +129,21 @@ def randomize_batch_norms(model):
             module.bias.copy_(0.2 * torch.randn(n, generator=generator))
             module.running_mean.copy_(0.2 * torch.randn(n, generator=generator))
             module.running_var.copy_(0.5 + torch.rand(n, generator=generator))
+
+
+def calibrate_running_statistics(model, x, variance_floor=0.01):
+    """Running statistics of one training-mode pass over x, so every layer passes the input on;
+    `variance_floor` is added to each variance."""
+    batch_norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    momenta = [m.momentum for m in batch_norms]
+    for module in batch_norms:
+        module.reset_running_stats()
+        module.momentum = None
+    model.train()
+    model(x)
+    for module, momentum in zip(batch_norms, momenta):
+        module.momentum = momentum
+        module.running_var.add_(variance_floor)
 
 
 def round_to_bits(model, bits):
@@ -152,6 +182,8 @@ def source_name(model):
         numbers = ", ".join(f"{key}={value}" for key, value in EFFICIENTNET_MULTIPLIERS.items())
         stages = f'_efficientnet_conf("efficientnet_b0", {numbers})'
         return f"torchvision.models.efficientnet.EfficientNet({stages})"
+    if model == MOBILENET_V3:
+        return "torchvision.models.mobilenet_v3_small(width_mult=0.25)"
     return f"torchvision.models.{model}"
 
 
@@ -160,7 +192,8 @@ def main():
     parser.add_argument(
         "--model",
         default=SMALL,
-        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET}, {EFFICIENTNET} or a torchvision model name",
+        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET}, {EFFICIENTNET}, {MOBILENET_V3} "
+        "or a torchvision model name",
     )
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")
@@ -169,6 +202,8 @@ def main():
     model = build(args.model)
     with torch.no_grad():
         randomize_batch_norms(model)
+        if args.model == MOBILENET_V3:
+            calibrate_running_statistics(model, deterministic_input(INPUT_SHAPE))
         if args.bits:
             round_to_bits(model, args.bits)
         model.eval()
@@ -192,7 +227,9 @@ def main():
         "normalization_std": [0.229, 0.224, 0.225],
         "model_card": json.dumps(card, sort_keys=True),
     }
-    layers = group_layers(saved_and_loaded(model.state_dict()))
+    # A bare state dict does not say its batch norms' eps; torchvision's MobileNetV3 uses 0.001.
+    bn_eps = 0.001 if args.model == MOBILENET_V3 else 1e-5
+    layers = group_layers(saved_and_loaded(model.state_dict()), bn_eps=bn_eps)
     # gzip's chunk overhead outweighs its gain on DenseNet's many small tensors (densenet_small:
     # 0.70 MB compressed, 0.38 MB plain).
     compress = bool(args.bits) and args.model != SMALL_DENSENET

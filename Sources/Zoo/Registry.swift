@@ -155,6 +155,7 @@ public enum ModelRegistry {
   private static let sandler =
     "Sandler et al. 2018, MobileNetV2: Inverted residuals and linear bottlenecks"
   private static let tan = "Tan & Le 2019, EfficientNet: Rethinking model scaling for CNNs"
+  private static let howard = "Howard et al. 2019, Searching for MobileNetV3"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -202,6 +203,18 @@ public enum ModelRegistry {
       follows: keras ? .keras : .torchvision, keras: keras ? names : nil
     ) {
       DenseNet(built, classCount: $0, inputChannels: $1, rng: $2)
+    }
+  }
+
+  /// torchvision's `mobilenet_v3_large` or `mobilenet_v3_small`.
+  private static func mobilenetV3(
+    _ variant: MobileNetV3Variant, parameters: Int, gmacs: Double, depth: Int
+  ) -> ModelEntry {
+    entry(
+      "mobilenet_v3_\(variant.rawValue)", "mobilenet", paper: howard, input: [3, 224, 224],
+      classes: 1000, parameters: parameters, gmacs: gmacs, depth: depth
+    ) {
+      MobileNetV3(variant, classCount: $0, inputChannels: $1, rng: $2)
     }
   }
 
@@ -298,6 +311,8 @@ public enum ModelRegistry {
     ) {
       MobileNetV2(classCount: $0, inputChannels: $1, rng: $2)
     },
+    mobilenetV3(.large, parameters: 5_483_032, gmacs: 0.217, depth: 110),
+    mobilenetV3(.small, parameters: 2_542_856, gmacs: 0.0565, depth: 88),
     entry(
       "efficientnet_b0", "efficientnet", paper: tan, input: [3, 224, 224], classes: 1000,
       parameters: 5_288_548, gmacs: 0.386, depth: 131

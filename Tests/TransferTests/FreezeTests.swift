@@ -139,6 +139,36 @@ import ZooTensor
     }
   }
 
+  /// MobileNetV3's stages are `features.N`; its head is `classifier.3`, after the hidden
+  /// linear layer, hard-swish and dropout that belong to the backbone.
+  @Test func mobileNetV3FreezesByStageAndKeepsItsHeadPath() throws {
+    let model = MobileNetV3(
+      .small, widthMultiplier: 0.25, classCount: 5, rng: RandomStream(seed: 0))
+    let report = try model.freeze(.upTo("features.4"))
+    #expect(report.frozenPaths == (0...4).map { "features.\($0)" })
+    let (x, labels) = Self.imageBatch()
+    let statistics = model.namedBuffers().filter { $0.path.hasPrefix("features.4.") }
+      .map(\.tensor.scalars)
+    model.setTraining(true)
+    try crossEntropy(logits: try model(x), labels: labels).backward()
+    #expect(
+      model.namedBuffers().filter { $0.path.hasPrefix("features.4.") }.map(\.tensor.scalars)
+        == statistics)
+    for (path, parameter) in model.namedParameters() {
+      let frozen = (0...4).contains { Module.path(path, isUnder: "features.\($0)") }
+      #expect(parameter.requiresGrad != frozen, "\(path)")
+      #expect((parameter.grad != nil) != frozen, "\(path)")
+    }
+
+    try model.freeze(.backbone)
+    #expect(model.classifierPath == "classifier.3")
+    #expect(
+      model.trainableParameters().map(\.path) == ["classifier.3.weight", "classifier.3.bias"])
+    let swap = model.replaceHead(classCount: 2, rng: RandomStream(seed: 1))
+    #expect(swap.dropped == ["classifier.3.weight [5, 256]", "classifier.3.bias [5]"])
+    #expect(try model(x).shape == [4, 2])
+  }
+
   @Test func headSwapKeepsEveryBackboneTensor() throws {
     let model = Self.resnet()
     let before = Dictionary(

@@ -31,7 +31,8 @@ struct InteropFixture: Decodable {
 
   /// The zoo's model with torchvision's structure: a registry model, or one of the committed
   /// fixtures' small members (resnet18 with one block per stage, a narrow DenseNet,
-  /// mobilenet_v2 at width 0.1, efficientnet_b0 at width 0.1 and depth 0.5).
+  /// mobilenet_v2 at width 0.1, efficientnet_b0 at width 0.1 and depth 0.5, mobilenet_v3_small
+  /// at width 0.25).
   func buildModel() throws -> Module {
     switch model {
     case "resnet_basic_1111":
@@ -47,6 +48,9 @@ struct InteropFixture: Decodable {
       let configuration = EfficientNetConfiguration(
         widthMultiplier: 0.1, depthMultiplier: 0.5, dropout: 0.2)
       return EfficientNet(configuration, classCount: classCount, rng: RandomStream(seed: 3))
+    case "mobilenet_v3_small_w025":
+      return MobileNetV3(
+        .small, widthMultiplier: 0.25, classCount: classCount, rng: RandomStream(seed: 3))
     default: break
     }
     return try ModelRegistry.entry(named: model).build(
@@ -64,6 +68,7 @@ struct TorchInteropTests {
   @Test(
     arguments: [
       "resnet_basic_1111", "densenet_small", "mobilenet_v2_w010", "efficientnet_b0_w010_d050",
+      "mobilenet_v3_small_w025",
     ])
   func committedTorchvisionModelGivesTorchvisionLogits(_ name: String) throws {
     let json = try #require(

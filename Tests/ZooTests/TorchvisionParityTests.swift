@@ -56,6 +56,7 @@ struct TorchvisionFixture: Decodable {
   static let models = [
     "alexnet", "vgg11", "vgg11_bn", "vgg16", "resnet18", "resnet34", "resnet50",
     "densenet121", "densenet169", "densenet201", "mobilenet_v2", "efficientnet_b0",
+    "mobilenet_v3_large", "mobilenet_v3_small",
     // torchvision's resnet18 as the encoder of a transcribed segmentation_models.pytorch
     // decoder: per-pixel logits (1, 2, 32, 64).
     "unet-resnet18",

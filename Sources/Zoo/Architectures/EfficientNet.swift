@@ -106,8 +106,9 @@ public final class MBConv: Module {
       activation: Module?
     ) -> Sequential {
       convNormActivation(
-        input, output, kernelSize: kernelSize, stride: stride, groups: groups, eps: batchNormEps,
-        momentum: batchNormMomentum, activation: activation, rng: rng)
+        input, output, kernelSize: kernelSize, stride: stride, groups: groups,
+        activation: activation,
+        norm: BatchNormSettings(momentum: batchNormMomentum, eps: batchNormEps), rng: rng)
     }
     var layers: [Module] = []
     if expanded != input {
@@ -162,8 +163,8 @@ public final class EfficientNet: Module, SequentialHeadClassifier {
     let momentum = configuration.batchNormMomentum
     var layers: [Module] = [
       convNormActivation(
-        inputChannels, stages[0].inputChannels, stride: 2, eps: eps, momentum: momentum,
-        activation: SiLU(), rng: rng)
+        inputChannels, stages[0].inputChannels, stride: 2, activation: SiLU(),
+        norm: BatchNormSettings(momentum: momentum, eps: eps), rng: rng)
     ]
     let totalBlocks = stages.reduce(0) { $0 + $1.blocks }
     var blockIndex = 0
@@ -185,8 +186,8 @@ public final class EfficientNet: Module, SequentialHeadClassifier {
     featureCount = 4 * stages[stages.count - 1].outputChannels
     layers.append(
       convNormActivation(
-        stages[stages.count - 1].outputChannels, featureCount, kernelSize: 1, eps: eps,
-        momentum: momentum, activation: SiLU(), rng: rng))
+        stages[stages.count - 1].outputChannels, featureCount, kernelSize: 1,
+        activation: SiLU(), norm: BatchNormSettings(momentum: momentum, eps: eps), rng: rng))
     featureLayers = Sequential(layers)
     classifier = Sequential([
       Dropout(configuration.dropout, rng: rng),

@@ -7,13 +7,6 @@ import ZooTensor
 // width multiplier and rounded to multiples of 8 by torchvision's `_make_divisible`, ReLU6
 // after every convolution but the linear projection of each block.
 
-/// torchvision's `_make_divisible`: `value` rounded to the nearest multiple of `divisor`, at
-/// least `divisor`, and not more than 10% below `value`.
-func makeDivisible(_ value: Double, _ divisor: Int = 8) -> Int {
-  let rounded = max(divisor, Int(value + Double(divisor) / 2) / divisor * divisor)
-  return Double(rounded) < 0.9 * value ? rounded + divisor : rounded
-}
-
 /// Convolution, batch norm and ReLU6: torchvision's `Conv2dNormActivation` (`.0`, `.1`, `.2`).
 private func convBNReLU6(
   _ input: Int, _ output: Int, kernelSize: Int = 3, stride: Int = 1, groups: Int = 1,
@@ -26,30 +19,21 @@ private func convBNReLU6(
 
 /// The inverted residual block: 1x1 expansion (when the ratio is not 1), 3x3 depthwise, linear
 /// 1x1 projection, all under `conv`; the input is added where the shape is kept.
-final class InvertedResidual: Module {
-  let conv: Sequential
-  let addsInput: Bool
-
-  init(_ input: Int, _ output: Int, stride: Int, expandRatio: Int, rng: RandomStream) {
-    let hidden = input * expandRatio
-    var layers: [Module] = []
-    if expandRatio != 1 { layers.append(convBNReLU6(input, hidden, kernelSize: 1, rng: rng)) }
-    layers += [
-      convBNReLU6(hidden, hidden, stride: stride, groups: hidden, rng: rng),
-      Conv2d(
-        hidden, output, kernelSize: 1, bias: false, initializer: .kaimingNormal(fanOut: true),
-        rng: rng),
-      BatchNorm(output),
-    ]
-    conv = Sequential(layers)
-    addsInput = stride == 1 && input == output
-    super.init()
-    register("conv", conv)
-  }
-
-  override func forward(_ x: Tensor) throws -> Tensor {
-    addsInput ? try add(x, try conv(x)) : try conv(x)
-  }
+private func invertedResidual(
+  _ input: Int, _ output: Int, stride: Int, expandRatio: Int, rng: RandomStream
+) -> InvertedResidual {
+  let hidden = input * expandRatio
+  var layers: [Module] = []
+  if expandRatio != 1 { layers.append(convBNReLU6(input, hidden, kernelSize: 1, rng: rng)) }
+  layers += [
+    convBNReLU6(hidden, hidden, stride: stride, groups: hidden, rng: rng),
+    Conv2d(
+      hidden, output, kernelSize: 1, bias: false, initializer: .kaimingNormal(fanOut: true),
+      rng: rng),
+    BatchNorm(output),
+  ]
+  return InvertedResidual(
+    Sequential(layers), named: "conv", addsInput: stride == 1 && input == output)
 }
 
 /// A MobileNetV2 classifier: `features` (stem, 17 inverted residual blocks, 1x1 to 1280
@@ -85,7 +69,7 @@ public final class MobileNetV2: Module, SequentialHeadClassifier {
       let output = makeDivisible(Double(stage.channels) * widthMultiplier)
       for block in 0..<stage.blocks {
         layers.append(
-          InvertedResidual(
+          invertedResidual(
             channels, output, stride: block == 0 ? stage.stride : 1,
             expandRatio: stage.expandRatio, rng: rng))
         channels = output
