@@ -30,8 +30,10 @@ public enum BLAS {
       return
     }
     if n >= m {
-      // Column blocks of C (multiples of 16 wide) need the matching columns of op(B).
-      let block = (n / threads + 15) / 16 * 16
+      // Column blocks of C (multiples of 16 wide) need the matching columns of op(B). The
+      // share is rounded up before the block is: from n / threads, 289 columns over 2 threads
+      // made two blocks of 144 and left the last column unwritten.
+      let block = ((n + threads - 1) / threads + 15) / 16 * 16
       Parallel.run(threads) { t in
         let start = t * block
         guard start < n else { return }
