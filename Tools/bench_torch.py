@@ -15,12 +15,15 @@
   - w5: U-Net (4 down-steps, base 16, BN+ReLU, transposed-conv up) forward and backward,
     1x128x128, batch 4, iterations/s;
   - w6: torchvision vgg11 and alexnet inference, 3x224x224, batch 4, images/s;
+  - w7: torchvision mobilenet_v2, efficientnet_b0 and densenet121 inference, 3x224x224,
+    batch 8, images/s;
+  - w8: mobilenet_v2 training steps as w3 (3x64x64, batch 32), images/s;
   - r20: resnet20 (the CIFAR ResNet) training on Fashion-MNIST at 28x28, batch 64, 20 SGD
     steps (lr 0.05, momentum 0.9), images/s;
   - dw: MobileNet's depthwise 3x3 convolution (padding 1, groups 144), 8x144x56x56, stride 1
     and 2, GB/s of the bytes it must move: x, weight and y for inference; also dy, x, the
     weight, dx and the weight's gradient for a forward and backward step.
-Inference workloads (w1 inference, w2, w6) are also run through onnxruntime on the same model
+Inference workloads (w1 inference, w2, w6, w7) are also run through onnxruntime on the same model
 exported to ONNX (pip install onnxruntime onnx), with the same thread count.
 
 With --train-epochs N it instead trains LeNet-5 with that recipe for N epochs (shuffled with
@@ -215,9 +218,10 @@ def bench_inference(name, model, x, batch, repeats, threads, onnx):
     return result
 
 
-def bench_resnet18_training(repeats, batch=32, steps=4):
+def bench_training(model_name, repeats, batch=32, steps=4):
+    """Images/s of SGD training steps of torchvision's `model_name` on 3x64x64 inputs."""
     torch.manual_seed(0)
-    model = torchvision.models.resnet18().train()
+    model = getattr(torchvision.models, model_name)().train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = random_input((batch, 3, 64, 64))
     y = torch.randint(0, 1000, (batch,), generator=torch.Generator().manual_seed(3))
@@ -418,7 +422,9 @@ def train_epochs(data, epochs, seed, schedule, normalize):
             f"({seconds:.1f} s)")
 
 
-WORKLOADS = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "r20", "dw"]
+WORKLOADS = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "r20", "dw"]
+# w7's backbones, the zoo's registry names of these torchvision models.
+MOBILE_BACKBONES = ["mobilenet_v2", "efficientnet_b0", "densenet121"]
 
 
 def peak_rss_mib():
@@ -478,11 +484,19 @@ def main():
             model = torchvision.models.resnet18()
             result.update(bench_inference("w2", model, random_input((32, 3, 224, 224)), 8, r, t, onnx))
         elif workload == "w3":
-            result["w3"] = bench_resnet18_training(r)
+            result["w3"] = bench_training("resnet18", r)
         elif workload == "w4":
             result["w4"] = bench_head_finetune(opts.data, r)
         elif workload == "w5":
             result["w5"] = bench_unet(r)
+        elif workload == "w7":
+            torch.manual_seed(0)
+            for name in MOBILE_BACKBONES:
+                model = getattr(torchvision.models, name)()
+                result.update(bench_inference(
+                    "w7_" + name, model, random_input((16, 3, 224, 224)), 8, r, t, onnx))
+        elif workload == "w8":
+            result["w8"] = bench_training("mobilenet_v2", r)
         elif workload == "r20":
             x, y = load_split(opts.data, "train", normalize=True)
             result["r20"] = bench_resnet20(x, y, r)

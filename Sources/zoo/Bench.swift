@@ -10,7 +10,8 @@ struct Bench: ParsableCommand {
       Workloads: sgemm (2048^3), w1 (LeNet-5 training and inference on Fashion-MNIST), w2 \
       (resnet18 inference, 224 px, batch 8), w3 (resnet18 training, 64 px, batch 32), w4 \
       (resnet18 head-only fine-tune on 2,000 Fashion-MNIST images), w5 (U-Net forward and \
-      backward), w6 (vgg11 and alexnet inference), r20 (resnet20 training on Fashion-MNIST, \
+      backward), w6 (vgg11 and alexnet inference), w7 (mobilenet_v2, efficientnet_b0 and \
+      densenet121 inference, 224 px, batch 8), w8 (mobilenet_v2 training, 64 px, batch 32), r20 (resnet20 training on Fashion-MNIST, \
       28 px, batch 64), dw (depthwise 3x3 convolution, 144x56x56, batch 8, stride 1 and 2, \
       GB/s). Prints medians over --repeats timed runs \
       after a warm-up, with the GFLOP/s each achieves. Tools/bench runs this and PyTorch's \
@@ -72,7 +73,7 @@ struct Bench: ParsableCommand {
         results += measured
         if !json {
           for result in measured {
-            let label = result.label.padding(toLength: 46, withPad: " ", startingAt: 0)
+            let label = result.label.padding(toLength: 50, withPad: " ", startingAt: 0)
             let rate = result.gflops.map { String(format: "%10.1f GFLOP/s", $0) } ?? ""
             print(label + String(format: "%12.1f", result.value) + rate)
           }

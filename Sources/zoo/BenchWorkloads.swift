@@ -16,7 +16,9 @@ struct BenchResult {
 /// The workloads of the benchmark suite, the same ones Tools/bench_torch.py runs on PyTorch.
 /// Synthetic inputs come from fixed seeds; Fashion-MNIST is real data.
 struct BenchWorkloads {
-  static let names = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "r20", "dw"]
+  static let names = ["sgemm", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "r20", "dw"]
+  /// W7's backbones, built from the registry as torchvision defines them.
+  static let mobileBackbones = ["mobilenet_v2", "efficientnet_b0", "densenet121"]
 
   let repeats: Int
   let data: URL
@@ -30,6 +32,8 @@ struct BenchWorkloads {
     case "w4": return [try headFineTune()]
     case "w5": return [try unetStep()]
     case "w6": return try [vgg11AlexNetInference(vgg: true), vgg11AlexNetInference(vgg: false)]
+    case "w7": return try Self.mobileBackbones.map(backboneInference)
+    case "w8": return [try mobileNetV2Training()]
     case "r20": return [try resnet20Training()]
     case "dw": return try [1, 2].flatMap { try depthwise(stride: $0) }
     default: preconditionFailure("unknown workload \(name)")
@@ -184,6 +188,20 @@ struct BenchWorkloads {
   /// W3: resnet18 training steps (forward, backward, SGD with momentum), 3x64x64, batch 32.
   func resnet18Training() throws -> BenchResult {
     let model = ResNet(.resnet18, rng: RandomStream(seed: 0))
+    return try trainingSteps(model, "w3", "W3 resnet18 training images/s (64, b32)")
+  }
+
+  /// W8: mobilenet_v2 training steps, as W3.
+  func mobileNetV2Training() throws -> BenchResult {
+    let model = try ModelRegistry.entry(named: "mobilenet_v2").build(rng: RandomStream(seed: 0))
+    return try trainingSteps(model, "w8", "W8 mobilenet_v2 training images/s (64, b32)")
+  }
+
+  /// Images per second of training steps (forward, backward, SGD with momentum) of a
+  /// 1000-class `model` on 3x64x64 inputs, 4 steps of batch 32.
+  private func trainingSteps(_ model: Module, _ key: String, _ label: String) throws
+    -> BenchResult
+  {
     let optimizer = SGD(parameters: model.trainableParameters(), learningRate: 0.01, momentum: 0.9)
     let (batch, steps) = (32, 4)
     let x = BenchTiming.randomTensor([batch, 3, 64, 64], seed: 2)
@@ -202,8 +220,7 @@ struct BenchWorkloads {
       return Double(batch * steps) / time
     }
     return result(
-      "w3", "W3 resnet18 training images/s (64, b32)", perSecond: rate,
-      macs: try multiplyAccumulates(model, [3, 64, 64]), passes: 3)
+      key, label, perSecond: rate, macs: try multiplyAccumulates(model, [3, 64, 64]), passes: 3)
   }
 
   /// W4: head-only fine-tune of a frozen resnet18 on 2,000 Fashion-MNIST training images
@@ -267,6 +284,15 @@ struct BenchWorkloads {
     let name = vgg ? "vgg11" : "alexnet"
     return result(
       "w6_\(name)", "W6 \(name) inference images/s (224, b4)", perSecond: rate,
+      macs: try multiplyAccumulates(model, [3, 224, 224]))
+  }
+
+  /// W7: a registry backbone's inference, 3x224x224, batch 8 (`w7_<name>`).
+  func backboneInference(_ name: String) throws -> BenchResult {
+    let model = try ModelRegistry.entry(named: name).build(rng: RandomStream(seed: 0))
+    let rate = try inference(model, shape: [3, 224, 224], batch: 8, batches: 2)
+    return result(
+      "w7_\(name)", "W7 \(name) inference images/s (224, b8)", perSecond: rate,
       macs: try multiplyAccumulates(model, [3, 224, 224]))
   }
 }
