@@ -6,6 +6,7 @@ public final class ModuleTrace: @unchecked Sendable {
   public struct Call: Sendable {
     public var path: String
     public var typeName: String
+    public var input: [Int]
     public var output: [Int]
     /// Parameters the module owns itself (not its children's).
     public var parameters: Int
@@ -30,7 +31,8 @@ public final class ModuleTrace: @unchecked Sendable {
     let own = module.ownParameters.map(\.tensor)
     calls.append(
       Call(
-        path: paths[ObjectIdentifier(module)] ?? "?", typeName: module.typeName, output: output,
+        path: paths[ObjectIdentifier(module)] ?? "?", typeName: module.typeName, input: input,
+        output: output,
         parameters: own.reduce(0) { $0 + $1.count },
         trainableParameters: own.filter(\.requiresGrad).reduce(0) { $0 + $1.count },
         multiplyAccumulates: module.multiplyAccumulates(input: input, output: output),

@@ -11,12 +11,13 @@ struct Bench: ParsableCommand {
       (resnet18 inference, 224 px, batch 8), w3 (resnet18 training, 64 px, batch 32), w4 \
       (resnet18 head-only fine-tune on 2,000 Fashion-MNIST images), w5 (U-Net forward and \
       backward), w6 (vgg11 and alexnet inference), w7 (mobilenet_v2, efficientnet_b0 and \
-      densenet121 inference, 224 px, batch 8), w8 (mobilenet_v2 training, 64 px, batch 32), r20 (resnet20 training on Fashion-MNIST, \
-      28 px, batch 64), dw (depthwise 3x3 convolution, 144x56x56, batch 8, stride 1 and 2, \
-      GB/s). Prints medians over --repeats timed runs \
-      after a warm-up, with the GFLOP/s each achieves. Tools/bench runs this and PyTorch's \
-      reference side by side and prints the ratios. --layers and --scaling print resnet18's \
-      per-convolution rates and its time per image by batch and input size instead.
+      densenet121 inference, 224 px, batch 8), w8 (mobilenet_v2 training, 64 px, batch 32), \
+      r20 (resnet20 training on Fashion-MNIST, 28 px, batch 64), dw (depthwise 3x3 \
+      convolution, 144x56x56, batch 8, stride 1 and 2, GB/s). Prints medians over --repeats \
+      timed runs after a warm-up, with the GFLOP/s each achieves. Tools/bench runs this and \
+      PyTorch's reference side by side and prints the ratios. Instead of the workloads, \
+      --layers prints the per-convolution rates of a model (--model, resnet18 by default) and \
+      --scaling resnet18's time per image by batch and input size.
       """)
 
   @Option(help: "Timed runs per workload.")
@@ -32,8 +33,11 @@ struct Bench: ParsableCommand {
     help: "Comma-separated workloads to run (\(BenchWorkloads.names.joined(separator: ","))).")
   var workloads = BenchWorkloads.names.joined(separator: ",")
 
-  @Flag(help: "Print resnet18's per-convolution GFLOP/s at 224 px against the sgemm rate.")
+  @Flag(help: "Print a model's per-convolution GFLOP/s at 224 px against the sgemm rate.")
   var layers = false
+
+  @Option(help: "The registry model --layers profiles.")
+  var model = "resnet18"
 
   @Flag(help: "Print resnet18's time per image for batch 1/8/32 and input 64/128/224.")
   var scaling = false
@@ -62,7 +66,7 @@ struct Bench: ParsableCommand {
       if layers || scaling {
         let profiles = BenchProfiles(repeats: repeats)
         if layers {
-          print(try profiles.convolutionLayers(sgemm: suite.sgemm().value))
+          print(try profiles.convolutionLayers(model: model, sgemm: suite.sgemm().value))
         }
         if scaling { print(try profiles.scaling()) }
         return

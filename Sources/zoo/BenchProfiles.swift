@@ -3,46 +3,49 @@ import Zoo
 import ZooNN
 import ZooTensor
 
-/// Where resnet18's inference time goes: each convolution's GFLOP/s against the sgemm rate,
-/// and the time per image across batch sizes and input sizes.
+/// Where inference time goes: each convolution's GFLOP/s against the sgemm rate, and
+/// resnet18's time per image across batch sizes and input sizes.
 struct BenchProfiles {
   let repeats: Int
 
-  /// One row per convolution of resnet18 at 224 px, batch `batch`, timed alone; then the
-  /// convolutions' total against the whole network's time.
-  func convolutionLayers(batch: Int = 8, sgemm: Double) throws -> String {
-    let model = ResNet(.resnet18, rng: RandomStream(seed: 0))
+  /// One row per convolution of registry model `name` (resnet18 by default) at 224 px, batch
+  /// `batch`, each timed alone; then the convolutions' total against the whole network's time,
+  /// the rest being everything else the network does (pooling, activations, additions).
+  func convolutionLayers(model name: String, batch: Int = 8, sgemm: Double) throws -> String {
+    let model = try ModelRegistry.entry(named: name).build(rng: RandomStream(seed: 0))
     model.setTraining(false)
     let trace = try ModuleTrace.run(model, inputShape: [batch, 3, 224, 224])
-    let outputs = Dictionary(
-      trace.calls.map { ($0.path, $0.output) }, uniquingKeysWith: { a, _ in a })
+    let calls = Dictionary(trace.calls.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
     var lines = [
-      "resnet18 convolutions, inference, 3x224x224, batch \(batch); sgemm \(format(sgemm)) GFLOP/s",
+      "\(name) convolutions, inference, 3x224x224, batch \(batch); sgemm \(format(sgemm)) GFLOP/s",
       "| layer | input | kernel | output | ms | GFLOP/s | of sgemm |",
       "| --- | --- | --- | --- | ---: | ---: | ---: |",
     ]
     var (convSeconds, convMACs) = (0.0, 0)
     for (path, module) in model.namedModules() {
-      guard let conv = module as? Conv2d, let output = outputs[path] else { continue }
-      let (o, c, k) = (conv.weight.shape[0], conv.weight.shape[1], conv.weight.shape[2])
-      // resnet18's kernels and strides are square.
-      let stride = conv.stride.0
-      let input = [batch, c, output[2] * stride, output[3] * stride]
+      guard let conv = module as? Conv2d, let call = calls[path] else { continue }
+      let (input, output) = (call.input, call.output)
       let x = BenchTiming.randomTensor(input, seed: 2)
       let seconds = try BenchTiming.median(repeats) {
         try BenchTiming.seconds {
           _ = try withoutGradients {
-            try conv2d(x, weight: conv.weight, stride: conv.stride, padding: conv.padding)
+            try conv2d(
+              x, weight: conv.weight, stride: conv.stride, padding: conv.padding,
+              dilation: conv.dilation, groups: conv.groups)
           }
         }
       }
-      let macs = output.reduce(1, *) * c * k * k
+      let macs = output.reduce(1, *) * conv.weight.shape.dropFirst().reduce(1, *)
       convSeconds += seconds
       convMACs += macs
       let rate = BenchTiming.gflops(multiplyAccumulates: macs, seconds: seconds)
+      let (kh, kw) = (conv.weight.shape[2], conv.weight.shape[3])
+      let kind = conv.groups == 1 ? "" : conv.groups == input[1] ? " dw" : " g\(conv.groups)"
       lines.append(
-        "| \(path) | \(c)x\(input[2])x\(input[3]) | \(k)x\(k)/\(stride) | "
-          + "\(o)x\(output[2])x\(output[3]) | \(format(1000 * seconds, 2)) | \(format(rate)) | "
+        "| \(path) | \(input.dropFirst().map(String.init).joined(separator: "x")) | "
+          + "\(kh)x\(kw)/\(conv.stride.0)\(kind) | "
+          + "\(output.dropFirst().map(String.init).joined(separator: "x")) | "
+          + "\(format(1000 * seconds, 2)) | \(format(rate)) | "
           + "\(Int((100 * rate / sgemm).rounded()))% |")
     }
     let x = BenchTiming.randomTensor([batch, 3, 224, 224], seed: 2)
