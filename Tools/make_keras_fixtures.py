@@ -24,6 +24,13 @@ conv (Conv2D 3x3, 4 filters), dw1 (DepthwiseConv2D 3x3, depth_multiplier 2, with
 dw1_bn, ReLU, dw2 (DepthwiseConv2D 3x3 without bias), global average pool, predictions
 (Dense, 10), all 'same' at stride 1 on a 32x32 input, batch norms and biases drawn at random.
 
+With --mobilenet the model is mobilenet_a0125: keras.applications.MobileNet itself at alpha
+0.125 (widths 4 to 128), a 64x64 input and 10 classes; with --mobilenet-v2, mobilenet_v2_a010:
+keras.applications.MobileNetV2 at alpha 0.1 (its last convolution stays 1280 wide), 64x64,
+10 classes. Both smaller than the 0.25 and 0.35 of Keras's pretrained sets so that each file
+stays well under 1 MB. Kernels are Keras's seeded glorot-uniform draws; biases and all four
+batch-norm tensors are drawn at random.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -45,6 +52,8 @@ Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py              # committed fixture
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --densenet   # committed DenseNet
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --depthwise # committed depthwise
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --mobilenet
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --mobilenet-v2
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
 
@@ -191,6 +200,31 @@ def build_depthwise():
     return model
 
 
+MOBILENET = {"alpha": 0.125, "classes": 10, "size": 64, "batch": 2}
+MOBILENET_V2 = {"alpha": 0.1, "classes": 10, "size": 64, "batch": 2}
+
+
+def application_model(application, spec, classes):
+    """A keras.applications builder's model at the fixture's alpha and size, giving logits."""
+    return application(
+        alpha=spec["alpha"],
+        weights=None,
+        input_shape=(spec["size"], spec["size"], 3),
+        classes=classes,
+        classifier_activation=None,
+    )
+
+
+def build_application(application, spec):
+    """A keras.applications builder's seeded model with random biases and batch norms."""
+    keras.utils.set_random_seed(SEED)
+    model = application_model(application, spec, spec["classes"])
+    rng = np.random.default_rng(SEED + 1)
+    randomize_biases(model, rng)
+    randomize_batch_norms(model, rng)
+    return model
+
+
 def build(full):
     """The seeded model of the fixture, with random biases."""
     keras.utils.set_random_seed(SEED)
@@ -236,6 +270,8 @@ def main():
     parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
     parser.add_argument("--densenet", action="store_true", help="the DenseNet-shaped fixture")
     parser.add_argument("--depthwise", action="store_true", help="the DepthwiseConv2D fixture")
+    parser.add_argument("--mobilenet", action="store_true", help="Keras's MobileNet, alpha 0.125")
+    parser.add_argument("--mobilenet-v2", action="store_true", help="Keras's MobileNetV2, alpha 0.1")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
     if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
@@ -245,6 +281,13 @@ def main():
         name, spec, model = "densenet_narrow", DENSENET, build_densenet()
     elif args.depthwise:
         name, spec, model = "depthwise_small", DEPTHWISE, build_depthwise()
+    elif args.mobilenet:
+        spec = MOBILENET
+        name, model = "mobilenet_a0125", build_application(keras.applications.MobileNet, spec)
+    elif args.mobilenet_v2:
+        spec = MOBILENET_V2
+        model = build_application(keras.applications.MobileNetV2, spec)
+        name = "mobilenet_v2_a010"
     else:
         name = "vgg16" if args.full else "vgg16_narrow"
         spec = FULL if args.full else NARROW
