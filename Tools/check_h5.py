@@ -9,7 +9,8 @@ dataset opened by the exact relative path listed there. Then, for every layer:
 - the layer kind (`zoo_layer`, or inferred as Keras files have none) fits the tensors:
   Conv2d kernel (kh, kw, in, out) and ConvTranspose2d kernel (kh, kw, out, in) of rank 4 with
   kh == kw, Linear kernel (in, out), a bias as long as the kernel's output axis, BatchNorm's
-  gamma, beta, moving_mean and moving_variance of one length with a positive `zoo_eps`;
+  gamma, beta, moving_mean and moving_variance of one length with a positive `zoo_eps`,
+  DepthwiseConv2d depthwise_kernel (kh, kw, in, multiplier) with a bias of in * multiplier;
 - no dataset is left out of every `weight_names`.
 
 With --torchvision NAME, every dataset's shape is also compared with torchvision's model of
@@ -30,6 +31,7 @@ KERAS_NAMES = {
     "Conv2d": {"kernel": "weight", "bias": "bias"},
     "ConvTranspose2d": {"kernel": "weight", "bias": "bias"},
     "Linear": {"kernel": "weight", "bias": "bias"},
+    "DepthwiseConv2d": {"depthwise_kernel": "weight", "bias": "bias"},
     "BatchNorm": {
         "gamma": "weight",
         "beta": "bias",
@@ -65,6 +67,8 @@ def short_name(weight_name):
 def infer_kind(shapes):
     if {"gamma", "beta", "moving_mean", "moving_variance"} & set(shapes):
         return "BatchNorm"
+    if "depthwise_kernel" in shapes:
+        return "DepthwiseConv2d"
     kernel = shapes.get("kernel")
     if kernel is not None and len(kernel) == 4:
         return "Conv2d"
@@ -86,6 +90,12 @@ def check_layer(name, kind, shapes, eps):
             out_axis = 3 if kind == "Conv2d" else 2
             if bias is not None and tuple(bias) != (kernel[out_axis],):
                 problems.append(f"{name}: bias {bias} does not match kernel {kernel}")
+    elif kind == "DepthwiseConv2d":
+        depthwise = shapes.get("depthwise_kernel")
+        if depthwise is None or len(depthwise) != 4:
+            problems.append(f"{name}: a depthwise kernel has rank 4, found {depthwise}")
+        elif bias is not None and tuple(bias) != (depthwise[2] * depthwise[3],):
+            problems.append(f"{name}: bias {bias} does not match kernel {depthwise}")
     elif kind == "Linear":
         if kernel is None or len(kernel) != 2:
             problems.append(f"{name}: a Linear kernel has rank 2 (in, out), found {kernel}")
@@ -157,6 +167,9 @@ def check(path, torchvision_name=None, num_classes=1000, quiet=False):
             problems += check_layer(name, kind, shapes, eps)
             kinds[kind] = kinds.get(kind, 0) + 1
             for weight, shape in shapes.items():
+                if weight == "depthwise_kernel":
+                    # torchvision's layout converts to a grouped kernel (kh, kw, 1, in * m).
+                    shape = (shape[0], shape[1], 1, shape[2] * shape[3])
                 if weight in KERAS_NAMES[kind]:
                     found[f"{name}.{KERAS_NAMES[kind][weight]}"] = shape
         unlisted = []

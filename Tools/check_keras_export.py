@@ -8,6 +8,9 @@ the NCHW tensor is 1.5 * sin(0.011 * i)), as the ZooIO test `exportForKeras` wri
 
     vgg16          keras.applications.VGG16(weights=None, classifier_activation=None)
     vgg16_narrow   the same graph and names at narrow widths (Tools/make_keras_fixtures.py)
+    depthwise_small  DepthwiseConv2D with and without multiplier and bias (the same script)
+    mobilenet_a0125  keras.applications.MobileNet(alpha=0.125, input_shape=(64, 64, 3))
+    mobilenet_v2_a010  keras.applications.MobileNetV2(alpha=0.1, input_shape=(64, 64, 3))
 
 Legacy .h5 files load by layer order and Keras 3 files by class key and position, so the zoo's
 layer names play no part; the logits agree only if every kernel is in Keras's layout and fc1's
@@ -28,7 +31,17 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from make_keras_fixtures import NARROW, deterministic_input, logits, vgg16_shaped  # noqa: E402
+from make_keras_fixtures import (  # noqa: E402
+    DEPTHWISE,
+    MOBILENET,
+    MOBILENET_V2,
+    NARROW,
+    application_model,
+    depthwise_small,
+    deterministic_input,
+    logits,
+    vgg16_shaped,
+)
 
 TOLERANCE = 1e-4
 
@@ -40,6 +53,14 @@ def keras_model(name, classes):
         )
     if name == "vgg16_narrow":
         return vgg16_shaped(NARROW["widths"], NARROW["hidden"], classes, NARROW["size"])
+    if name == "depthwise_small":
+        return depthwise_small(classes, DEPTHWISE["size"])
+    applications = {
+        "mobilenet_a0125": (keras.applications.MobileNet, MOBILENET),
+        "mobilenet_v2_a010": (keras.applications.MobileNetV2, MOBILENET_V2),
+    }
+    if name in applications:
+        return application_model(*applications[name], classes)
     raise SystemExit(f"{name}: no equivalent Keras model is defined here")
 
 

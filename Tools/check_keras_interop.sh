@@ -20,6 +20,6 @@ export KERAS_BACKEND=torch
 
 python3 Tools/make_keras_fixtures.py --full --out "$work/keras"
 ZOO_IO_KERAS_FIXTURES="$work/keras" ZOO_IO_KERAS_EXPORT="$work/zoo" \
-  swift test -c release "$@" --filter 'ZooIOTests.KerasInteropTests'
+  swift test -c release "$@" --filter 'ZooIOTests.Keras'
 python3 Tools/check_keras_export.py "$work/zoo"
 echo "Keras interop checks passed"

@@ -19,6 +19,18 @@ mean 0, variance 1; all four are drawn at random, as are the biases. The zoo bui
 [1, 2, 2, 1], initialFeatures: 8, bottleneckFactor: 4).keras) and maps names with
 KerasApplications.densenet, the table of densenet121-keras ... densenet201-keras.
 
+With --depthwise the model is depthwise_small, Keras's DepthwiseConv2D in both of its forms:
+conv (Conv2D 3x3, 4 filters), dw1 (DepthwiseConv2D 3x3, depth_multiplier 2, with bias),
+dw1_bn, ReLU, dw2 (DepthwiseConv2D 3x3 without bias), global average pool, predictions
+(Dense, 10), all 'same' at stride 1 on a 32x32 input, batch norms and biases drawn at random.
+
+With --mobilenet the model is mobilenet_a0125: keras.applications.MobileNet itself at alpha
+0.125 (widths 4 to 128), a 64x64 input and 10 classes; with --mobilenet-v2, mobilenet_v2_a010:
+keras.applications.MobileNetV2 at alpha 0.1 (its last convolution stays 1280 wide), 64x64,
+10 classes. Both smaller than the 0.25 and 0.35 of Keras's pretrained sets so that each file
+stays well under 1 MB. Kernels are Keras's seeded glorot-uniform draws; biases and all four
+batch-norm tensors are drawn at random.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -39,6 +51,9 @@ and <name>.json holds the logits:
 Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py              # committed fixture
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --densenet   # committed DenseNet
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --depthwise # committed depthwise
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --mobilenet
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --mobilenet-v2
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
 
@@ -152,6 +167,64 @@ def build_densenet():
     return model
 
 
+DEPTHWISE = {"classes": 10, "size": 32, "batch": 2}
+
+
+def depthwise_small(classes, size):
+    """Keras's DepthwiseConv2D with a multiplier and a bias, then without either."""
+    inputs = keras.Input((size, size, 3))
+    x = layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
+    x = layers.DepthwiseConv2D(3, depth_multiplier=2, padding="same", name="dw1")(x)
+    x = layers.BatchNormalization(name="dw1_bn")(x)
+    x = layers.ReLU(name="dw1_relu")(x)
+    x = layers.DepthwiseConv2D(3, padding="same", use_bias=False, name="dw2")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, name="predictions")(x)
+    return keras.Model(inputs, outputs, name="depthwise_small")
+
+
+def randomize_biases(model, rng):
+    for layer in model.layers:
+        if getattr(layer, "bias", None) is not None:
+            bias = layer.bias
+            layer.bias.assign(0.1 * rng.standard_normal(bias.shape).astype(np.float32))
+
+
+def build_depthwise():
+    """The seeded depthwise model with random biases and batch norms."""
+    keras.utils.set_random_seed(SEED)
+    model = depthwise_small(DEPTHWISE["classes"], DEPTHWISE["size"])
+    rng = np.random.default_rng(SEED + 1)
+    randomize_biases(model, rng)
+    randomize_batch_norms(model, rng)
+    return model
+
+
+MOBILENET = {"alpha": 0.125, "classes": 10, "size": 64, "batch": 2}
+MOBILENET_V2 = {"alpha": 0.1, "classes": 10, "size": 64, "batch": 2}
+
+
+def application_model(application, spec, classes):
+    """A keras.applications builder's model at the fixture's alpha and size, giving logits."""
+    return application(
+        alpha=spec["alpha"],
+        weights=None,
+        input_shape=(spec["size"], spec["size"], 3),
+        classes=classes,
+        classifier_activation=None,
+    )
+
+
+def build_application(application, spec):
+    """A keras.applications builder's seeded model with random biases and batch norms."""
+    keras.utils.set_random_seed(SEED)
+    model = application_model(application, spec, spec["classes"])
+    rng = np.random.default_rng(SEED + 1)
+    randomize_biases(model, rng)
+    randomize_batch_norms(model, rng)
+    return model
+
+
 def build(full):
     """The seeded model of the fixture, with random biases."""
     keras.utils.set_random_seed(SEED)
@@ -163,11 +236,7 @@ def build(full):
         model = vgg16_shaped(
             NARROW["widths"], NARROW["hidden"], NARROW["classes"], NARROW["size"]
         )
-    rng = np.random.default_rng(SEED + 1)
-    for layer in model.layers:
-        if getattr(layer, "bias", None) is not None:
-            bias = layer.bias
-            layer.bias.assign(0.1 * rng.standard_normal(bias.shape).astype(np.float32))
+    randomize_biases(model, np.random.default_rng(SEED + 1))
     return model
 
 
@@ -200,6 +269,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
     parser.add_argument("--densenet", action="store_true", help="the DenseNet-shaped fixture")
+    parser.add_argument("--depthwise", action="store_true", help="the DepthwiseConv2D fixture")
+    parser.add_argument("--mobilenet", action="store_true", help="Keras's MobileNet, alpha 0.125")
+    parser.add_argument("--mobilenet-v2", action="store_true", help="Keras's MobileNetV2, alpha 0.1")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
     if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
@@ -207,6 +279,15 @@ def main():
 
     if args.densenet:
         name, spec, model = "densenet_narrow", DENSENET, build_densenet()
+    elif args.depthwise:
+        name, spec, model = "depthwise_small", DEPTHWISE, build_depthwise()
+    elif args.mobilenet:
+        spec = MOBILENET
+        name, model = "mobilenet_a0125", build_application(keras.applications.MobileNet, spec)
+    elif args.mobilenet_v2:
+        spec = MOBILENET_V2
+        model = build_application(keras.applications.MobileNetV2, spec)
+        name = "mobilenet_v2_a010"
     else:
         name = "vgg16" if args.full else "vgg16_narrow"
         spec = FULL if args.full else NARROW

@@ -319,6 +319,23 @@ public enum ModelRegistry {
     ) {
       EfficientNet(.b0, classCount: $0, inputChannels: $1, rng: $2)
     },
+    // Keras counts the moving statistics too: 4,253,864.
+    entry(
+      "mobilenet-keras", "mobilenet",
+      paper: "Howard et al. 2017, MobileNets: Efficient CNNs for mobile vision applications",
+      input: [3, 224, 224], classes: 1000, parameters: 4_231_976, gmacs: 0.569, depth: 55,
+      follows: .keras, keras: KerasApplications.mobilenet
+    ) {
+      MobileNet(classCount: $0, inputChannels: $1, rng: $2)
+    },
+    // Keras counts the moving statistics too: 3,538,984.
+    entry(
+      "mobilenet_v2-keras", "mobilenet", paper: sandler, input: [3, 224, 224], classes: 1000,
+      parameters: 3_504_872, gmacs: 0.3008, depth: 105, follows: .keras,
+      keras: KerasApplications.mobilenetV2
+    ) {
+      MobileNetV2(classCount: $0, inputChannels: $1, source: .keras, rng: $2)
+    },
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,
       parameters: 31_036_546, gmacs: 12.02, depth: 41, follows: .paper

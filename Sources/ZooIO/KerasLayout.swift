@@ -7,16 +7,22 @@ import ZooTensor
 /// (kh, kw, out, in) and dense kernels as (in, out); PyTorch (and the zoo) as (out, in, kh, kw),
 /// (in, out, kh, kw) and (out, in). Both convolutions therefore cross with the same
 /// permutation, (2, 3, 1, 0) one way and (3, 2, 0, 1) back.
+///
+/// A depthwise convolution (a `Conv2d` whose groups are its input channels) is Keras's
+/// DepthwiseConv2D, kernel (kh, kw, in, multiplier); the zoo's weight is (in · multiplier, 1,
+/// kh, kw), output channel c · multiplier + m. Read as (kh, kw, 1, in · multiplier), Keras's
+/// kernel is a grouped convolution's, and crosses with the same permutation.
 public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case conv2d = "Conv2d"
   case convTranspose2d = "ConvTranspose2d"
   case linear = "Linear"
   case batchNorm = "BatchNorm"
+  case depthwiseConv2d = "DepthwiseConv2d"
 
   /// The kind of a zoo layer, or nil for modules that weight files do not store.
   public init?(module: Module) {
     switch module {
-    case is Conv2d: self = .conv2d
+    case let conv as Conv2d: self = conv.isDepthwise ? .depthwiseConv2d : .conv2d
     case is ConvTranspose2d: self = .convTranspose2d
     case is Linear: self = .linear
     case is BatchNorm: self = .batchNorm
@@ -31,6 +37,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .convTranspose2d: return "Conv2DTranspose"
     case .linear: return "Dense"
     case .batchNorm: return "BatchNormalization"
+    case .depthwiseConv2d: return "DepthwiseConv2D"
     }
   }
 
@@ -44,6 +51,8 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
         ("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
         ("running_var", "moving_variance"),
       ]
+    case .depthwiseConv2d:
+      return [("weight", "depthwise_kernel"), ("bias", "bias")]
     }
   }
 
@@ -54,6 +63,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .convTranspose2d: return "(kh, kw, out, in)"
     case .linear: return "(in, out)"
     case .batchNorm: return "(channels)"
+    case .depthwiseConv2d: return "(kh, kw, in, multiplier)"
     }
   }
 
@@ -61,7 +71,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   func kerasOrder(forKernel isKernel: Bool) -> [Int]? {
     guard isKernel else { return nil }
     switch self {
-    case .conv2d, .convTranspose2d: return [2, 3, 1, 0]
+    case .conv2d, .convTranspose2d, .depthwiseConv2d: return [2, 3, 1, 0]
     case .linear: return [1, 0]
     case .batchNorm: return nil
     }
@@ -71,24 +81,45 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   func rank(forKernel isKernel: Bool) -> Int {
     guard isKernel else { return 1 }
     switch self {
-    case .conv2d, .convTranspose2d: return 4
+    case .conv2d, .convTranspose2d, .depthwiseConv2d: return 4
     case .linear: return 2
     case .batchNorm: return 1
     }
   }
 
-  /// Keras's shape and values for a zoo tensor.
-  func toKeras(_ tensor: Tensor, isKernel: Bool) -> (shape: [Int], values: [Float]) {
+  /// Whether a Keras weight of this name is a kernel (`kernel`, `depthwise_kernel`), which
+  /// crosses with a permutation, rather than a vector.
+  static func isKernel(_ kerasName: String) -> Bool {
+    kerasName.hasSuffix("kernel")
+  }
+
+  /// Keras's shape and values for a zoo tensor. `depthwiseInputs` is a depthwise convolution's
+  /// input channels, which Keras's kernel keeps on an axis of its own.
+  func toKeras(_ tensor: Tensor, isKernel: Bool, depthwiseInputs: Int? = nil) -> (
+    shape: [Int], values: [Float]
+  ) {
     guard let order = kerasOrder(forKernel: isKernel) else { return (tensor.shape, tensor.scalars) }
-    return Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
+    var keras = Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
+    if self == .depthwiseConv2d, let inputs = depthwiseInputs {
+      // (kh, kw, 1, in · multiplier) is (kh, kw, in, multiplier) in the same order.
+      keras.shape = [keras.shape[0], keras.shape[1], inputs, keras.shape[3] / inputs]
+    }
+    return keras
   }
 
   /// The zoo's shape and values for a Keras tensor of the right rank.
   func fromKeras(_ values: [Float], shape: [Int], isKernel: Bool) -> (shape: [Int], values: [Float])
   {
     guard let order = kerasOrder(forKernel: isKernel) else { return (shape, values) }
-    return Layout.permuted(values, shape: shape, order: Layout.inverse(order))
+    let grouped = self == .depthwiseConv2d ? [shape[0], shape[1], 1, shape[2] * shape[3]] : shape
+    return Layout.permuted(values, shape: grouped, order: Layout.inverse(order))
   }
+}
+
+extension Conv2d {
+  /// Whether each input channel has filters of its own (groups equal to the input channels):
+  /// Keras's DepthwiseConv2D. A single-channel input's convolution is an ordinary one.
+  var isDepthwise: Bool { groups > 1 && weight.shape[1] == 1 }
 }
 
 /// A model whose dense layers read flattened feature maps. PyTorch and the zoo flatten a

@@ -78,15 +78,18 @@ public enum WeightFile {
     var eps: Float?
     /// The (C, H, W) map a dense layer reads flattened.
     var flattenedInput: [Int]?
+    /// A depthwise convolution's input channels.
+    var depthwiseInputs: Int?
     /// (zoo tensor name, Keras weight name, tensor) in Keras's order.
     var tensors: [(zoo: String, keras: String, tensor: Tensor)]
 
     /// Each tensor in Keras's layout, in Keras's order.
     func kerasTensors() -> [(keras: String, shape: [Int], values: [Float])] {
       tensors.map { zoo, keras, tensor in
-        let isKernel = keras == "kernel"
+        let isKernel = LayerKind.isKernel(keras)
         guard let map = flattenedInput, isKernel else {
-          let converted = kind.toKeras(tensor, isKernel: isKernel)
+          let converted = kind.toKeras(
+            tensor, isKernel: isKernel, depthwiseInputs: depthwiseInputs)
           return (keras, converted.shape, converted.values)
         }
         let rows = FlattenOrder.channelsLast(tensor.scalars, outputs: tensor.shape[0], map: map)
@@ -130,7 +133,9 @@ public enum WeightFile {
       }
       return LayerPlan(
         path: path, kind: kind, eps: (module as? BatchNorm)?.eps,
-        flattenedInput: kind == .linear ? flattened[path] : nil, tensors: tensors)
+        flattenedInput: kind == .linear ? flattened[path] : nil,
+        depthwiseInputs: kind == .depthwiseConv2d ? (module as? Conv2d)?.groups : nil,
+        tensors: tensors)
     }
   }
 
@@ -290,6 +295,9 @@ public struct WeightFileLayer: Sendable, Equatable {
   public var eps: Float?
   /// Zoo paths of the layer's tensors, in file order.
   public var tensorPaths: [String]
+  /// The kernel's shape as the file stores it (Keras's layout): a depthwise kernel
+  /// (kh, kw, in, multiplier) keeps apart what the zoo's (in · multiplier, 1, kh, kw) joins.
+  public var kernelShape: [Int]? = nil
 }
 
 /// The contents of a weight file, in the zoo's layout, ready to load into a model.
@@ -314,12 +322,21 @@ public struct LoadedWeights {
   /// nothing. `prefix` (such as a classifier's path) leaves the tensors under it out of both
   /// sides; the report lists them. A Keras-written dense layer that the model declares as
   /// reading a flattened map (`FlattenedInputs`) has its rows put from Keras's (H, W, C)
-  /// order into the zoo's (C, H, W).
+  /// order into the zoo's (C, H, W), and a depthwise kernel is checked against Keras's
+  /// (kh, kw, in, multiplier) (`withDepthwiseKernels`).
   @discardableResult
   public func load(into model: Module, skipping prefix: String? = nil) throws -> LoadReport {
     func isSkipped(_ path: String) -> Bool {
       prefix.map { Module.path(path, isUnder: $0) } ?? false
     }
+    return try withDepthwiseKernels(for: model, skipping: isSkipped)
+      .loadResolved(into: model, isSkipped: isSkipped)
+  }
+
+  /// `load` once every depthwise kernel is in the zoo's layout.
+  private func loadResolved(into model: Module, isSkipped: (String) -> Bool) throws
+    -> LoadReport
+  {
     let state = model.stateDict()
     let targets = state.filter { !isSkipped($0.path) }
     let modelPaths = Set(state.map(\.path))

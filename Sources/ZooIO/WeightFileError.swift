@@ -45,6 +45,8 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
   case nonFiniteValues(tensor: String, count: Int)
   case layerKindMismatch(layer: String, model: String, file: String)
   case epsMismatch(layer: String, model: Float, file: Float)
+  /// Keras's kernel shapes (kh, kw, in, multiplier) of a depthwise convolution.
+  case depthwiseKernelMismatch(layer: String, expected: [Int], found: [Int])
 
   // Writing
   case unsupportedLayer(path: String, type: String)
@@ -153,6 +155,12 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
       return
         "batch norm '\(layer)' has eps \(model) in the model but \(file) in the file; build the"
         + " model variant the weights were trained with"
+    case .depthwiseKernelMismatch(let layer, let expected, let found):
+      let grouped = [expected[0], expected[1], 1, expected[2] * expected[3]]
+      return
+        "depthwise convolution '\(layer)' takes a Keras DepthwiseConv2D kernel (kh, kw, in,"
+        + " multiplier) of \(describe(shape: expected)) (or a grouped Conv2D kernel of"
+        + " \(describe(shape: grouped))); the file has \(describe(shape: found))"
     case .unsupportedLayer(let path, let type):
       return
         "weight files store Conv2d, ConvTranspose2d, Linear and BatchNorm layers; '\(path)' is a"

@@ -112,9 +112,11 @@ struct WeightFileReader {
     }
   }
 
-  /// The kind of a layer written without `zoo_layer` (by Keras): batch norm by its weight
-  /// names, otherwise by the kernel's rank. Transposed convolutions read as convolutions,
-  /// which share their layout.
+  /// The kind of a layer written without `zoo_layer` (by Keras): batch norm and Keras 2's
+  /// DepthwiseConv2D by their weight names, otherwise by the kernel's rank. Transposed
+  /// convolutions read as convolutions, which share their layout; so do Keras 3's depthwise
+  /// kernels (named `kernel`), until the model they load into tells them apart
+  /// (`LoadedWeights.withDepthwiseKernels`).
   static func inferKind(_ layer: String, _ weights: [(name: String, shape: [Int])]) throws
     -> LayerKind
   {
@@ -122,6 +124,7 @@ struct WeightFileReader {
     if !names.isDisjoint(with: ["gamma", "beta", "moving_mean", "moving_variance"]) {
       return .batchNorm
     }
+    if names.contains("depthwise_kernel") { return .depthwiseConv2d }
     guard let kernel = weights.first(where: { $0.name == "kernel" }) else {
       throw WeightFileError.unknownLayerKind(
         layer: layer,
@@ -288,7 +291,7 @@ struct LayerCollector {
           layer: name, weight: weight.name, kind: kind.rawValue,
           known: kind.tensorNames.map(\.keras))
       }
-      let isKernel = weight.name == "kernel"
+      let isKernel = LayerKind.isKernel(weight.name)
       let rank = kind.rank(forKernel: isKernel)
       guard weight.shape.count == rank else {
         let layout = isKernel ? kind.kernelLayout : "(channels)"
@@ -308,6 +311,7 @@ struct LayerCollector {
       }
       tensors[path] = Tensor(shape: zoo.shape, scalars: zoo.values)
       layer.tensorPaths.append(path)
+      if isKernel { layer.kernelShape = weight.shape }
       if !weight.hasChecksum { datasetsWithoutChecksum.append(weight.dataset) }
     }
     layers.append(layer)

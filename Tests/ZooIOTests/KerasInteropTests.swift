@@ -111,8 +111,12 @@ struct KerasFixture: Decodable {
     }
   }
 
-  /// Reads the fixture's file in one format, maps Keras's names, loads strictly, runs.
-  static func check(_ json: URL, suffix: String) throws {
+  /// Reads the fixture's file in one format, maps Keras's names, loads strictly, runs. `model`
+  /// and `names` replace what the fixture's model name gives.
+  @discardableResult
+  static func check(
+    _ json: URL, suffix: String, model given: Module? = nil, names table: KerasNames? = nil
+  ) throws -> Float {
     let fixture = try JSONDecoder().decode(KerasFixture.self, from: Data(contentsOf: json))
     let name = json.deletingPathExtension().lastPathComponent
     let url = json.deletingLastPathComponent().appendingPathComponent(name + suffix)
@@ -121,7 +125,7 @@ struct KerasFixture: Decodable {
     #expect(read.layout == KerasFixture.files.first { $0.suffix == suffix }!.layout)
     #expect(read.layers.allSatisfy { !$0.kindIsRecorded })
     #expect(read.metadata == WeightFileMetadata())
-    let names = fixture.names
+    let names = table ?? fixture.names
     #expect(names.applies(to: read))
     let weights = try read.renamed(by: names)
     // Keras 3 keeps layers by class and number (`batch_normalization_3`), not in model order.
@@ -129,7 +133,7 @@ struct KerasFixture: Decodable {
     #expect(order(weights.layers.map(\.path)) == order(names.renames.map(\.zoo)))
     #expect(order(weights.layers.map(\.fileName)) == order(names.renames.map(\.keras)))
 
-    let model = try fixture.buildModel()
+    let model = try given ?? fixture.buildModel()
     let report = try weights.load(into: model)
     #expect(report.loaded.count == model.stateDict().count)
     if model is VGG {
@@ -146,6 +150,7 @@ struct KerasFixture: Decodable {
         + " from Keras \(fixture.keras) (\(fixture.backend)) by \(difference) relative"
         + " (\(String(format: "%.1f", Date().timeIntervalSince(start))) s)")
     #expect(difference < tolerance, "\(name)\(suffix): logits differ by \(difference) relative")
+    return difference
   }
 
   /// The narrow model with the committed Keras weights.
@@ -182,11 +187,23 @@ struct KerasFixture: Decodable {
     let folder = try TemporaryFolder()
     defer { folder.remove() }
     let url = folder.file("narrow.weights.h5")
-    try WeightFile.write(try Self.narrowWithKerasWeights(), format: .keras3, to: url)
-    let zoo = try HDF5File.open(url)
-    let keras = try HDF5File.open(Self.fixtures.appendingPathComponent("vgg16_narrow.weights.h5"))
-    let paths = try keras.root.datasetPaths().sorted()
+    let paths = try Self.expectKeras3Export(
+      of: try Self.narrowWithKerasWeights(), to: url, as: "vgg16_narrow.weights.h5")
     #expect(paths.count == 32)
+    let name = try HDF5File.open(url).root.group("layers/dense/vars").attribute("name")
+    #expect(name?.values == .strings(["classifier.0"]))
+  }
+
+  /// Writes `model` to `url` in Keras 3's layout and expects every dataset of the fixture
+  /// `kerasFile`, bit for bit, at the same path and nothing else; returns the paths.
+  @discardableResult
+  static func expectKeras3Export(of model: Module, to url: URL, as kerasFile: String) throws
+    -> [String]
+  {
+    try WeightFile.write(model, format: .keras3, to: url)
+    let zoo = try HDF5File.open(url)
+    let keras = try HDF5File.open(fixtures.appendingPathComponent(kerasFile))
+    let paths = try keras.root.datasetPaths().sorted()
     #expect(try zoo.root.datasetPaths().sorted() == paths)
     for path in paths {
       let expected = try keras.root.readFloats(path)
@@ -194,8 +211,7 @@ struct KerasFixture: Decodable {
       #expect(written.info.shape == expected.info.shape, "\(path)")
       #expect(written.values == expected.values, "\(path) differs from Keras's")
     }
-    let name = try zoo.root.group("layers/dense/vars").attribute("name")
-    #expect(name?.values == .strings(["classifier.0"]))
+    return paths
   }
 
   @Test(arguments: WeightFileFormat.allCases)
@@ -284,7 +300,8 @@ struct KerasFixture: Decodable {
         layer: "ln",
         reason:
           "Keras 3 stores it under layers/layer_normalization_2, a layer_normalization layer;"
-          + " the zoo reads conv2d, conv2d_transpose, dense, batch_normalization")
+          + " the zoo reads conv2d, conv2d_transpose, dense, batch_normalization,"
+          + " depthwise_conv2d")
     ) { try WeightFile.read(contentsOf: layerNorm) }
 
     let modelVariable = try file("modelvar.weights.h5") { root in
@@ -301,14 +318,20 @@ struct KerasFixture: Decodable {
   /// Keras.
   @Test(.enabled(if: exportFolder != nil, "set ZOO_IO_KERAS_EXPORT to export files for Keras"))
   func exportForKeras() throws {
-    let folder = URL(fileURLWithPath: Self.exportFolder!)
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     let vgg16 = try ModelRegistry.entry(named: "vgg16").build(rng: RandomStream(seed: 1))
     randomize(vgg16, seed: 7)
-    let models: [(String, Module, [Int])] = [
-      ("vgg16_narrow", try Self.narrowWithKerasWeights(), [2, 3, 96, 96]),
-      ("vgg16", vgg16, [1, 3, 224, 224]),
-    ]
+    try Self.export(
+      [
+        ("vgg16_narrow", try Self.narrowWithKerasWeights(), [2, 3, 96, 96]),
+        ("vgg16", vgg16, [1, 3, 224, 224]),
+      ])
+  }
+
+  /// Each model in both Keras formats, with its logits on `sineInput(inputShape)`, in the
+  /// folder ZOO_IO_KERAS_EXPORT names.
+  static func export(_ models: [(String, Module, [Int])]) throws {
+    let folder = URL(fileURLWithPath: exportFolder!)
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     for (name, model, inputShape) in models {
       try WeightFile.write(model, format: .keras, to: folder.appendingPathComponent("\(name).h5"))
       try WeightFile.write(

@@ -72,6 +72,21 @@ import ZooTensor
     #expect(pooled.scalars == [0, -2, -8, -10])
   }
 
+  /// Keras's 'same' at stride 2 pads an even size at the bottom and right only, an odd size on
+  /// both sides: the amounts follow each input.
+  @Test func samePaddingFollowsTheInputSize() throws {
+    let layer = SamePadding2d(kernelSize: 3, stride: 2)
+    let even = try layer(Tensor(shape: [1, 1, 4, 6], repeating: 1))
+    #expect(even.shape == [1, 1, 5, 7])
+    #expect(even.scalars.prefix(7) == [1, 1, 1, 1, 1, 1, 0])
+    let odd = try layer(Tensor(shape: [1, 1, 5, 5], repeating: 1))
+    #expect(odd.shape == [1, 1, 7, 7])
+    #expect(odd.scalars.prefix(8) == [0, 0, 0, 0, 0, 0, 0, 0])
+    #expect(throws: TensorError.rankMismatch(op: "SamePadding2d", expected: 4, actual: [5, 5])) {
+      try layer(Tensor(shape: [5, 5], repeating: 1))
+    }
+  }
+
   @Test func convolutionLayerInitialisesLikePyTorch() {
     let conv = Conv2d(4, 6, kernelSize: 3, rng: RandomStream(seed: 5))
     let bound = 1 / Float(4 * 9).squareRoot()
