@@ -19,6 +19,13 @@ mean 0, variance 1; all four are drawn at random, as are the biases. The zoo bui
 [1, 2, 2, 1], initialFeatures: 8, bottleneckFactor: 4).keras) and maps names with
 KerasApplications.densenet, the table of densenet121-keras ... densenet201-keras.
 
+With --separable the model is separable_small: two SeparableConv2D layers, sep1 (4 filters,
+3x3, depth multiplier 2, 'same', with bias) and sep2 (5 filters, 3x3, stride 2, 'same' on an
+even size, multiplier 3, no bias), then a global average pool and predictions (3 classes), on
+a 12x12 input, every kernel and bias drawn at random: it shows that a depthwise kernel's
+(kh, kw, in, multiplier) reaches the zoo's SeparableConv2d in the right order. The zoo's model
+has the same children under the same names.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -39,6 +46,7 @@ and <name>.json holds the logits:
 Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py              # committed fixture
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --densenet   # committed DenseNet
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --separable  # SeparableConv2D
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
 
@@ -69,6 +77,7 @@ DENSENET = {
     "batch": 2,
 }
 KERAS_BN_EPS = 1.001e-5
+SEPARABLE = {"classes": 3, "size": 12, "batch": 2}
 
 
 def vgg16_shaped(widths, hidden, classes, size):
@@ -152,6 +161,25 @@ def build_densenet():
     return model
 
 
+def build_separable():
+    """Two SeparableConv2D layers, multipliers 2 and 3, every weight drawn at random."""
+    keras.utils.set_random_seed(SEED)
+    spec = SEPARABLE
+    inputs = keras.Input((spec["size"], spec["size"], 3))
+    x = layers.SeparableConv2D(4, 3, padding="same", depth_multiplier=2, name="sep1")(inputs)
+    x = layers.SeparableConv2D(
+        5, 3, strides=2, padding="same", depth_multiplier=3, use_bias=False, name="sep2"
+    )(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(spec["classes"], name="predictions")(x)
+    model = keras.Model(inputs, outputs, name="separable_small")
+    rng = np.random.default_rng(SEED + 1)
+    for layer in model.layers:
+        for variable in layer.weights:
+            variable.assign((0.5 * rng.standard_normal(variable.shape)).astype(np.float32))
+    return model
+
+
 def build(full):
     """The seeded model of the fixture, with random biases."""
     keras.utils.set_random_seed(SEED)
@@ -200,6 +228,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
     parser.add_argument("--densenet", action="store_true", help="the DenseNet-shaped fixture")
+    parser.add_argument("--separable", action="store_true", help="the SeparableConv2D fixture")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
     if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
@@ -207,6 +236,8 @@ def main():
 
     if args.densenet:
         name, spec, model = "densenet_narrow", DENSENET, build_densenet()
+    elif args.separable:
+        name, spec, model = "separable_small", SEPARABLE, build_separable()
     else:
         name = "vgg16" if args.full else "vgg16_narrow"
         spec = FULL if args.full else NARROW

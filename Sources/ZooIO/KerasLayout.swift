@@ -6,12 +6,15 @@ import ZooTensor
 /// Keras keeps convolution kernels as (kh, kw, in, out), transposed-convolution kernels as
 /// (kh, kw, out, in) and dense kernels as (in, out); PyTorch (and the zoo) as (out, in, kh, kw),
 /// (in, out, kh, kw) and (out, in). Both convolutions therefore cross with the same
-/// permutation, (2, 3, 1, 0) one way and (3, 2, 0, 1) back.
+/// permutation, (2, 3, 1, 0) one way and (3, 2, 0, 1) back. A separable convolution keeps its
+/// depthwise kernel as (kh, kw, in, multiplier) in Keras and (in, multiplier, kh, kw) in the
+/// zoo, (2, 3, 0, 1) apart, and its pointwise kernel as a convolution's.
 public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case conv2d = "Conv2d"
   case convTranspose2d = "ConvTranspose2d"
   case linear = "Linear"
   case batchNorm = "BatchNorm"
+  case separableConv2d = "SeparableConv2d"
 
   /// The kind of a zoo layer, or nil for modules that weight files do not store.
   public init?(module: Module) {
@@ -20,6 +23,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case is ConvTranspose2d: self = .convTranspose2d
     case is Linear: self = .linear
     case is BatchNorm: self = .batchNorm
+    case is SeparableConv2d: self = .separableConv2d
     default: return nil
     }
   }
@@ -31,6 +35,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .convTranspose2d: return "Conv2DTranspose"
     case .linear: return "Dense"
     case .batchNorm: return "BatchNormalization"
+    case .separableConv2d: return "SeparableConv2D"
     }
   }
 
@@ -44,49 +49,53 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
         ("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
         ("running_var", "moving_variance"),
       ]
+    case .separableConv2d:
+      return [
+        ("depthwise_weight", "depthwise_kernel"), ("pointwise_weight", "pointwise_kernel"),
+        ("bias", "bias"),
+      ]
     }
   }
 
-  /// The Keras layout of the kernel, for messages.
-  var kernelLayout: String {
-    switch self {
-    case .conv2d: return "(kh, kw, in, out)"
-    case .convTranspose2d: return "(kh, kw, out, in)"
-    case .linear: return "(in, out)"
-    case .batchNorm: return "(channels)"
+  /// The Keras layout of the weight `name` (`kernel`, `bias`, ...), for messages.
+  func layout(of name: String) -> String {
+    switch (self, name) {
+    case (.conv2d, "kernel"): return "(kh, kw, in, out)"
+    case (.convTranspose2d, "kernel"): return "(kh, kw, out, in)"
+    case (.linear, "kernel"): return "(in, out)"
+    case (.separableConv2d, "depthwise_kernel"): return "(kh, kw, in, multiplier)"
+    case (.separableConv2d, "pointwise_kernel"): return "(1, 1, in * multiplier, out)"
+    default: return "(channels)"
     }
   }
 
-  /// The axis order that takes a zoo tensor to Keras's layout (nil: unchanged).
-  func kerasOrder(forKernel isKernel: Bool) -> [Int]? {
-    guard isKernel else { return nil }
-    switch self {
-    case .conv2d, .convTranspose2d: return [2, 3, 1, 0]
-    case .linear: return [1, 0]
-    case .batchNorm: return nil
+  /// The axis order that takes the zoo's tensor of Keras's weight `name` to Keras's layout
+  /// (nil: unchanged).
+  func kerasOrder(of name: String) -> [Int]? {
+    switch (self, name) {
+    case (.conv2d, "kernel"), (.convTranspose2d, "kernel"),
+      (.separableConv2d, "pointwise_kernel"):
+      return [2, 3, 1, 0]
+    case (.separableConv2d, "depthwise_kernel"): return [2, 3, 0, 1]
+    case (.linear, "kernel"): return [1, 0]
+    default: return nil
     }
   }
 
-  /// The rank every tensor of this kind has.
-  func rank(forKernel isKernel: Bool) -> Int {
-    guard isKernel else { return 1 }
-    switch self {
-    case .conv2d, .convTranspose2d: return 4
-    case .linear: return 2
-    case .batchNorm: return 1
-    }
+  /// The rank Keras's weight `name` has.
+  func rank(of name: String) -> Int {
+    kerasOrder(of: name)?.count ?? 1
   }
 
-  /// Keras's shape and values for a zoo tensor.
-  func toKeras(_ tensor: Tensor, isKernel: Bool) -> (shape: [Int], values: [Float]) {
-    guard let order = kerasOrder(forKernel: isKernel) else { return (tensor.shape, tensor.scalars) }
+  /// Keras's shape and values for the zoo's tensor of Keras's weight `name`.
+  func toKeras(_ tensor: Tensor, name: String) -> (shape: [Int], values: [Float]) {
+    guard let order = kerasOrder(of: name) else { return (tensor.shape, tensor.scalars) }
     return Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
   }
 
-  /// The zoo's shape and values for a Keras tensor of the right rank.
-  func fromKeras(_ values: [Float], shape: [Int], isKernel: Bool) -> (shape: [Int], values: [Float])
-  {
-    guard let order = kerasOrder(forKernel: isKernel) else { return (shape, values) }
+  /// The zoo's shape and values for Keras's weight `name`, of the right rank.
+  func fromKeras(_ values: [Float], shape: [Int], name: String) -> (shape: [Int], values: [Float]) {
+    guard let order = kerasOrder(of: name) else { return (shape, values) }
     return Layout.permuted(values, shape: shape, order: Layout.inverse(order))
   }
 }

@@ -111,8 +111,11 @@ struct KerasFixture: Decodable {
     }
   }
 
-  /// Reads the fixture's file in one format, maps Keras's names, loads strictly, runs.
-  static func check(_ json: URL, suffix: String) throws {
+  /// Reads the fixture's file in one format, maps Keras's names, loads strictly, runs; `model`
+  /// and `names` replace the fixture's own.
+  static func check(
+    _ json: URL, suffix: String, model: Module? = nil, names: KerasNames? = nil
+  ) throws {
     let fixture = try JSONDecoder().decode(KerasFixture.self, from: Data(contentsOf: json))
     let name = json.deletingPathExtension().lastPathComponent
     let url = json.deletingLastPathComponent().appendingPathComponent(name + suffix)
@@ -121,7 +124,7 @@ struct KerasFixture: Decodable {
     #expect(read.layout == KerasFixture.files.first { $0.suffix == suffix }!.layout)
     #expect(read.layers.allSatisfy { !$0.kindIsRecorded })
     #expect(read.metadata == WeightFileMetadata())
-    let names = fixture.names
+    let names = names ?? fixture.names
     #expect(names.applies(to: read))
     let weights = try read.renamed(by: names)
     // Keras 3 keeps layers by class and number (`batch_normalization_3`), not in model order.
@@ -129,7 +132,7 @@ struct KerasFixture: Decodable {
     #expect(order(weights.layers.map(\.path)) == order(names.renames.map(\.zoo)))
     #expect(order(weights.layers.map(\.fileName)) == order(names.renames.map(\.keras)))
 
-    let model = try fixture.buildModel()
+    let model = try model ?? fixture.buildModel()
     let report = try weights.load(into: model)
     #expect(report.loaded.count == model.stateDict().count)
     if model is VGG {
@@ -284,7 +287,8 @@ struct KerasFixture: Decodable {
         layer: "ln",
         reason:
           "Keras 3 stores it under layers/layer_normalization_2, a layer_normalization layer;"
-          + " the zoo reads conv2d, conv2d_transpose, dense, batch_normalization")
+          + " the zoo reads conv2d, conv2d_transpose, dense, batch_normalization,"
+          + " separable_conv2d")
     ) { try WeightFile.read(contentsOf: layerNorm) }
 
     let modelVariable = try file("modelvar.weights.h5") { root in
