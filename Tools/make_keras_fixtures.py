@@ -262,8 +262,8 @@ def build_xception():
     for layer in model.layers:
         if isinstance(layer, (layers.Conv2D, layers.SeparableConv2D, layers.Dense)):
             for variable in layer.weights:
-                # Glorot-uniform kernels shrink the signal through 40 layers; a unit-variance
-                # fan-in scale keeps the logits well away from zero.
+                # Kernels at 1/sqrt(size of all axes but the last), biases at 0.1: none
+                # keeps Keras's starting values (glorot-uniform kernels, zero biases).
                 fan_in = int(np.prod(variable.shape[:-1])) if len(variable.shape) > 1 else 1
                 scale = 1 / np.sqrt(fan_in) if len(variable.shape) > 1 else 0.1
                 value = scale * rng.standard_normal(variable.shape)
