@@ -31,6 +31,24 @@ keras.applications.MobileNetV2 at alpha 0.1 (its last convolution stays 1280 wid
 stays well under 1 MB. Kernels are Keras's seeded glorot-uniform draws; biases and all four
 batch-norm tensors are drawn at random.
 
+With --separable the model is separable_small: two SeparableConv2D layers, sep1 (4 filters,
+3x3, depth multiplier 2, 'same', with bias) and sep2 (5 filters, 3x3, stride 2, 'same' on an
+even size, multiplier 3, no bias), then a global average pool and predictions (3 classes), on
+a 12x12 input, every kernel and bias drawn at random: it shows that a depthwise kernel's
+(kh, kw, in, multiplier) reaches the zoo's SeparableConv2d in the right order. The zoo's model
+has the same children under the same names.
+
+With --xception the model is xception_narrow: keras.applications.xception's structure with its
+layer names (block1_conv1 ... block14_sepconv2_bn, predictions; its four unnamed residual
+projections come out as conv2d ... conv2d_3 and batch_normalization ... batch_normalization_3),
+valid stem convolutions, 'same' separable convolutions without bias, 'same' 3x3 stride-2
+max-pools and batch-norm eps 1e-3, with all eight middle blocks, at widths stem 4-8, entry
+8-16-24, exit 32, then 48 and 64 (Keras: 32-64, 128-256-728, 1024, 1536-2048), 10 classes and
+a 96x96 input (its pools see 45, 23, 12 and 6 rows: odd and even). Every kernel, bias and
+batch-norm statistic is drawn at random. The zoo builds it as Xception(XceptionConfiguration(
+stemWidths: [4, 8], entryWidths: [8, 16, 24], middleBlocks: 8, exitWidth: 32, finalWidths:
+[48, 64])) and maps names with KerasApplications.xception, the table of xception-keras.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -54,6 +72,8 @@ Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --depthwise # committed depthwise
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --mobilenet
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --mobilenet-v2
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --separable  # SeparableConv2D
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --xception   # committed Xception
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
 
@@ -84,6 +104,17 @@ DENSENET = {
     "batch": 2,
 }
 KERAS_BN_EPS = 1.001e-5
+SEPARABLE = {"classes": 3, "size": 12, "batch": 2}
+XCEPTION = {
+    "stem": (4, 8),
+    "entry": (8, 16, 24),
+    "middle_blocks": 8,
+    "exit": 32,
+    "final": (48, 64),
+    "classes": 10,
+    "size": 96,
+    "batch": 2,
+}
 
 
 def vgg16_shaped(widths, hidden, classes, size):
@@ -225,6 +256,95 @@ def build_application(application, spec):
     return model
 
 
+def build_separable():
+    """Two SeparableConv2D layers, multipliers 2 and 3, every weight drawn at random."""
+    keras.utils.set_random_seed(SEED)
+    spec = SEPARABLE
+    inputs = keras.Input((spec["size"], spec["size"], 3))
+    x = layers.SeparableConv2D(4, 3, padding="same", depth_multiplier=2, name="sep1")(inputs)
+    x = layers.SeparableConv2D(
+        5, 3, strides=2, padding="same", depth_multiplier=3, use_bias=False, name="sep2"
+    )(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(spec["classes"], name="predictions")(x)
+    model = keras.Model(inputs, outputs, name="separable_small")
+    rng = np.random.default_rng(SEED + 1)
+    for layer in model.layers:
+        for variable in layer.weights:
+            variable.assign((0.5 * rng.standard_normal(variable.shape)).astype(np.float32))
+    return model
+
+
+def xception_shaped(stem, entry, middle_blocks, exit_width, final, classes, size):
+    """keras.applications.xception.Xception's graph and names, at other widths."""
+
+    def separable_bn(x, width, name):
+        x = layers.SeparableConv2D(width, 3, padding="same", use_bias=False, name=name)(x)
+        return layers.BatchNormalization(axis=-1, name=f"{name}_bn")(x)
+
+    def block(x, number, widths, relu_first=True, downsample=True):
+        # Unnamed, as in Keras: they are numbered conv2d, conv2d_1, ... in build order.
+        if downsample:
+            shortcut = layers.Conv2D(
+                widths[-1], 1, strides=2, padding="same", use_bias=False
+            )(x)
+            shortcut = layers.BatchNormalization(axis=-1)(shortcut)
+        else:
+            shortcut = x
+        for index, width in enumerate(widths, start=1):
+            name = f"block{number}_sepconv{index}"
+            if index > 1 or relu_first:
+                x = layers.Activation("relu", name=f"{name}_act")(x)
+            x = separable_bn(x, width, name)
+        if downsample:
+            x = layers.MaxPooling2D(3, strides=2, padding="same", name=f"block{number}_pool")(x)
+        return layers.add([x, shortcut])
+
+    inputs = keras.Input((size, size, 3))
+    x = inputs
+    for index, (width, stride) in enumerate(zip(stem, (2, 1)), start=1):
+        x = layers.Conv2D(width, 3, strides=stride, use_bias=False, name=f"block1_conv{index}")(x)
+        x = layers.BatchNormalization(axis=-1, name=f"block1_conv{index}_bn")(x)
+        x = layers.Activation("relu", name=f"block1_conv{index}_act")(x)
+    number = 2
+    for index, width in enumerate(entry):
+        x = block(x, number, (width, width), relu_first=index > 0)
+        number += 1
+    for _ in range(middle_blocks):
+        x = block(x, number, (entry[-1],) * 3, downsample=False)
+        number += 1
+    x = block(x, number, (entry[-1], exit_width))
+    number += 1
+    for index, width in enumerate(final, start=1):
+        x = separable_bn(x, width, f"block{number}_sepconv{index}")
+        x = layers.Activation("relu", name=f"block{number}_sepconv{index}_act")(x)
+    x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    outputs = layers.Dense(classes, name="predictions")(x)
+    return keras.Model(inputs, outputs, name="xception")
+
+
+def build_xception():
+    """The seeded Xception-shaped model with random kernels, biases and batch norms."""
+    keras.utils.set_random_seed(SEED)
+    spec = XCEPTION
+    model = xception_shaped(
+        spec["stem"], spec["entry"], spec["middle_blocks"], spec["exit"], spec["final"],
+        spec["classes"], spec["size"],
+    )
+    rng = np.random.default_rng(SEED + 1)
+    for layer in model.layers:
+        if isinstance(layer, (layers.Conv2D, layers.SeparableConv2D, layers.Dense)):
+            for variable in layer.weights:
+                # Kernels at 1/sqrt(size of all axes but the last), biases at 0.1: none
+                # keeps Keras's starting values (glorot-uniform kernels, zero biases).
+                fan_in = int(np.prod(variable.shape[:-1])) if len(variable.shape) > 1 else 1
+                scale = 1 / np.sqrt(fan_in) if len(variable.shape) > 1 else 0.1
+                value = scale * rng.standard_normal(variable.shape)
+                variable.assign(value.astype(np.float32))
+    randomize_batch_norms(model, rng)
+    return model
+
+
 def build(full):
     """The seeded model of the fixture, with random biases."""
     keras.utils.set_random_seed(SEED)
@@ -272,6 +392,8 @@ def main():
     parser.add_argument("--depthwise", action="store_true", help="the DepthwiseConv2D fixture")
     parser.add_argument("--mobilenet", action="store_true", help="Keras's MobileNet, alpha 0.125")
     parser.add_argument("--mobilenet-v2", action="store_true", help="Keras's MobileNetV2, alpha 0.1")
+    parser.add_argument("--separable", action="store_true", help="the SeparableConv2D fixture")
+    parser.add_argument("--xception", action="store_true", help="the Xception-shaped fixture")
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
     if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
@@ -288,6 +410,10 @@ def main():
         spec = MOBILENET_V2
         model = build_application(keras.applications.MobileNetV2, spec)
         name = "mobilenet_v2_a010"
+    elif args.separable:
+        name, spec, model = "separable_small", SEPARABLE, build_separable()
+    elif args.xception:
+        name, spec, model = "xception_narrow", XCEPTION, build_xception()
     else:
         name = "vgg16" if args.full else "vgg16_narrow"
         spec = FULL if args.full else NARROW

@@ -9,6 +9,10 @@ sum(out * w)):
     keras_max_pool2d_same.json  layers.MaxPooling2D(k, strides=s, padding="same")
     keras_conv2d_same.json      layers.Conv2D(k, strides=s, padding="same"), weight stored in
                                 PyTorch's (O, I, kh, kw) layout
+    keras_separable_conv2d.json layers.SeparableConv2D(filters, k, strides=s, padding=...,
+                                depth_multiplier=m, use_bias=...); args.keras_padding is
+                                "same" or "valid"; depthwise_weight stored as
+                                (in, m, kh, kw), pointwise_weight as (out, in * m, 1, 1)
 
 Gradients come from jax.grad through the Keras layer. Even sizes with stride 2 are included:
 there TensorFlow's 'same' pads one pixel more at the bottom and right than at the top and left.
@@ -66,8 +70,10 @@ def run(name, args, layer, x, rng, params=None):
 
 def encode_param(key, value):
     value = np.asarray(value)
-    if key == "weight":  # Keras (kh, kw, in, out) -> PyTorch (out, in, kh, kw)
+    if key in ("weight", "pointwise_weight"):  # Keras (kh, kw, in, out) -> (out, in, kh, kw)
         value = value.transpose(3, 2, 0, 1)
+    elif key == "depthwise_weight":  # Keras (kh, kw, in, m) -> (in, m, kh, kw)
+        value = value.transpose(2, 3, 0, 1)
     return encode(value, nhwc=False)
 
 
@@ -124,10 +130,41 @@ def conv_same_cases(rng):
     return out
 
 
+def separable_conv_cases(rng):
+    specs = [
+        # name, x shape (N, H, W, C), filters, kernel, stride, padding, multiplier, bias
+        ("k3_s1_same_m1_nobias", (2, 6, 7, 3), 4, 3, 1, "same", 1, False),  # Xception's
+        ("k3_s2_same_even_m2", (2, 8, 8, 3), 5, 3, 2, "same", 2, True),
+        ("k5_s2_valid_m3", (1, 9, 7, 2), 3, 5, 2, "valid", 3, True),
+        ("k3_s1_valid_m1", (1, 5, 6, 4), 2, 3, 1, "valid", 1, True),
+    ]
+    out = []
+    for name, shape, filters, k, s, padding, multiplier, use_bias in specs:
+        layer = keras.layers.SeparableConv2D(
+            filters, k, strides=s, padding=padding, depth_multiplier=multiplier,
+            use_bias=use_bias)
+        x = rng.standard_normal(shape).astype(np.float32)
+        layer.build(shape)
+        params = {
+            "depthwise_weight": (rng.standard_normal(layer.depthwise_kernel.shape) * 0.4),
+            "pointwise_weight": (rng.standard_normal(layer.pointwise_kernel.shape) * 0.4),
+        }
+        if use_bias:
+            params["bias"] = rng.standard_normal(layer.bias.shape) * 0.5
+        params = {key: value.astype(np.float32) for key, value in params.items()}
+        args = {
+            "kernel_size": k, "stride": s, "keras_padding": padding,
+            "depth_multiplier": multiplier,
+        }
+        out.append(run(name, args, layer, x, rng, params))
+    return out
+
+
 FAMILIES = {
     "keras_zero_padding2d": zero_padding_cases,
     "keras_max_pool2d_same": max_pool_same_cases,
     "keras_conv2d_same": conv_same_cases,
+    "keras_separable_conv2d": separable_conv_cases,
 }
 
 

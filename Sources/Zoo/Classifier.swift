@@ -29,6 +29,12 @@ extension Classifier {
       classCount: classCount)
   }
 
+  /// The module at `classifierPath` applied to `features`: the head of a classifier whose
+  /// head is that one layer.
+  public func head(_ features: Tensor) throws -> Tensor {
+    try child(at: classifierPath)!(features)
+  }
+
   /// Logits: `head(features(x))`.
   public func logits(_ x: Tensor) throws -> Tensor {
     try head(try features(x))

@@ -156,6 +156,8 @@ public enum ModelRegistry {
     "Sandler et al. 2018, MobileNetV2: Inverted residuals and linear bottlenecks"
   private static let tan = "Tan & Le 2019, EfficientNet: Rethinking model scaling for CNNs"
   private static let howard = "Howard et al. 2019, Searching for MobileNetV3"
+  private static let chollet =
+    "Chollet 2017, Xception: Deep learning with depthwise separable convolutions"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -335,6 +337,14 @@ public enum ModelRegistry {
       keras: KerasApplications.mobilenetV2
     ) {
       MobileNetV2(classCount: $0, inputChannels: $1, source: .keras, rng: $2)
+    },
+    // Keras counts the moving statistics too: 22,910,480.
+    entry(
+      "xception-keras", "xception", paper: chollet, input: [3, 299, 299], classes: 1000,
+      parameters: 22_855_952, gmacs: 8.357, depth: 81, follows: .keras, minimumInput: 71,
+      keras: KerasApplications.xception()
+    ) {
+      Xception(classCount: $0, inputChannels: $1, rng: $2)
     },
     entry(
       "unet", "unet", .segmentation, paper: ronneberger, input: [1, 128, 128], classes: 2,

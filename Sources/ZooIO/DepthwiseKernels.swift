@@ -29,9 +29,9 @@ extension LoadedWeights {
         break
       case (.conv2d, expected) where !layer.kindIsRecorded:
         let read = tensors[weight]!
-        let keras = LayerKind.conv2d.toKeras(read, isKernel: true)
+        let keras = LayerKind.conv2d.toKeras(read, name: "kernel")
         let values = LayerKind.depthwiseConv2d.fromKeras(
-          keras.values, shape: keras.shape, isKernel: true)
+          keras.values, shape: keras.shape, name: "depthwise_kernel")
         resolved.tensors[weight] = Tensor(shape: values.shape, scalars: values.values)
       default:
         throw WeightFileError.depthwiseKernelMismatch(

@@ -11,7 +11,8 @@
 ///
 /// Keras keys each layer by its class name in snake case, numbered `_1`, `_2`, ... in the
 /// model's layer order, and each variable by its position in creation order (Dense: kernel,
-/// bias; BatchNormalization: gamma, beta, moving_mean, moving_variance). Loading walks the
+/// bias; BatchNormalization: gamma, beta, moving_mean, moving_variance; SeparableConv2D:
+/// depthwise_kernel, pointwise_kernel, bias). Loading walks the
 /// model the same way, so names play no part; layers without variables have empty groups.
 /// The zoo adds `zoo_layer`, `zoo_eps` and `zoo_flattened_input` to each `vars` group and its
 /// metadata to the root, which Keras ignores.
@@ -22,6 +23,7 @@ enum Keras3Layout {
   static let classKeys: [(key: String, kind: LayerKind)] = [
     ("conv2d", .conv2d), ("conv2d_transpose", .convTranspose2d), ("dense", .linear),
     ("batch_normalization", .batchNorm), ("depthwise_conv2d", .depthwiseConv2d),
+    ("separable_conv2d", .separableConv2d),
   ]
 
   // MARK: Writing
@@ -73,9 +75,9 @@ enum Keras3Layout {
           kind: kind.rawValue, known: expected)
       }
       let names = kind.tensorNames.map(\.keras)
-      // Only a bias can be absent (use_bias=False); batch norm without its scale or offset
-      // (scale=False, center=False) shifts the positions and cannot be read.
-      let minimum = kind == .batchNorm ? names.count : 1
+      // Only a bias can be absent (use_bias=False), and it comes last; batch norm without its
+      // scale or offset (scale=False, center=False) shifts the positions and cannot be read.
+      let minimum = names.last == "bias" ? names.count - 1 : names.count
       guard (minimum...names.count).contains(positions.count) else {
         throw WeightFileError.variableCount(
           layer: name, key: key, kind: kind.kerasName, expected: names, found: positions.count)

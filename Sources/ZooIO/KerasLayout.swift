@@ -11,13 +11,17 @@ import ZooTensor
 /// A depthwise convolution (a `Conv2d` whose groups are its input channels) is Keras's
 /// DepthwiseConv2D, kernel (kh, kw, in, multiplier); the zoo's weight is (in · multiplier, 1,
 /// kh, kw), output channel c · multiplier + m. Read as (kh, kw, 1, in · multiplier), Keras's
-/// kernel is a grouped convolution's, and crosses with the same permutation.
+/// kernel is a grouped convolution's, and crosses with the same permutation. A separable
+/// convolution keeps its depthwise kernel as (kh, kw, in, multiplier) in Keras and (in,
+/// multiplier, kh, kw) in the zoo, (2, 3, 0, 1) apart, and its pointwise kernel as a
+/// convolution's.
 public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case conv2d = "Conv2d"
   case convTranspose2d = "ConvTranspose2d"
   case linear = "Linear"
   case batchNorm = "BatchNorm"
   case depthwiseConv2d = "DepthwiseConv2d"
+  case separableConv2d = "SeparableConv2d"
 
   /// The kind of a zoo layer, or nil for modules that weight files do not store.
   public init?(module: Module) {
@@ -26,6 +30,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case is ConvTranspose2d: self = .convTranspose2d
     case is Linear: self = .linear
     case is BatchNorm: self = .batchNorm
+    case is SeparableConv2d: self = .separableConv2d
     default: return nil
     }
   }
@@ -38,6 +43,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .linear: return "Dense"
     case .batchNorm: return "BatchNormalization"
     case .depthwiseConv2d: return "DepthwiseConv2D"
+    case .separableConv2d: return "SeparableConv2D"
     }
   }
 
@@ -53,73 +59,78 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
       ]
     case .depthwiseConv2d:
       return [("weight", "depthwise_kernel"), ("bias", "bias")]
+    case .separableConv2d:
+      return [
+        ("depthwise_weight", "depthwise_kernel"), ("pointwise_weight", "pointwise_kernel"),
+        ("bias", "bias"),
+      ]
     }
   }
 
-  /// The Keras layout of the kernel, for messages.
-  var kernelLayout: String {
-    switch self {
-    case .conv2d: return "(kh, kw, in, out)"
-    case .convTranspose2d: return "(kh, kw, out, in)"
-    case .linear: return "(in, out)"
-    case .batchNorm: return "(channels)"
-    case .depthwiseConv2d: return "(kh, kw, in, multiplier)"
+  /// The Keras layout of the weight `name` (`kernel`, `bias`, ...), for messages.
+  func layout(of name: String) -> String {
+    switch (self, name) {
+    case (.conv2d, "kernel"): return "(kh, kw, in, out)"
+    case (.convTranspose2d, "kernel"): return "(kh, kw, out, in)"
+    case (.linear, "kernel"): return "(in, out)"
+    case (.depthwiseConv2d, "depthwise_kernel"), (.separableConv2d, "depthwise_kernel"):
+      return "(kh, kw, in, multiplier)"
+    case (.separableConv2d, "pointwise_kernel"): return "(1, 1, in * multiplier, out)"
+    default: return "(channels)"
     }
   }
 
-  /// The axis order that takes a zoo tensor to Keras's layout (nil: unchanged).
-  func kerasOrder(forKernel isKernel: Bool) -> [Int]? {
-    guard isKernel else { return nil }
-    switch self {
-    case .conv2d, .convTranspose2d, .depthwiseConv2d: return [2, 3, 1, 0]
-    case .linear: return [1, 0]
-    case .batchNorm: return nil
+  /// The axis order that takes the zoo's tensor of Keras's weight `name` to Keras's layout
+  /// (nil: unchanged).
+  func kerasOrder(of name: String) -> [Int]? {
+    switch (self, name) {
+    case (.conv2d, "kernel"), (.convTranspose2d, "kernel"),
+      (.depthwiseConv2d, "depthwise_kernel"), (.separableConv2d, "pointwise_kernel"):
+      return [2, 3, 1, 0]
+    case (.separableConv2d, "depthwise_kernel"): return [2, 3, 0, 1]
+    case (.linear, "kernel"): return [1, 0]
+    default: return nil
     }
   }
 
-  /// The rank every tensor of this kind has.
-  func rank(forKernel isKernel: Bool) -> Int {
-    guard isKernel else { return 1 }
-    switch self {
-    case .conv2d, .convTranspose2d, .depthwiseConv2d: return 4
-    case .linear: return 2
-    case .batchNorm: return 1
-    }
+  /// The rank Keras's weight `name` has.
+  func rank(of name: String) -> Int {
+    kerasOrder(of: name)?.count ?? 1
   }
 
-  /// Whether a Keras weight of this name is a kernel (`kernel`, `depthwise_kernel`), which
-  /// crosses with a permutation, rather than a vector.
+  /// Whether a Keras weight of this name is a kernel (`kernel`, `depthwise_kernel`, ...)
+  /// rather than a vector.
   static func isKernel(_ kerasName: String) -> Bool {
     kerasName.hasSuffix("kernel")
   }
 
-  /// Keras's shape and values for a zoo tensor. `depthwiseInputs` is a depthwise convolution's
-  /// input channels, which Keras's kernel keeps on an axis of its own.
-  func toKeras(_ tensor: Tensor, isKernel: Bool, depthwiseInputs: Int? = nil) -> (
+  /// Whether Keras's weight `name` is a depthwise convolution's kernel, which the zoo keeps
+  /// as a grouped convolution's (see above).
+  private func isDepthwiseKernel(_ name: String) -> Bool {
+    self == .depthwiseConv2d && name == "depthwise_kernel"
+  }
+
+  /// Keras's shape and values for the zoo's tensor of Keras's weight `name`.
+  /// `depthwiseInputs` is a depthwise convolution's input channels, which Keras's kernel keeps
+  /// on an axis of its own.
+  func toKeras(_ tensor: Tensor, name: String, depthwiseInputs: Int? = nil) -> (
     shape: [Int], values: [Float]
   ) {
-    guard let order = kerasOrder(forKernel: isKernel) else { return (tensor.shape, tensor.scalars) }
+    guard let order = kerasOrder(of: name) else { return (tensor.shape, tensor.scalars) }
     var keras = Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
-    if self == .depthwiseConv2d, let inputs = depthwiseInputs {
+    if isDepthwiseKernel(name), let inputs = depthwiseInputs {
       // (kh, kw, 1, in · multiplier) is (kh, kw, in, multiplier) in the same order.
       keras.shape = [keras.shape[0], keras.shape[1], inputs, keras.shape[3] / inputs]
     }
     return keras
   }
 
-  /// The zoo's shape and values for a Keras tensor of the right rank.
-  func fromKeras(_ values: [Float], shape: [Int], isKernel: Bool) -> (shape: [Int], values: [Float])
-  {
-    guard let order = kerasOrder(forKernel: isKernel) else { return (shape, values) }
-    let grouped = self == .depthwiseConv2d ? [shape[0], shape[1], 1, shape[2] * shape[3]] : shape
+  /// The zoo's shape and values for Keras's weight `name`, of the right rank.
+  func fromKeras(_ values: [Float], shape: [Int], name: String) -> (shape: [Int], values: [Float]) {
+    guard let order = kerasOrder(of: name) else { return (shape, values) }
+    let grouped = isDepthwiseKernel(name) ? [shape[0], shape[1], 1, shape[2] * shape[3]] : shape
     return Layout.permuted(values, shape: grouped, order: Layout.inverse(order))
   }
-}
-
-extension Conv2d {
-  /// Whether each input channel has filters of its own (groups equal to the input channels):
-  /// Keras's DepthwiseConv2D. A single-channel input's convolution is an ordinary one.
-  var isDepthwise: Bool { groups > 1 && weight.shape[1] == 1 }
 }
 
 /// A model whose dense layers read flattened feature maps. PyTorch and the zoo flatten a
@@ -232,4 +243,10 @@ enum Layout {
       if axis < 0 { break }
     }
   }
+}
+
+extension Conv2d {
+  /// Whether each input channel has filters of its own (groups equal to the input channels):
+  /// Keras's DepthwiseConv2D. A single-channel input's convolution is an ordinary one.
+  var isDepthwise: Bool { groups > 1 && weight.shape[1] == 1 }
 }

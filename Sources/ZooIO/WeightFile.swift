@@ -86,14 +86,12 @@ public enum WeightFile {
     /// Each tensor in Keras's layout, in Keras's order.
     func kerasTensors() -> [(keras: String, shape: [Int], values: [Float])] {
       tensors.map { zoo, keras, tensor in
-        let isKernel = LayerKind.isKernel(keras)
-        guard let map = flattenedInput, isKernel else {
-          let converted = kind.toKeras(
-            tensor, isKernel: isKernel, depthwiseInputs: depthwiseInputs)
+        guard let map = flattenedInput, keras == "kernel" else {
+          let converted = kind.toKeras(tensor, name: keras, depthwiseInputs: depthwiseInputs)
           return (keras, converted.shape, converted.values)
         }
         let rows = FlattenOrder.channelsLast(tensor.scalars, outputs: tensor.shape[0], map: map)
-        let converted = kind.toKeras(Tensor(shape: tensor.shape, scalars: rows), isKernel: true)
+        let converted = kind.toKeras(Tensor(shape: tensor.shape, scalars: rows), name: keras)
         return (keras, converted.shape, converted.values)
       }
     }

@@ -34,6 +34,9 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
   // Datasets
   case wrongDType(dataset: String, found: String)
   case wrongRank(dataset: String, layout: String, expectedRank: Int, shape: [Int])
+  /// A separable convolution whose pointwise kernel does not read its depthwise kernel's
+  /// outputs; shapes in Keras's layouts.
+  case separableKernelMismatch(layer: String, depthwise: [Int], pointwise: [Int])
   case shapeTooLarge(dataset: String, shape: [Int])
   /// The dataset declares more values than the file stores for it.
   case missingData(dataset: String, declaredBytes: Int, storedBytes: Int)
@@ -122,6 +125,12 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
       return
         "\(dataset) must have rank \(expectedRank) \(layout); the file has shape"
         + " \(describe(shape: shape))"
+    case .separableKernelMismatch(let layer, let depthwise, let pointwise):
+      return
+        "a SeparableConv2D's pointwise_kernel (1, 1, in * multiplier, out) reads the outputs of"
+        + " its depthwise_kernel (kh, kw, in, multiplier); layer '\(layer)' has depthwise_kernel"
+        + " \(describe(shape: depthwise)) and pointwise_kernel \(describe(shape: pointwise))."
+        + " The file was edited or mixes two layers"
     case .shapeTooLarge(let dataset, let shape):
       return
         "a tensor may hold at most \(WeightFile.maximumElementCount) values; \(dataset)"
@@ -163,8 +172,8 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
         + " \(describe(shape: grouped))); the file has \(describe(shape: found))"
     case .unsupportedLayer(let path, let type):
       return
-        "weight files store Conv2d, ConvTranspose2d, Linear and BatchNorm layers; '\(path)' is a"
-        + " \(type) that owns tensors"
+        "weight files store Conv2d, ConvTranspose2d, Linear, BatchNorm and SeparableConv2d"
+        + " layers; '\(path)' is a \(type) that owns tensors"
     case .unsupportedTensor(let path, let layerKind):
       return "a \(layerKind) layer's tensors have known names; \(path) is not one of them"
     case .invalidLayerName(let path, let reason):

@@ -124,6 +124,8 @@ struct WeightFileReader {
     if !names.isDisjoint(with: ["gamma", "beta", "moving_mean", "moving_variance"]) {
       return .batchNorm
     }
+    // A separable convolution has a depthwise kernel too.
+    if names.contains("pointwise_kernel") { return .separableConv2d }
     if names.contains("depthwise_kernel") { return .depthwiseConv2d }
     guard let kernel = weights.first(where: { $0.name == "kernel" }) else {
       throw WeightFileError.unknownLayerKind(
@@ -291,18 +293,17 @@ struct LayerCollector {
           layer: name, weight: weight.name, kind: kind.rawValue,
           known: kind.tensorNames.map(\.keras))
       }
-      let isKernel = LayerKind.isKernel(weight.name)
-      let rank = kind.rank(forKernel: isKernel)
+      let rank = kind.rank(of: weight.name)
       guard weight.shape.count == rank else {
-        let layout = isKernel ? kind.kernelLayout : "(channels)"
         throw WeightFileError.wrongRank(
-          dataset: weight.dataset, layout: "\(kind.kerasName) \(weight.name) \(layout)",
+          dataset: weight.dataset,
+          layout: "\(kind.kerasName) \(weight.name) \(kind.layout(of: weight.name))",
           expectedRank: rank, shape: weight.shape)
       }
       let path = layer.path + "." + zooName
       guard tensors[path] == nil else { throw WeightFileError.duplicateTensor(path: path) }
-      var zoo = kind.fromKeras(weight.values, shape: weight.shape, isKernel: isKernel)
-      if let map = flattenedInput, isKernel, kind == .linear {
+      var zoo = kind.fromKeras(weight.values, shape: weight.shape, name: weight.name)
+      if let map = flattenedInput, weight.name == "kernel", kind == .linear {
         guard map.reduce(1, *) == zoo.shape[1] else {
           throw WeightFileError.flattenedInputMismatch(
             layer: name, map: map, inputs: zoo.shape[1])
@@ -311,9 +312,23 @@ struct LayerCollector {
       }
       tensors[path] = Tensor(shape: zoo.shape, scalars: zoo.values)
       layer.tensorPaths.append(path)
-      if isKernel { layer.kernelShape = weight.shape }
+      if LayerKind.isKernel(weight.name) { layer.kernelShape = weight.shape }
       if !weight.hasChecksum { datasetsWithoutChecksum.append(weight.dataset) }
     }
+    if kind == .separableConv2d { try Self.checkSeparable(name, weights) }
     layers.append(layer)
+  }
+
+  /// A separable convolution's pointwise kernel reads every output of its depthwise kernel:
+  /// (1, 1, in * multiplier, out) after (kh, kw, in, multiplier).
+  static func checkSeparable(_ layer: String, _ weights: [KerasWeight]) throws {
+    guard let depthwise = weights.first(where: { $0.name == "depthwise_kernel" })?.shape,
+      let pointwise = weights.first(where: { $0.name == "pointwise_kernel" })?.shape
+    else { return }
+    guard pointwise[0] == 1, pointwise[1] == 1, pointwise[2] == depthwise[2] * depthwise[3]
+    else {
+      throw WeightFileError.separableKernelMismatch(
+        layer: layer, depthwise: depthwise, pointwise: pointwise)
+    }
   }
 }

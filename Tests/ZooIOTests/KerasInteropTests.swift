@@ -301,7 +301,7 @@ struct KerasFixture: Decodable {
         reason:
           "Keras 3 stores it under layers/layer_normalization_2, a layer_normalization layer;"
           + " the zoo reads conv2d, conv2d_transpose, dense, batch_normalization,"
-          + " depthwise_conv2d")
+          + " depthwise_conv2d, separable_conv2d")
     ) { try WeightFile.read(contentsOf: layerNorm) }
 
     let modelVariable = try file("modelvar.weights.h5") { root in

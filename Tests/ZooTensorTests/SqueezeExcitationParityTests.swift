@@ -28,16 +28,6 @@ import ZooTensor
     let block = try #require(
       Self.block(name, channels: x.shape[1], squeezeChannels: fc1.shape[0]),
       "no block for case \(name)")
-    for (path, parameter) in block.namedParameters() {
-      let stored = try c.tensor(path)
-      try #require(
-        parameter.shape == stored.shape, "\(path): \(parameter.shape) vs \(stored.shape)")
-      parameter.scalars = stored.scalars
-    }
-    let out = try block(x)
-    try TorchParityTests.backward(out, c)
-    var ours: [String: Tensor?] = ["out": out, "grad_x": x.grad]
-    for (path, parameter) in block.namedParameters() { ours["grad_" + path] = parameter.grad }
-    try TorchParityTests.compare(c, "squeeze_excitation", ours)
+    try TorchParityTests.checkModule(block, input: x, c, "squeeze_excitation")
   }
 }

@@ -37,6 +37,10 @@ struct TorchFixture: Decodable, Sendable {
     var axis: Int?
     /// Keras's ZeroPadding2D amounts: [top, bottom, left, right].
     var paddingAmounts: [Int]?
+    /// Keras's `padding` argument, "same" or "valid".
+    var kerasPadding: String?
+    /// Keras's `depth_multiplier`.
+    var depthMultiplier: Int?
 
     enum CodingKeys: String, CodingKey {
       case stride, padding, dilation, groups, training, momentum, eps, labels, log, axis
@@ -50,6 +54,8 @@ struct TorchFixture: Decodable, Sendable {
       case classWeights = "class_weights"
       case labelSmoothing = "label_smoothing"
       case paddingAmounts = "padding_amounts"
+      case kerasPadding = "keras_padding"
+      case depthMultiplier = "depth_multiplier"
     }
   }
 
