@@ -19,6 +19,15 @@ mean 0, variance 1; all four are drawn at random, as are the biases. The zoo bui
 [1, 2, 2, 1], initialFeatures: 8, bottleneckFactor: 4).keras) and maps names with
 KerasApplications.densenet, the table of densenet121-keras ... densenet201-keras.
 
+With --layer-names it writes keras_layer_names.json: for each model of LAYER_NAME_MODELS, the
+names of keras.applications' layers that hold weights, in model order, and Keras's parameter
+count (count_params, moving statistics included), as keras.applications.X(weights=None) builds
+them in a fresh session; the zoo's declared name tables are checked against these lists.
+
+With --vgg19 the model is vgg19_narrow: vgg16_narrow's widths and input with VGG19's blocks
+of 2, 2, 4, 4, 4 convolutions and its names (block3_conv4 ...); the zoo maps them with
+KerasApplications.vgg, the function behind vgg19's table, at these widths.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -39,6 +48,8 @@ and <name>.json holds the logits:
 Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py              # committed fixture
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --densenet   # committed DenseNet
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --vgg19      # committed VGG19
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --layer-names  # name lists
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
 
@@ -60,6 +71,7 @@ SEED = 0
 NARROW = {"widths": (4, 8, 8, 8, 8), "hidden": 16, "classes": 10, "size": 96, "batch": 2}
 FULL = {"classes": 1000, "size": 224, "batch": 1}
 BLOCK_DEPTHS = (2, 2, 3, 3, 3)
+VGG19_BLOCK_DEPTHS = (2, 2, 4, 4, 4)
 DENSENET = {
     "blocks": (1, 2, 2, 1),
     "growth_rate": 4,
@@ -69,13 +81,15 @@ DENSENET = {
     "batch": 2,
 }
 KERAS_BN_EPS = 1.001e-5
+LAYER_NAME_MODELS = ("VGG19",)
 
 
-def vgg16_shaped(widths, hidden, classes, size):
-    """keras.applications.vgg16.VGG16's graph and names, at other widths."""
+def vgg16_shaped(widths, hidden, classes, size, depths=BLOCK_DEPTHS, name="vgg16"):
+    """keras.applications.vgg16.VGG16's graph and names (vgg19.VGG19's with depths
+    VGG19_BLOCK_DEPTHS), at other widths."""
     inputs = keras.Input((size, size, 3))
     x = inputs
-    for block, (width, depth) in enumerate(zip(widths, BLOCK_DEPTHS), start=1):
+    for block, (width, depth) in enumerate(zip(widths, depths), start=1):
         for conv in range(1, depth + 1):
             x = layers.Conv2D(
                 width, 3, activation="relu", padding="same", name=f"block{block}_conv{conv}"
@@ -85,7 +99,7 @@ def vgg16_shaped(widths, hidden, classes, size):
     x = layers.Dense(hidden, activation="relu", name="fc1")(x)
     x = layers.Dense(hidden, activation="relu", name="fc2")(x)
     outputs = layers.Dense(classes, name="predictions")(x)
-    return keras.Model(inputs, outputs, name="vgg16")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def densenet_shaped(blocks, growth_rate, stem, classes, size):
@@ -152,12 +166,17 @@ def build_densenet():
     return model
 
 
-def build(full):
+def build(full, vgg19=False):
     """The seeded model of the fixture, with random biases."""
     keras.utils.set_random_seed(SEED)
     if full:
         model = keras.applications.VGG16(
             weights=None, classes=FULL["classes"], classifier_activation=None
+        )
+    elif vgg19:
+        model = vgg16_shaped(
+            NARROW["widths"], NARROW["hidden"], NARROW["classes"], NARROW["size"],
+            depths=VGG19_BLOCK_DEPTHS, name="vgg19",
         )
     else:
         model = vgg16_shaped(
@@ -196,17 +215,43 @@ def save_all(model, out, name):
     return {os.path.basename(p): os.path.getsize(p) for p in paths.values()}
 
 
+def write_layer_names(out):
+    """keras_layer_names.json: weighted layer names and parameter count of each model."""
+    entries = []
+    for name in LAYER_NAME_MODELS:
+        keras.backend.clear_session()  # layers Keras names by count start from zero
+        model = getattr(keras.applications, name)(weights=None)
+        names = [layer.name for layer in model.layers if layer.weights]
+        entries.append(
+            f"  {json.dumps(name)}: {{\"count\": {model.count_params()}, \"layers\": "
+            + json.dumps(names) + "}"
+        )
+        print(f"{name}: {len(names)} layers with weights, {model.count_params()} parameters")
+    header = f'  "keras": {json.dumps(keras.__version__)}'
+    with open(os.path.join(out, "keras_layer_names.json"), "w") as f:
+        f.write("{\n" + ",\n".join([header] + entries) + "\n}\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
     parser.add_argument("--densenet", action="store_true", help="the DenseNet-shaped fixture")
+    parser.add_argument("--vgg19", action="store_true", help="the VGG19-shaped fixture")
+    parser.add_argument(
+        "--layer-names", action="store_true", help="keras_layer_names.json: names to check"
+    )
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
+    if args.layer_names:
+        write_layer_names(args.out)
+        return
     if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
         parser.error("--full writes about 1.6 GB: give --out a folder outside the repository")
 
     if args.densenet:
         name, spec, model = "densenet_narrow", DENSENET, build_densenet()
+    elif args.vgg19:
+        name, spec, model = "vgg19_narrow", NARROW, build(False, vgg19=True)
     else:
         name = "vgg16" if args.full else "vgg16_narrow"
         spec = FULL if args.full else NARROW

@@ -256,7 +256,8 @@ public enum ModelRegistry {
     vgg(
       16, batchNorm: false, parameters: 138_357_544, gmacs: 15.47, keras: KerasApplications.vgg16),
     vgg(16, batchNorm: true, parameters: 138_365_992, gmacs: 15.47),
-    vgg(19, batchNorm: false, parameters: 143_667_240, gmacs: 19.632),
+    vgg(
+      19, batchNorm: false, parameters: 143_667_240, gmacs: 19.632, keras: KerasApplications.vgg19),
     vgg(19, batchNorm: true, parameters: 143_678_248, gmacs: 19.632),
     entry(
       "inception_v3", "inception", paper: szegedy, input: [3, 299, 299], classes: 1000,
