@@ -28,6 +28,14 @@ With --vgg19 the model is vgg19_narrow: vgg16_narrow's widths and input with VGG
 of 2, 2, 4, 4, 4 convolutions and its names (block3_conv4 ...); the zoo maps them with
 KerasApplications.vgg, the function behind vgg19's table, at these widths.
 
+With --resnet the model is resnet_keras_small: keras.applications.resnet.ResNet itself (the
+builder of ResNet50: stride 2 on the first 1x1 of a downsampling block, biased convolutions,
+eps 1.001e-5, its names conv1_conv ... conv5_block1_3_bn, predictions) with a small stack
+function: stages conv2 ... conv5 of 1, 2, 1, 1 blocks and 8, 16, 16, 8 filters (Keras fixes
+the stem at 64), 10 classes, a 64x64 input, random biases and batch norms. The zoo builds it as
+ResNet(ResNetConfiguration(block: .bottleneck, blocksPerStage: [1, 2, 1, 1], widths: [8, 16,
+16, 8], stem: .imageNet, stemWidth: 64).keras) and maps names with KerasApplications.resnet.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -49,6 +57,7 @@ Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py              # committed fixture
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --densenet   # committed DenseNet
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --vgg19      # committed VGG19
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --resnet     # committed ResNet
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --layer-names  # name lists
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
@@ -81,7 +90,8 @@ DENSENET = {
     "batch": 2,
 }
 KERAS_BN_EPS = 1.001e-5
-LAYER_NAME_MODELS = ("VGG19",)
+RESNET = {"classes": 10, "size": 64, "batch": 2}
+LAYER_NAME_MODELS = ("VGG19", "ResNet50")
 
 
 def vgg16_shaped(widths, hidden, classes, size, depths=BLOCK_DEPTHS, name="vgg16"):
@@ -166,6 +176,31 @@ def build_densenet():
     return model
 
 
+def build_resnet():
+    """keras.applications.resnet.ResNet itself (v1, biased convolutions) on a small stack."""
+    from keras.src.applications import resnet
+
+    def stack_fn(x):
+        x = resnet.stack_residual_blocks_v1(x, 8, 1, stride1=1, name="conv2")
+        x = resnet.stack_residual_blocks_v1(x, 16, 2, name="conv3")
+        x = resnet.stack_residual_blocks_v1(x, 16, 1, name="conv4")
+        return resnet.stack_residual_blocks_v1(x, 8, 1, name="conv5")
+
+    keras.utils.set_random_seed(SEED)
+    spec = RESNET
+    model = resnet.ResNet(
+        stack_fn, preact=False, use_bias=True, weights=None,
+        input_shape=(spec["size"], spec["size"], 3), classes=spec["classes"],
+        classifier_activation=None, name="resnet_small",
+    )
+    rng = np.random.default_rng(SEED + 1)
+    for layer in model.layers:
+        if getattr(layer, "bias", None) is not None:
+            layer.bias.assign(0.1 * rng.standard_normal(layer.bias.shape).astype(np.float32))
+    randomize_batch_norms(model, rng)
+    return model
+
+
 def build(full, vgg19=False):
     """The seeded model of the fixture, with random biases."""
     keras.utils.set_random_seed(SEED)
@@ -237,6 +272,7 @@ def main():
     parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
     parser.add_argument("--densenet", action="store_true", help="the DenseNet-shaped fixture")
     parser.add_argument("--vgg19", action="store_true", help="the VGG19-shaped fixture")
+    parser.add_argument("--resnet", action="store_true", help="Keras's ResNet, small stack")
     parser.add_argument(
         "--layer-names", action="store_true", help="keras_layer_names.json: names to check"
     )
@@ -250,6 +286,8 @@ def main():
 
     if args.densenet:
         name, spec, model = "densenet_narrow", DENSENET, build_densenet()
+    elif args.resnet:
+        name, spec, model = "resnet_keras_small", RESNET, build_resnet()
     elif args.vgg19:
         name, spec, model = "vgg19_narrow", NARROW, build(False, vgg19=True)
     else:

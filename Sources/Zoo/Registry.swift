@@ -179,11 +179,11 @@ public enum ModelRegistry {
   private static func resnet(
     _ name: String, _ configuration: ResNetConfiguration, input: [Int], classes: Int,
     parameters: Int, gmacs: Double, depth: Int, follows definition: ModelDefinition = .torchvision,
-    weights: [ShippedWeights] = []
+    weights: [ShippedWeights] = [], keras: KerasNames? = nil
   ) -> ModelEntry {
     entry(
       name, "resnet", paper: he, input: input, classes: classes, parameters: parameters,
-      gmacs: gmacs, depth: depth, follows: definition, weights: weights
+      gmacs: gmacs, depth: depth, follows: definition, weights: weights, keras: keras
     ) {
       ResNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
     }
@@ -306,6 +306,11 @@ public enum ModelRegistry {
     densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242, keras: true),
     densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338, keras: true),
     densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402, keras: true),
+    // Keras counts the moving statistics too: 25,636,712.
+    resnet(
+      "resnet50-keras", ResNetConfiguration.resnet50.keras, input: [3, 224, 224], classes: 1000,
+      parameters: 25_583_592, gmacs: 3.858, depth: 107, follows: .keras,
+      keras: KerasApplications.resnet(.resnet50, source: "keras.applications.ResNet50")),
     entry(
       "mobilenet_v2", "mobilenet", paper: sandler, input: [3, 224, 224], classes: 1000,
       parameters: 3_504_872, gmacs: 0.3008, depth: 105

@@ -27,7 +27,7 @@ struct KerasLayerNames {
 /// values as Keras counts (Keras counts batch-norm moving statistics; the zoo keeps them as
 /// buffers).
 @Suite struct KerasApplicationNamesTests {
-  @Test(arguments: [("vgg19", "VGG19")])
+  @Test(arguments: [("vgg19", "VGG19"), ("resnet50-keras", "ResNet50")])
   func tableNamesEveryKerasLayer(_ name: String, _ kerasModel: String) throws {
     let keras = try #require(KerasLayerNames.models[kerasModel], "no names of \(kerasModel)")
     let table = try #require(try ModelRegistry.entry(named: name).kerasNames)

@@ -35,6 +35,8 @@ struct KerasFixture: Decodable {
     case "vgg16_narrow": return KerasFixture.narrowVGG16(classCount: classCount)
     case "vgg19_narrow":
       return VGG(Self.narrowVGG19, classCount: classCount, rng: RandomStream(seed: 3))
+    case "resnet_keras_small":
+      return ResNet(Self.smallKerasResNet, classCount: classCount, rng: RandomStream(seed: 3))
     case "densenet_narrow":
       return DenseNet(Self.narrowDenseNet.keras, classCount: classCount, rng: RandomStream(seed: 3))
     default: return try ModelRegistry.entry(named: model).build(classCount: classCount)
@@ -48,6 +50,8 @@ struct KerasFixture: Decodable {
       return KerasApplications.densenet(Self.narrowDenseNet, source: "keras.applications.DenseNet")
     case "vgg19_narrow":
       return KerasApplications.vgg(Self.narrowVGG19, source: "keras.applications.VGG19")
+    case "resnet_keras_small":
+      return KerasApplications.resnet(Self.smallKerasResNet, source: "keras.applications.ResNet")
     default: return KerasApplications.vgg16
     }
   }
