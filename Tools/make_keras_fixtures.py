@@ -49,6 +49,23 @@ batch-norm statistic is drawn at random. The zoo builds it as Xception(XceptionC
 stemWidths: [4, 8], entryWidths: [8, 16, 24], middleBlocks: 8, exitWidth: 32, finalWidths:
 [48, 64])) and maps names with KerasApplications.xception, the table of xception-keras.
 
+With --layer-names it writes keras_layer_names.json: for each model of LAYER_NAME_MODELS, the
+names of keras.applications' layers that hold weights, in model order, and Keras's parameter
+count (count_params, moving statistics included), as keras.applications.X(weights=None) builds
+them in a fresh session; the zoo's declared name tables are checked against these lists.
+
+With --vgg19 the model is vgg19_narrow: vgg16_narrow's widths and input with VGG19's blocks
+of 2, 2, 4, 4, 4 convolutions and its names (block3_conv4 ...); the zoo maps them with
+KerasApplications.vgg, the function behind vgg19's table, at these widths.
+
+With --resnet the model is resnet_keras_small: keras.applications.resnet.ResNet itself (the
+builder of ResNet50: stride 2 on the first 1x1 of a downsampling block, biased convolutions,
+eps 1.001e-5, its names conv1_conv ... conv5_block1_3_bn, predictions) with a small stack
+function: stages conv2 ... conv5 of 1, 2, 1, 1 blocks and 8, 16, 16, 8 filters (Keras fixes
+the stem at 64), 10 classes, a 64x64 input, random biases and batch norms. The zoo builds it as
+ResNet(ResNetConfiguration(block: .bottleneck, blocksPerStage: [1, 2, 1, 1], widths: [8, 16,
+16, 8], stem: .imageNet, stemWidth: 64).keras) and maps names with KerasApplications.resnet.
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -74,6 +91,9 @@ Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --mobilenet-v2
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --separable  # SeparableConv2D
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --xception   # committed Xception
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --vgg19      # committed VGG19
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --resnet     # committed ResNet
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --layer-names  # name lists
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
 
@@ -95,6 +115,7 @@ SEED = 0
 NARROW = {"widths": (4, 8, 8, 8, 8), "hidden": 16, "classes": 10, "size": 96, "batch": 2}
 FULL = {"classes": 1000, "size": 224, "batch": 1}
 BLOCK_DEPTHS = (2, 2, 3, 3, 3)
+VGG19_BLOCK_DEPTHS = (2, 2, 4, 4, 4)
 DENSENET = {
     "blocks": (1, 2, 2, 1),
     "growth_rate": 4,
@@ -115,13 +136,16 @@ XCEPTION = {
     "size": 96,
     "batch": 2,
 }
+RESNET = {"classes": 10, "size": 64, "batch": 2}
+LAYER_NAME_MODELS = ("VGG19", "ResNet50")
 
 
-def vgg16_shaped(widths, hidden, classes, size):
-    """keras.applications.vgg16.VGG16's graph and names, at other widths."""
+def vgg16_shaped(widths, hidden, classes, size, depths=BLOCK_DEPTHS, name="vgg16"):
+    """keras.applications.vgg16.VGG16's graph and names (vgg19.VGG19's with depths
+    VGG19_BLOCK_DEPTHS), at other widths."""
     inputs = keras.Input((size, size, 3))
     x = inputs
-    for block, (width, depth) in enumerate(zip(widths, BLOCK_DEPTHS), start=1):
+    for block, (width, depth) in enumerate(zip(widths, depths), start=1):
         for conv in range(1, depth + 1):
             x = layers.Conv2D(
                 width, 3, activation="relu", padding="same", name=f"block{block}_conv{conv}"
@@ -131,7 +155,7 @@ def vgg16_shaped(widths, hidden, classes, size):
     x = layers.Dense(hidden, activation="relu", name="fc1")(x)
     x = layers.Dense(hidden, activation="relu", name="fc2")(x)
     outputs = layers.Dense(classes, name="predictions")(x)
-    return keras.Model(inputs, outputs, name="vgg16")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def densenet_shaped(blocks, growth_rate, stem, classes, size):
@@ -225,6 +249,29 @@ def build_depthwise():
     """The seeded depthwise model with random biases and batch norms."""
     keras.utils.set_random_seed(SEED)
     model = depthwise_small(DEPTHWISE["classes"], DEPTHWISE["size"])
+    rng = np.random.default_rng(SEED + 1)
+    randomize_biases(model, rng)
+    randomize_batch_norms(model, rng)
+    return model
+
+
+def build_resnet():
+    """keras.applications.resnet.ResNet itself (v1, biased convolutions) on a small stack."""
+    from keras.src.applications import resnet
+
+    def stack_fn(x):
+        x = resnet.stack_residual_blocks_v1(x, 8, 1, stride1=1, name="conv2")
+        x = resnet.stack_residual_blocks_v1(x, 16, 2, name="conv3")
+        x = resnet.stack_residual_blocks_v1(x, 16, 1, name="conv4")
+        return resnet.stack_residual_blocks_v1(x, 8, 1, name="conv5")
+
+    keras.utils.set_random_seed(SEED)
+    spec = RESNET
+    model = resnet.ResNet(
+        stack_fn, preact=False, use_bias=True, weights=None,
+        input_shape=(spec["size"], spec["size"], 3), classes=spec["classes"],
+        classifier_activation=None, name="resnet_small",
+    )
     rng = np.random.default_rng(SEED + 1)
     randomize_biases(model, rng)
     randomize_batch_norms(model, rng)
@@ -345,12 +392,17 @@ def build_xception():
     return model
 
 
-def build(full):
+def build(full, vgg19=False):
     """The seeded model of the fixture, with random biases."""
     keras.utils.set_random_seed(SEED)
     if full:
         model = keras.applications.VGG16(
             weights=None, classes=FULL["classes"], classifier_activation=None
+        )
+    elif vgg19:
+        model = vgg16_shaped(
+            NARROW["widths"], NARROW["hidden"], NARROW["classes"], NARROW["size"],
+            depths=VGG19_BLOCK_DEPTHS, name="vgg19",
         )
     else:
         model = vgg16_shaped(
@@ -385,6 +437,23 @@ def save_all(model, out, name):
     return {os.path.basename(p): os.path.getsize(p) for p in paths.values()}
 
 
+def write_layer_names(out):
+    """keras_layer_names.json: weighted layer names and parameter count of each model."""
+    entries = []
+    for name in LAYER_NAME_MODELS:
+        keras.backend.clear_session()  # layers Keras names by count start from zero
+        model = getattr(keras.applications, name)(weights=None)
+        names = [layer.name for layer in model.layers if layer.weights]
+        entries.append(
+            f"  {json.dumps(name)}: {{\"count\": {model.count_params()}, \"layers\": "
+            + json.dumps(names) + "}"
+        )
+        print(f"{name}: {len(names)} layers with weights, {model.count_params()} parameters")
+    header = f'  "keras": {json.dumps(keras.__version__)}'
+    with open(os.path.join(out, "keras_layer_names.json"), "w") as f:
+        f.write("{\n" + ",\n".join([header] + entries) + "\n}\n")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="keras.applications.VGG16 itself")
@@ -394,8 +463,16 @@ def main():
     parser.add_argument("--mobilenet-v2", action="store_true", help="Keras's MobileNetV2, alpha 0.1")
     parser.add_argument("--separable", action="store_true", help="the SeparableConv2D fixture")
     parser.add_argument("--xception", action="store_true", help="the Xception-shaped fixture")
+    parser.add_argument("--vgg19", action="store_true", help="the VGG19-shaped fixture")
+    parser.add_argument("--resnet", action="store_true", help="Keras's ResNet, small stack")
+    parser.add_argument(
+        "--layer-names", action="store_true", help="keras_layer_names.json: names to check"
+    )
     parser.add_argument("--out", default=DEFAULT_OUT)
     args = parser.parse_args()
+    if args.layer_names:
+        write_layer_names(args.out)
+        return
     if args.full and os.path.abspath(args.out) == os.path.abspath(DEFAULT_OUT):
         parser.error("--full writes about 1.6 GB: give --out a folder outside the repository")
 
@@ -414,6 +491,10 @@ def main():
         name, spec, model = "separable_small", SEPARABLE, build_separable()
     elif args.xception:
         name, spec, model = "xception_narrow", XCEPTION, build_xception()
+    elif args.resnet:
+        name, spec, model = "resnet_keras_small", RESNET, build_resnet()
+    elif args.vgg19:
+        name, spec, model = "vgg19_narrow", NARROW, build(False, vgg19=True)
     else:
         name = "vgg16" if args.full else "vgg16_narrow"
         spec = FULL if args.full else NARROW

@@ -181,11 +181,11 @@ public enum ModelRegistry {
   private static func resnet(
     _ name: String, _ configuration: ResNetConfiguration, input: [Int], classes: Int,
     parameters: Int, gmacs: Double, depth: Int, follows definition: ModelDefinition = .torchvision,
-    weights: [ShippedWeights] = []
+    weights: [ShippedWeights] = [], keras: KerasNames? = nil
   ) -> ModelEntry {
     entry(
       name, "resnet", paper: he, input: input, classes: classes, parameters: parameters,
-      gmacs: gmacs, depth: depth, follows: definition, weights: weights
+      gmacs: gmacs, depth: depth, follows: definition, weights: weights, keras: keras
     ) {
       ResNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
     }
@@ -258,7 +258,8 @@ public enum ModelRegistry {
     vgg(
       16, batchNorm: false, parameters: 138_357_544, gmacs: 15.47, keras: KerasApplications.vgg16),
     vgg(16, batchNorm: true, parameters: 138_365_992, gmacs: 15.47),
-    vgg(19, batchNorm: false, parameters: 143_667_240, gmacs: 19.632),
+    vgg(
+      19, batchNorm: false, parameters: 143_667_240, gmacs: 19.632, keras: KerasApplications.vgg19),
     vgg(19, batchNorm: true, parameters: 143_678_248, gmacs: 19.632),
     entry(
       "inception_v3", "inception", paper: szegedy, input: [3, 299, 299], classes: 1000,
@@ -307,6 +308,11 @@ public enum ModelRegistry {
     densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242, keras: true),
     densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338, keras: true),
     densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402, keras: true),
+    // Keras counts the moving statistics too: 25,636,712.
+    resnet(
+      "resnet50-keras", ResNetConfiguration.resnet50.keras, input: [3, 224, 224], classes: 1000,
+      parameters: 25_583_592, gmacs: 3.858, depth: 107, follows: .keras,
+      keras: KerasApplications.resnet(.resnet50, source: "keras.applications.ResNet50")),
     entry(
       "mobilenet_v2", "mobilenet", paper: sandler, input: [3, 224, 224], classes: 1000,
       parameters: 3_504_872, gmacs: 0.3008, depth: 105

@@ -33,6 +33,10 @@ struct KerasFixture: Decodable {
     let classCount = logitsShape[1]
     switch model {
     case "vgg16_narrow": return KerasFixture.narrowVGG16(classCount: classCount)
+    case "vgg19_narrow":
+      return VGG(Self.narrowVGG19, classCount: classCount, rng: RandomStream(seed: 3))
+    case "resnet_keras_small":
+      return ResNet(Self.smallKerasResNet, classCount: classCount, rng: RandomStream(seed: 3))
     case "densenet_narrow":
       return DenseNet(Self.narrowDenseNet.keras, classCount: classCount, rng: RandomStream(seed: 3))
     default: return try ModelRegistry.entry(named: model).build(classCount: classCount)
@@ -41,9 +45,15 @@ struct KerasFixture: Decodable {
 
   /// The declared table that maps the fixture's Keras names.
   var names: KerasNames {
-    model == "densenet_narrow"
-      ? KerasApplications.densenet(Self.narrowDenseNet, source: "keras.applications.DenseNet")
-      : KerasApplications.vgg16
+    switch model {
+    case "densenet_narrow":
+      return KerasApplications.densenet(Self.narrowDenseNet, source: "keras.applications.DenseNet")
+    case "vgg19_narrow":
+      return KerasApplications.vgg(Self.narrowVGG19, source: "keras.applications.VGG19")
+    case "resnet_keras_small":
+      return KerasApplications.resnet(Self.smallKerasResNet, source: "keras.applications.ResNet")
+    default: return KerasApplications.vgg16
+    }
   }
 
   /// keras.applications.densenet's code at growth rate 4, a stem of 8, blocks of 1-2-2-1.

@@ -6,6 +6,9 @@ import ZooTensor
 // the bottleneck is v1.5 (stride on the 3x3 convolution, not the first 1x1). The small-input
 // variants are the paper's CIFAR networks (section 4.2: 6n+2 layers, 16/32/64 channels) with
 // torchvision's projection shortcut (1x1 convolution + batch norm) wherever the shape changes.
+// Keras Applications' ResNets (`keras`) are v1: the stride on the first 1x1 convolution, a
+// bias on every convolution, batch-norm eps 1.001e-5. Their zero padding before the max-pool
+// gives what the padding here gives, as the pool reads the ReLU's non-negative output.
 
 /// One ResNet: block type, blocks per stage, stage widths and stem.
 public struct ResNetConfiguration: Sendable, Equatable {
@@ -27,6 +30,16 @@ public struct ResNetConfiguration: Sendable, Equatable {
   public var widths: [Int]
   /// The stem before the first stage.
   public var stem: Stem
+  /// Whether a downsampling bottleneck strides on its 3x3 convolution (torchvision's v1.5) or,
+  /// as the paper and Keras, on its first 1x1.
+  public var strideOnFirst1x1 = false
+  /// Whether every convolution has a bias (Keras's do, torchvision's do not).
+  public var convolutionBias = false
+  /// Eps of every batch norm: PyTorch's 1e-5, or Keras Applications' 1.001e-5.
+  public var batchNormEps: Float = 1e-5
+  /// Channels of the stem when they differ from the first stage's width (Keras's builder fixes
+  /// them at 64 whatever the stages).
+  public var stemWidth: Int? = nil
 
   /// Output channels per unit of width: 4 for bottlenecks, 1 otherwise.
   public var expansion: Int { block == .bottleneck ? 4 : 1 }
@@ -45,6 +58,18 @@ public struct ResNetConfiguration: Sendable, Equatable {
       block: .basic, blocksPerStage: [n, n, n], widths: [16, 32, 64], stem: .small)
   }
 
+  /// The same network as `keras.applications.resnet` builds it (v1): stride on the first 1x1,
+  /// biased convolutions, batch-norm eps 1.001e-5.
+  public var keras: ResNetConfiguration {
+    var configuration = self
+    configuration.strideOnFirst1x1 = true
+    configuration.convolutionBias = true
+    configuration.batchNormEps = 1.001e-5
+    return configuration
+  }
+
+  func batchNorm(_ channels: Int) -> BatchNorm { BatchNorm(channels, eps: batchNormEps) }
+
   /// ResNet-18: basic blocks, 2-2-2-2.
   public static let resnet18 = imageNet(.basic, [2, 2, 2, 2])
   /// ResNet-34: basic blocks, 3-4-6-3.
@@ -57,16 +82,20 @@ public struct ResNetConfiguration: Sendable, Equatable {
   public static let resnet152 = imageNet(.bottleneck, [3, 8, 36, 3])
 }
 
-private func conv3x3(_ input: Int, _ output: Int, stride: Int = 1, rng: RandomStream) -> Conv2d {
+private func conv3x3(
+  _ input: Int, _ output: Int, stride: Int = 1, bias: Bool = false, rng: RandomStream
+) -> Conv2d {
   Conv2d(
-    input, output, kernelSize: 3, stride: stride, padding: 1, bias: false,
-    initializer: .kaimingNormal(fanOut: true), rng: rng)
+    input, output, kernelSize: 3, stride: stride, padding: 1, bias: bias,
+    initializer: .kaimingNormal(fanOut: true), biasInitializer: .constant(0), rng: rng)
 }
 
-private func conv1x1(_ input: Int, _ output: Int, stride: Int = 1, rng: RandomStream) -> Conv2d {
+private func conv1x1(
+  _ input: Int, _ output: Int, stride: Int = 1, bias: Bool = false, rng: RandomStream
+) -> Conv2d {
   Conv2d(
-    input, output, kernelSize: 1, stride: stride, bias: false,
-    initializer: .kaimingNormal(fanOut: true), rng: rng)
+    input, output, kernelSize: 1, stride: stride, bias: bias,
+    initializer: .kaimingNormal(fanOut: true), biasInitializer: .constant(0), rng: rng)
 }
 
 /// conv-bn-relu-conv-bn plus the shortcut, then ReLU.
@@ -74,12 +103,16 @@ final class BasicBlock: Module {
   let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
   let downsample: Sequential?
 
-  init(_ input: Int, _ width: Int, stride: Int, rng: RandomStream) {
-    conv1 = conv3x3(input, width, stride: stride, rng: rng)
-    bn1 = BatchNorm(width)
-    conv2 = conv3x3(width, width, rng: rng)
-    bn2 = BatchNorm(width)
-    downsample = shortcut(input, width, stride: stride, rng: rng)
+  init(
+    _ input: Int, _ width: Int, stride: Int, _ configuration: ResNetConfiguration,
+    rng: RandomStream
+  ) {
+    let bias = configuration.convolutionBias
+    conv1 = conv3x3(input, width, stride: stride, bias: bias, rng: rng)
+    bn1 = configuration.batchNorm(width)
+    conv2 = conv3x3(width, width, bias: bias, rng: rng)
+    bn2 = configuration.batchNorm(width)
+    downsample = shortcut(input, width, stride: stride, configuration, rng: rng)
     super.init()
     register("conv1", conv1)
     register("bn1", bn1)
@@ -94,19 +127,25 @@ final class BasicBlock: Module {
   }
 }
 
-/// 1x1 reduce, 3x3 (with the stride, v1.5), 1x1 expand by 4, plus the shortcut, then ReLU.
+/// 1x1 reduce, 3x3, 1x1 expand by 4, plus the shortcut, then ReLU; the stride on the 3x3 (v1.5)
+/// or on the first 1x1 (v1).
 final class Bottleneck: Module {
   let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm, conv3: Conv2d, bn3: BatchNorm
   let downsample: Sequential?
 
-  init(_ input: Int, _ width: Int, stride: Int, rng: RandomStream) {
-    conv1 = conv1x1(input, width, rng: rng)
-    bn1 = BatchNorm(width)
-    conv2 = conv3x3(width, width, stride: stride, rng: rng)
-    bn2 = BatchNorm(width)
-    conv3 = conv1x1(width, width * 4, rng: rng)
-    bn3 = BatchNorm(width * 4)
-    downsample = shortcut(input, width * 4, stride: stride, rng: rng)
+  init(
+    _ input: Int, _ width: Int, stride: Int, _ configuration: ResNetConfiguration,
+    rng: RandomStream
+  ) {
+    let bias = configuration.convolutionBias
+    let first = configuration.strideOnFirst1x1
+    conv1 = conv1x1(input, width, stride: first ? stride : 1, bias: bias, rng: rng)
+    bn1 = configuration.batchNorm(width)
+    conv2 = conv3x3(width, width, stride: first ? 1 : stride, bias: bias, rng: rng)
+    bn2 = configuration.batchNorm(width)
+    conv3 = conv1x1(width, width * 4, bias: bias, rng: rng)
+    bn3 = configuration.batchNorm(width * 4)
+    downsample = shortcut(input, width * 4, stride: stride, configuration, rng: rng)
     super.init()
     for (name, layer) in [
       ("conv1", conv1), ("bn1", bn1), ("conv2", conv2), ("bn2", bn2), ("conv3", conv3),
@@ -126,9 +165,15 @@ final class Bottleneck: Module {
 }
 
 /// The projection shortcut where the block changes shape; nil (identity) elsewhere.
-private func shortcut(_ input: Int, _ output: Int, stride: Int, rng: RandomStream) -> Sequential? {
+private func shortcut(
+  _ input: Int, _ output: Int, stride: Int, _ configuration: ResNetConfiguration,
+  rng: RandomStream
+) -> Sequential? {
   guard stride != 1 || input != output else { return nil }
-  return Sequential([conv1x1(input, output, stride: stride, rng: rng), BatchNorm(output)])
+  return Sequential([
+    conv1x1(input, output, stride: stride, bias: configuration.convolutionBias, rng: rng),
+    configuration.batchNorm(output),
+  ])
 }
 
 /// A ResNet classifier: stem, stages `layer1`...`layerN`, global average pool, `fc`.
@@ -148,23 +193,27 @@ public final class ResNet: Module, Classifier {
   ) {
     self.configuration = configuration
     self.classCount = classCount
-    let stemWidth = configuration.widths[0]
+    let stemWidth = configuration.stemWidth ?? configuration.widths[0]
     switch configuration.stem {
     case .imageNet:
       stem = [
         (
           "conv1",
           Conv2d(
-            inputChannels, stemWidth, kernelSize: 7, stride: 2, padding: 3, bias: false,
-            initializer: .kaimingNormal(fanOut: true), rng: rng)
+            inputChannels, stemWidth, kernelSize: 7, stride: 2, padding: 3,
+            bias: configuration.convolutionBias, initializer: .kaimingNormal(fanOut: true),
+            biasInitializer: .constant(0), rng: rng)
         ),
-        ("bn1", BatchNorm(stemWidth)), ("relu", ReLU()),
+        ("bn1", configuration.batchNorm(stemWidth)), ("relu", ReLU()),
         ("maxpool", MaxPool2d(3, stride: 2, padding: 1)),
       ]
     case .small:
       stem = [
-        ("conv1", conv3x3(inputChannels, stemWidth, rng: rng)), ("bn1", BatchNorm(stemWidth)),
-        ("relu", ReLU()),
+        (
+          "conv1",
+          conv3x3(inputChannels, stemWidth, bias: configuration.convolutionBias, rng: rng)
+        ),
+        ("bn1", configuration.batchNorm(stemWidth)), ("relu", ReLU()),
       ]
     }
     var channels = stemWidth
@@ -177,8 +226,10 @@ public final class ResNet: Module, Classifier {
       for block in 0..<blocks {
         let blockStride = block == 0 ? stride : 1
         switch configuration.block {
-        case .basic: layers.append(BasicBlock(channels, width, stride: blockStride, rng: rng))
-        case .bottleneck: layers.append(Bottleneck(channels, width, stride: blockStride, rng: rng))
+        case .basic:
+          layers.append(BasicBlock(channels, width, stride: blockStride, configuration, rng: rng))
+        case .bottleneck:
+          layers.append(Bottleneck(channels, width, stride: blockStride, configuration, rng: rng))
         }
         channels = width * configuration.expansion
       }
