@@ -23,21 +23,10 @@ import ZooTensor
   @Test(arguments: try TorchFixture.caseNames("squeeze_excitation"))
   func matchesTorchvision(_ name: String) throws {
     let c = try TorchFixture.case(name, in: "squeeze_excitation")
-    let x = try c.tensor("x", requiresGrad: true)
-    let fc1 = try c.tensor("fc1.weight")
+    let (x, fc1) = (try c.tensor("x"), try c.tensor("fc1.weight"))
     let block = try #require(
       Self.block(name, channels: x.shape[1], squeezeChannels: fc1.shape[0]),
       "no block for case \(name)")
-    for (path, parameter) in block.namedParameters() {
-      let stored = try c.tensor(path)
-      try #require(
-        parameter.shape == stored.shape, "\(path): \(parameter.shape) vs \(stored.shape)")
-      parameter.scalars = stored.scalars
-    }
-    let out = try block(x)
-    try TorchParityTests.backward(out, c)
-    var ours: [String: Tensor?] = ["out": out, "grad_x": x.grad]
-    for (path, parameter) in block.namedParameters() { ours["grad_" + path] = parameter.grad }
-    try TorchParityTests.compare(c, "squeeze_excitation", ours)
+    try TorchParityTests.compareModule(block, c, "squeeze_excitation")
   }
 }

@@ -1,4 +1,5 @@
 import Testing
+import ZooNN
 import ZooTensor
 import ZooTestSupport
 
@@ -131,6 +132,28 @@ import ZooTestSupport
       labelSmoothing: Float(c.args.labelSmoothing ?? 0))
     try loss.backward()
     try Self.compare(c, "cross_entropy", ["out": loss, "grad_logits": logits.grad])
+  }
+
+  /// A module against the PyTorch module a case was made with: sets every parameter from the
+  /// tensor stored under its state-dict key, runs the case's `x` and compares the output and
+  /// the gradients of `x` and of every parameter (`grad_<key>`).
+  static func compareModule(
+    _ module: Module, _ c: TorchFixture.Case, _ family: String,
+    sourceLocation: SourceLocation = #_sourceLocation
+  ) throws {
+    let x = try c.tensor("x", requiresGrad: true)
+    for (path, parameter) in module.namedParameters() {
+      let stored = try c.tensor(path)
+      try #require(
+        parameter.shape == stored.shape, "\(path): \(parameter.shape) vs \(stored.shape)",
+        sourceLocation: sourceLocation)
+      parameter.scalars = stored.scalars
+    }
+    let out = try module(x)
+    try backward(out, c, sourceLocation: sourceLocation)
+    var ours: [String: Tensor?] = ["out": out, "grad_x": x.grad]
+    for (path, parameter) in module.namedParameters() { ours["grad_" + path] = parameter.grad }
+    try compare(c, family, ours, sourceLocation: sourceLocation)
   }
 
   /// Back-propagates `sum(out * w)` with the case's `w`, once `out` has PyTorch's shape.
