@@ -21,7 +21,8 @@ enum Keras3Layout {
   /// Keras's class key of each kind of layer.
   static let classKeys: [(key: String, kind: LayerKind)] = [
     ("conv2d", .conv2d), ("conv2d_transpose", .convTranspose2d), ("dense", .linear),
-    ("batch_normalization", .batchNorm),
+    ("batch_normalization", .batchNorm), ("layer_normalization", .layerNorm),
+    ("layer_scale", .layerScale),
   ]
 
   // MARK: Writing

@@ -6,22 +6,33 @@ import ZooTensor
 /// Keras keeps convolution kernels as (kh, kw, in, out), transposed-convolution kernels as
 /// (kh, kw, out, in) and dense kernels as (in, out); PyTorch (and the zoo) as (out, in, kh, kw),
 /// (in, out, kh, kw) and (out, in). Both convolutions therefore cross with the same
-/// permutation, (2, 3, 1, 0) one way and (3, 2, 0, 1) back.
+/// permutation, (2, 3, 1, 0) one way and (3, 2, 0, 1) back. A layer scale is (C, 1, 1) in
+/// PyTorch and the zoo, (C) in Keras's ConvNeXt (its `LayerScale` layer's `gamma`).
 public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case conv2d = "Conv2d"
   case convTranspose2d = "ConvTranspose2d"
   case linear = "Linear"
   case batchNorm = "BatchNorm"
+  case layerNorm = "LayerNorm"
+  case layerScale = "LayerScale"
 
-  /// The kind of a zoo layer, or nil for modules that weight files do not store.
+  /// The kind of a zoo layer, or nil for modules that weight files do not store. A linear
+  /// layer over the channels is a dense layer too, as Keras applies one channels last.
   public init?(module: Module) {
     switch module {
     case is Conv2d: self = .conv2d
     case is ConvTranspose2d: self = .convTranspose2d
     case is Linear: self = .linear
     case is BatchNorm: self = .batchNorm
+    case is LayerNorm2d: self = .layerNorm
+    case is LayerScaledResidual: self = .layerScale
     default: return nil
     }
+  }
+
+  /// The eps a normalisation layer carries, which files record and loading checks.
+  static func eps(of module: Module) -> Float? {
+    (module as? BatchNorm)?.eps ?? (module as? LayerNorm2d)?.eps
   }
 
   /// Keras's class for this layer.
@@ -31,6 +42,8 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .convTranspose2d: return "Conv2DTranspose"
     case .linear: return "Dense"
     case .batchNorm: return "BatchNormalization"
+    case .layerNorm: return "LayerNormalization"
+    case .layerScale: return "LayerScale"
     }
   }
 
@@ -44,6 +57,8 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
         ("weight", "gamma"), ("bias", "beta"), ("running_mean", "moving_mean"),
         ("running_var", "moving_variance"),
       ]
+    case .layerNorm: return [("weight", "gamma"), ("bias", "beta")]
+    case .layerScale: return [("layer_scale", "gamma")]
     }
   }
 
@@ -53,7 +68,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .conv2d: return "(kh, kw, in, out)"
     case .convTranspose2d: return "(kh, kw, out, in)"
     case .linear: return "(in, out)"
-    case .batchNorm: return "(channels)"
+    case .batchNorm, .layerNorm, .layerScale: return "(channels)"
     }
   }
 
@@ -63,7 +78,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     switch self {
     case .conv2d, .convTranspose2d: return [2, 3, 1, 0]
     case .linear: return [1, 0]
-    case .batchNorm: return nil
+    case .batchNorm, .layerNorm, .layerScale: return nil
     }
   }
 
@@ -73,12 +88,13 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     switch self {
     case .conv2d, .convTranspose2d: return 4
     case .linear: return 2
-    case .batchNorm: return 1
+    case .batchNorm, .layerNorm, .layerScale: return 1
     }
   }
 
   /// Keras's shape and values for a zoo tensor.
   func toKeras(_ tensor: Tensor, isKernel: Bool) -> (shape: [Int], values: [Float]) {
+    if self == .layerScale { return ([tensor.count], tensor.scalars) }
     guard let order = kerasOrder(forKernel: isKernel) else { return (tensor.shape, tensor.scalars) }
     return Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
   }
@@ -86,6 +102,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   /// The zoo's shape and values for a Keras tensor of the right rank.
   func fromKeras(_ values: [Float], shape: [Int], isKernel: Bool) -> (shape: [Int], values: [Float])
   {
+    if self == .layerScale { return (shape + [1, 1], values) }
     guard let order = kerasOrder(forKernel: isKernel) else { return (shape, values) }
     return Layout.permuted(values, shape: shape, order: Layout.inverse(order))
   }

@@ -151,12 +151,12 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
       return "layer '\(layer)' is a \(model) in the model but a \(file) in the file"
     case .epsMismatch(let layer, let model, let file):
       return
-        "batch norm '\(layer)' has eps \(model) in the model but \(file) in the file; build the"
+        "normalisation layer '\(layer)' has eps \(model) in the model but \(file) in the file; build the"
         + " model variant the weights were trained with"
     case .unsupportedLayer(let path, let type):
       return
-        "weight files store Conv2d, ConvTranspose2d, Linear and BatchNorm layers; '\(path)' is a"
-        + " \(type) that owns tensors"
+        "weight files store \(LayerKind.allCases.map(\.rawValue).joined(separator: ", ")) layers;"
+        + " '\(path)' is a \(type) that owns tensors"
     case .unsupportedTensor(let path, let layerKind):
       return "a \(layerKind) layer's tensors have known names; \(path) is not one of them"
     case .invalidLayerName(let path, let reason):

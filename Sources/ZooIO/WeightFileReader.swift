@@ -113,12 +113,14 @@ struct WeightFileReader {
   }
 
   /// The kind of a layer written without `zoo_layer` (by Keras): batch norm by its weight
-  /// names, otherwise by the kernel's rank. Transposed convolutions read as convolutions,
-  /// which share their layout.
+  /// names (layer normalisation has a scale and an offset but no moving statistics),
+  /// otherwise by the kernel's rank. Transposed convolutions read as convolutions, which share
+  /// their layout.
   static func inferKind(_ layer: String, _ weights: [(name: String, shape: [Int])]) throws
     -> LayerKind
   {
     let names = Set(weights.map(\.name))
+    if names == ["gamma", "beta"] { return .layerNorm }
     if !names.isDisjoint(with: ["gamma", "beta", "moving_mean", "moving_variance"]) {
       return .batchNorm
     }
