@@ -156,6 +156,7 @@ public enum ModelRegistry {
     "Sandler et al. 2018, MobileNetV2: Inverted residuals and linear bottlenecks"
   private static let tan = "Tan & Le 2019, EfficientNet: Rethinking model scaling for CNNs"
   private static let howard = "Howard et al. 2019, Searching for MobileNetV3"
+  private static let liu = "Liu et al. 2022, A ConvNet for the 2020s"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -353,6 +354,12 @@ public enum ModelRegistry {
       classes: 2, parameters: 24_436_514, gmacs: 5.990, depth: 93, follows: .smp
     ) {
       ResNetUNet(encoder: .resnet34, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "convnext_tiny", "convnext", paper: liu, input: [3, 224, 224], classes: 1000,
+      parameters: 28_589_128, gmacs: 4.456, depth: 100
+    ) {
+      ConvNeXt(.tiny, classCount: $0, inputChannels: $1, rng: $2)
     },
   ]
 
