@@ -6,19 +6,23 @@ The file is Keras's legacy weights layout, exactly as the zoo writes it (ZooIO/W
     /                       layer_names, backend, keras_version, zoo_* metadata
     /<module path>          weight_names = ["<module path>/kernel:0", ...]
                             zoo_layer = "Conv2d" | "ConvTranspose2d" | "Linear" | "BatchNorm"
-                            zoo_eps (batch norm only)
+                                        | "LayerNorm" | "LayerScale"
+                            zoo_eps (batch and layer norm only)
     /<module path>/<module path>/kernel:0    float32 in Keras's layout
 
 Layouts: Conv2d (O, I, kh, kw) -> (kh, kw, I, O) and ConvTranspose2d (I, O, kh, kw) ->
 (kh, kw, O, I), both a permute (2, 3, 1, 0); Linear (O, I) -> (I, O); BatchNorm weight, bias,
-running_mean, running_var -> gamma, beta, moving_mean, moving_variance. num_batches_tracked is
-dropped. String lists over 64512 bytes are split into name0, name1, ... as Keras splits them.
+running_mean, running_var -> gamma, beta, moving_mean, moving_variance; LayerNorm weight, bias
+-> gamma, beta; a layer scale (ConvNeXt's `layer_scale`, (C, 1, 1)) -> gamma (C), as Keras's
+ConvNeXt `LayerScale` layer holds it, in a group named for the module that owns it.
+num_batches_tracked is dropped. String lists over 64512 bytes are split into name0, name1, ... as Keras splits them.
 
 The source is a torchvision model by name (built with weights=None after seeding torch), or a
 .pth file holding a state dict or a whole pickled model. Layer kinds and batch-norm eps come
 from the modules when there are modules; for a bare state dict they are inferred: a layer with
-running statistics is a BatchNorm (eps --bn-eps), a rank-4 weight a Conv2d (unless listed in
---transposed), a rank-2 weight a Linear.
+running statistics is a BatchNorm (eps --bn-eps), one with a rank-1 weight and no running
+statistics a LayerNorm (eps --ln-eps), a `layer_scale` a LayerScale, a rank-4 weight a Conv2d
+(unless listed in --transposed), a rank-2 weight a Linear (ConvNeXt's channels-last ones too).
 
 The file is written under a temporary name in the same folder and renamed into place.
 
@@ -53,6 +57,8 @@ WEIGHTS = {
         ("running_mean", "moving_mean"),
         ("running_var", "moving_variance"),
     ],
+    "LayerNorm": [("weight", "gamma"), ("bias", "beta")],
+    "LayerScale": [("layer_scale", "gamma")],
 }
 
 
@@ -63,6 +69,8 @@ def keras_layout(kind, keras_name, value):
         value = value.transpose(2, 3, 1, 0)
     elif keras_name == "kernel" and kind == "Linear":
         value = value.T
+    elif kind == "LayerScale":
+        value = value.reshape(-1)
     return np.ascontiguousarray(value)
 
 
@@ -79,10 +87,14 @@ def module_kinds(model):
             kinds[path] = ("Linear", None)
         elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d)):
             kinds[path] = ("BatchNorm", float(module.eps))
+        elif isinstance(module, nn.LayerNorm) and len(module.normalized_shape) == 1:
+            kinds[path] = ("LayerNorm", float(module.eps))
+        elif "layer_scale" in module._parameters:
+            kinds[path] = ("LayerScale", None)
     return kinds
 
 
-def group_layers(state, kinds=None, transposed=(), bn_eps=1e-5):
+def group_layers(state, kinds=None, transposed=(), bn_eps=1e-5, ln_eps=1e-5):
     """Groups a state dict into layers in state-dict order: [(path, kind, eps, {name: array})]."""
     layers = {}
     for key, value in state.items():
@@ -96,10 +108,14 @@ def group_layers(state, kinds=None, transposed=(), bn_eps=1e-5):
     for path, tensors in layers.items():
         if kinds is not None:
             if path not in kinds:
-                raise SystemExit(f"{path}: not a Conv2d, ConvTranspose2d, Linear or BatchNorm")
+                raise SystemExit(f"{path}: not a layer kind weight files store ({', '.join(WEIGHTS)})")
             kind, eps = kinds[path]
         elif "running_mean" in tensors:
             kind, eps = "BatchNorm", bn_eps
+        elif "layer_scale" in tensors:
+            kind, eps = "LayerScale", None
+        elif tensors.get("weight") is not None and tensors["weight"].ndim == 1:
+            kind, eps = "LayerNorm", ln_eps
         elif tensors.get("weight") is not None and tensors["weight"].ndim == 4:
             kind, eps = ("ConvTranspose2d" if path in transposed else "Conv2d"), None
         elif tensors.get("weight") is not None and tensors["weight"].ndim == 2:
@@ -201,6 +217,8 @@ def main(argv=None):
                         help="layers of a bare state dict that are ConvTranspose2d")
     parser.add_argument("--bn-eps", type=float, default=1e-5,
                         help="eps of a bare state dict's batch norms")
+    parser.add_argument("--ln-eps", type=float, default=1e-5,
+                        help="eps of a bare state dict's layer norms (ConvNeXt's: 1e-6)")
     parser.add_argument("--architecture")
     parser.add_argument("--class-count", type=int)
     parser.add_argument("--input-shape", type=int, nargs=3, metavar=("C", "H", "W"))
@@ -220,7 +238,8 @@ def main(argv=None):
         if isinstance(loaded, torch.nn.Module):
             layers = group_layers(loaded.state_dict(), kinds=module_kinds(loaded))
         else:
-            layers = group_layers(loaded, transposed=set(args.transposed), bn_eps=args.bn_eps)
+            layers = group_layers(
+                loaded, transposed=set(args.transposed), bn_eps=args.bn_eps, ln_eps=args.ln_eps)
 
     class_names = None
     if args.class_names:

@@ -43,6 +43,15 @@ input (batch-norm weights and biases stay random), plus 0.01 on every variance: 
 near-zero variance otherwise amplify rounding (float32 logits 1.6e-5 from float64's; 5e-7
 with the floor). The two inputs' logits then differ by 34% of their size.
 
+The sixth, convnext_8_16_32_64, is torchvision's ConvNeXt class with one block per stage and
+widths 8, 16, 32, 64 (stochastic depth 0.1, num_classes=10): every kind of key of convnext_tiny
+(stem convolution and layer norm, depthwise 7x7, layer norm and two channels-last linear
+layers per block, layer scales, downsampling layer norms and convolutions, the classifier's
+layer norm) at 37K values; the zoo builds it as ConvNeXt(ConvNeXtConfiguration([Stage(8, 1),
+Stage(16, 1), Stage(32, 1), Stage(64, 1)], stochasticDepth: 0.1), classCount: 10). Its layer
+norms' weights and biases and its layer scales (which start at 1 and 0, and 1e-6) are drawn at
+random, so a swap shows; the file records layer-norm eps 1e-6. Written with --bits 0, like
+MobileNetV2's.
 The model is initialised by torch after torch.manual_seed(SEED); batch-norm weights, biases and
 running statistics are then drawn at random (they start at 1 and 0), so a skipped or swapped
 tensor shows in the logits. Every tensor is rounded to 6 significant bits (a power-of-two
@@ -58,6 +67,7 @@ is 1.5 * sin(0.011 * i). Logits come from eval mode on one CPU thread.
     python3 Tools/make_io_fixtures.py --model mobilenet_v2_w010 --bits 0   # and MobileNetV2
     python3 Tools/make_io_fixtures.py --model efficientnet_b0_w010_d050 --bits 0  # EfficientNet
     python3 Tools/make_io_fixtures.py --model mobilenet_v3_small_w025 --bits 0   # and V3
+    python3 Tools/make_io_fixtures.py --model convnext_8_16_32_64 --bits 0   # and ConvNeXt
     python3 Tools/make_io_fixtures.py --model resnet18 --out DIR --bits 0
                                                       # full resnet18, unrounded, elsewhere
 
@@ -76,6 +86,7 @@ import tempfile
 import numpy as np
 import torch
 import torchvision
+from torchvision.models.convnext import CNBlockConfig, ConvNeXt
 from torchvision.models.densenet import DenseNet
 from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
 from torchvision.models.resnet import BasicBlock, ResNet
@@ -99,6 +110,8 @@ MOBILENET = "mobilenet_v2_w010"
 EFFICIENTNET = "efficientnet_b0_w010_d050"
 EFFICIENTNET_MULTIPLIERS = {"width_mult": 0.1, "depth_mult": 0.5}
 MOBILENET_V3 = "mobilenet_v3_small_w025"
+CONVNEXT = "convnext_8_16_32_64"
+CONVNEXT_WIDTHS = (8, 16, 32, 64)
 SEED = 0
 CLASS_COUNT = 10
 INPUT_SHAPE = (2, 3, 64, 64)
@@ -117,6 +130,10 @@ def build(name):
         return EfficientNet(stages, dropout=0.2, num_classes=CLASS_COUNT)
     if name == MOBILENET_V3:
         return torchvision.models.mobilenet_v3_small(width_mult=0.25, num_classes=CLASS_COUNT)
+    if name == CONVNEXT:
+        widths = CONVNEXT_WIDTHS
+        stages = [CNBlockConfig(c, n, 1) for c, n in zip(widths, widths[1:] + (None,))]
+        return ConvNeXt(stages, stochastic_depth_prob=0.1, num_classes=CLASS_COUNT)
     return torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
 
 
@@ -129,6 +146,20 @@ def randomize_batch_norms(model):
             module.bias.copy_(0.2 * torch.randn(n, generator=generator))
             module.running_mean.copy_(0.2 * torch.randn(n, generator=generator))
             module.running_var.copy_(0.5 + torch.rand(n, generator=generator))
+
+
+def randomize_layer_norms_and_scales(model):
+    """Layer-norm weights and biases (1 and 0 at first) and layer scales (1e-6) drawn at random,
+    so a missing, swapped or mis-shaped one changes the logits."""
+    generator = torch.Generator().manual_seed(SEED + 2)
+    for module in model.modules():
+        if isinstance(module, torch.nn.LayerNorm):
+            n = module.normalized_shape[0]
+            module.weight.copy_(0.5 + torch.rand(n, generator=generator))
+            module.bias.copy_(0.2 * torch.randn(n, generator=generator))
+        if "layer_scale" in module._parameters:
+            scale = module.layer_scale
+            scale.copy_(0.2 + 0.8 * torch.rand(scale.shape, generator=generator))
 
 
 def calibrate_running_statistics(model, x, variance_floor=0.01):
@@ -184,6 +215,9 @@ def source_name(model):
         return f"torchvision.models.efficientnet.EfficientNet({stages})"
     if model == MOBILENET_V3:
         return "torchvision.models.mobilenet_v3_small(width_mult=0.25)"
+    if model == CONVNEXT:
+        widths = ", ".join(map(str, CONVNEXT_WIDTHS))
+        return f"torchvision.models.convnext.ConvNeXt(widths {widths}, one block each)"
     return f"torchvision.models.{model}"
 
 
@@ -192,8 +226,8 @@ def main():
     parser.add_argument(
         "--model",
         default=SMALL,
-        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET}, {EFFICIENTNET}, {MOBILENET_V3} "
-        "or a torchvision model name",
+        help=f"{SMALL}, {SMALL_DENSENET}, {MOBILENET}, {EFFICIENTNET}, {MOBILENET_V3}, "
+        f"{CONVNEXT} or a torchvision model name",
     )
     parser.add_argument("--out", default=DEFAULT_OUT)
     parser.add_argument("--bits", type=int, default=6, help="significant bits; 0 keeps float32")
@@ -202,6 +236,7 @@ def main():
     model = build(args.model)
     with torch.no_grad():
         randomize_batch_norms(model)
+        randomize_layer_norms_and_scales(model)
         if args.model == MOBILENET_V3:
             calibrate_running_statistics(model, deterministic_input(INPUT_SHAPE))
         if args.bits:
@@ -229,7 +264,9 @@ def main():
     }
     # A bare state dict does not say its batch norms' eps; torchvision's MobileNetV3 uses 0.001.
     bn_eps = 0.001 if args.model == MOBILENET_V3 else 1e-5
-    layers = group_layers(saved_and_loaded(model.state_dict()), bn_eps=bn_eps)
+    # Likewise its layer norms' eps: ConvNeXt's are 1e-6.
+    ln_eps = 1e-6 if args.model == CONVNEXT else 1e-5
+    layers = group_layers(saved_and_loaded(model.state_dict()), bn_eps=bn_eps, ln_eps=ln_eps)
     # gzip's chunk overhead outweighs its gain on DenseNet's many small tensors (densenet_small:
     # 0.70 MB compressed, 0.38 MB plain).
     compress = bool(args.bits) and args.model != SMALL_DENSENET

@@ -301,6 +301,59 @@ def squeeze_excitation_cases():
     return out
 
 
+# --- ConvNeXt's layer norm, channels-last linear and layer scale ------------------------------
+
+
+def layer_norm2d_cases():
+    """torchvision's LayerNorm2d (F.layer_norm over C of the channels-last tensor) on NCHW,
+    with random affine parameters; the last case is the classifier's pooled (N, C, 1, 1)."""
+    specs = [
+        # name, x shape, eps
+        ("nchw", (2, 5, 3, 4), 1e-6),
+        ("nchw_eps_1e-5", (3, 8, 2, 5), 1e-5),
+        ("pooled", (2, 16, 1, 1), 1e-6),
+    ]
+    out = []
+    for i, (name, xs, eps) in enumerate(specs):
+        seeded(11, i)
+        x = randn(*xs, scale=2.0)
+        with torch.no_grad():
+            x += torch.randn(1, 1, *xs[2:]) * 3  # an offset per position, which the norm removes
+        norm = torchvision.models.convnext.LayerNorm2d(xs[1], eps=eps)
+        with torch.no_grad():
+            norm.weight.copy_(torch.randn(xs[1]))
+            norm.bias.copy_(torch.randn(xs[1]))
+        y = norm(x)
+        w = weighted_backward(y)
+        out.append(
+            case(name, {"eps": eps}, {"x": x, "weight": norm.weight, "bias": norm.bias}, y, w))
+    return out
+
+
+def convnext_block_cases():
+    """torchvision's CNBlock (depthwise 7x7, LayerNorm and two Linear layers channels last,
+    GELU, layer scale, residual) in inference, every parameter random; stored under the
+    state-dict keys, gradients as grad_<key>."""
+    specs = [
+        # name, channels, x shape
+        ("c8_7x7", 8, (2, 8, 7, 7)),
+        ("c4_3x5", 4, (1, 4, 3, 5)),
+    ]
+    out = []
+    for i, (name, channels, xs) in enumerate(specs):
+        seeded(12, i)
+        block = torchvision.models.convnext.CNBlock(channels, 1e-6, 0.0).eval()
+        for p in block.parameters():
+            with torch.no_grad():
+                p.copy_(torch.randn(p.shape) * 0.5)
+        x = randn(*xs)
+        y = block(x)
+        w = weighted_backward(y)
+        inputs = {"x": x, **dict(block.named_parameters())}
+        out.append(case(name, {}, inputs, y, w))
+    return out
+
+
 # --- softmax ------------------------------------------------------------------------------
 
 
@@ -366,6 +419,8 @@ FAMILIES = {
     "adaptive_avg_pool2d": adaptive_avg_pool2d_cases,
     "activations": activation_cases,
     "squeeze_excitation": squeeze_excitation_cases,
+    "layer_norm2d": layer_norm2d_cases,
+    "convnext_block": convnext_block_cases,
     "softmax": softmax_cases,
     "cross_entropy": cross_entropy_cases,
 }

@@ -80,6 +80,7 @@ MODELS = {
     "efficientnet_b0": 64,
     "mobilenet_v3_large": 64,
     "mobilenet_v3_small": 64,
+    "convnext_tiny": 64,
     "unet-resnet18": (32, 64),
     # torchvision's smallest inference input is 75 px; the auxiliary classifier runs only in
     # training, so its weights are set but do not reach these logits.

@@ -158,6 +158,7 @@ public enum ModelRegistry {
   private static let howard = "Howard et al. 2019, Searching for MobileNetV3"
   private static let chollet =
     "Chollet 2017, Xception: Deep learning with depthwise separable convolutions"
+  private static let liu = "Liu et al. 2022, A ConvNet for the 2020s"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -386,6 +387,12 @@ public enum ModelRegistry {
       classes: 2, parameters: 24_436_514, gmacs: 5.990, depth: 93, follows: .smp
     ) {
       ResNetUNet(encoder: .resnet34, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "convnext_tiny", "convnext", paper: liu, input: [3, 224, 224], classes: 1000,
+      parameters: 28_589_128, gmacs: 4.456, depth: 100
+    ) {
+      ConvNeXt(.tiny, classCount: $0, inputChannels: $1, rng: $2)
     },
   ]
 

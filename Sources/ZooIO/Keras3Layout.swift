@@ -23,7 +23,8 @@ enum Keras3Layout {
   static let classKeys: [(key: String, kind: LayerKind)] = [
     ("conv2d", .conv2d), ("conv2d_transpose", .convTranspose2d), ("dense", .linear),
     ("batch_normalization", .batchNorm), ("depthwise_conv2d", .depthwiseConv2d),
-    ("separable_conv2d", .separableConv2d),
+    ("separable_conv2d", .separableConv2d), ("layer_normalization", .layerNorm),
+    ("layer_scale", .layerScale),
   ]
 
   // MARK: Writing

@@ -14,7 +14,8 @@ import ZooTensor
 /// kernel is a grouped convolution's, and crosses with the same permutation. A separable
 /// convolution keeps its depthwise kernel as (kh, kw, in, multiplier) in Keras and (in,
 /// multiplier, kh, kw) in the zoo, (2, 3, 0, 1) apart, and its pointwise kernel as a
-/// convolution's.
+/// convolution's. A layer scale is (C, 1, 1) in PyTorch and the zoo, (C) in Keras's ConvNeXt
+/// (its `LayerScale` layer's `gamma`).
 public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case conv2d = "Conv2d"
   case convTranspose2d = "ConvTranspose2d"
@@ -22,8 +23,11 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case batchNorm = "BatchNorm"
   case depthwiseConv2d = "DepthwiseConv2d"
   case separableConv2d = "SeparableConv2d"
+  case layerNorm = "LayerNorm"
+  case layerScale = "LayerScale"
 
-  /// The kind of a zoo layer, or nil for modules that weight files do not store.
+  /// The kind of a zoo layer, or nil for modules that weight files do not store. A linear
+  /// layer over the channels is a dense layer too, as Keras applies one channels last.
   public init?(module: Module) {
     switch module {
     case let conv as Conv2d: self = conv.isDepthwise ? .depthwiseConv2d : .conv2d
@@ -31,8 +35,15 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case is Linear: self = .linear
     case is BatchNorm: self = .batchNorm
     case is SeparableConv2d: self = .separableConv2d
+    case is LayerNorm2d: self = .layerNorm
+    case is LayerScaledResidual: self = .layerScale
     default: return nil
     }
+  }
+
+  /// The eps a normalisation layer carries, which files record and loading checks.
+  static func eps(of module: Module) -> Float? {
+    (module as? BatchNorm)?.eps ?? (module as? LayerNorm2d)?.eps
   }
 
   /// Keras's class for this layer.
@@ -44,6 +55,8 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .batchNorm: return "BatchNormalization"
     case .depthwiseConv2d: return "DepthwiseConv2D"
     case .separableConv2d: return "SeparableConv2D"
+    case .layerNorm: return "LayerNormalization"
+    case .layerScale: return "LayerScale"
     }
   }
 
@@ -64,6 +77,8 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
         ("depthwise_weight", "depthwise_kernel"), ("pointwise_weight", "pointwise_kernel"),
         ("bias", "bias"),
       ]
+    case .layerNorm: return [("weight", "gamma"), ("bias", "beta")]
+    case .layerScale: return [("layer_scale", "gamma")]
     }
   }
 
@@ -116,6 +131,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   func toKeras(_ tensor: Tensor, name: String, depthwiseInputs: Int? = nil) -> (
     shape: [Int], values: [Float]
   ) {
+    if self == .layerScale { return ([tensor.count], tensor.scalars) }
     guard let order = kerasOrder(of: name) else { return (tensor.shape, tensor.scalars) }
     var keras = Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
     if isDepthwiseKernel(name), let inputs = depthwiseInputs {
@@ -127,6 +143,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
 
   /// The zoo's shape and values for Keras's weight `name`, of the right rank.
   func fromKeras(_ values: [Float], shape: [Int], name: String) -> (shape: [Int], values: [Float]) {
+    if self == .layerScale { return (shape + [1, 1], values) }
     guard let order = kerasOrder(of: name) else { return (shape, values) }
     let grouped = isDepthwiseKernel(name) ? [shape[0], shape[1], 1, shape[2] * shape[3]] : shape
     return Layout.permuted(values, shape: grouped, order: Layout.inverse(order))

@@ -130,7 +130,7 @@ public enum WeightFile {
         owned.first { $0.name == names.zoo }.map { (names.zoo, names.keras, $0.tensor) }
       }
       return LayerPlan(
-        path: path, kind: kind, eps: (module as? BatchNorm)?.eps,
+        path: path, kind: kind, eps: LayerKind.eps(of: module),
         flattenedInput: kind == .linear ? flattened[path] : nil,
         depthwiseInputs: kind == .depthwiseConv2d ? (module as? Conv2d)?.groups : nil,
         tensors: tensors)
@@ -154,7 +154,8 @@ public enum WeightFile {
     try root.setAttribute("keras_version", strings: [kerasVersion], scalar: true)
   }
 
-  /// What the zoo records beside Keras's data: the kind, batch-norm eps, a flattened input.
+  /// What the zoo records beside Keras's data: the kind, a normalisation's eps, a flattened
+  /// input.
   static func writeLayerAttributes(_ layer: LayerPlan, to group: HDF5Group) throws {
     try group.setAttribute(LayerAttribute.kind, strings: [layer.kind.rawValue], scalar: true)
     if let eps = layer.eps {
@@ -368,8 +369,8 @@ public struct LoadedWeights {
         throw WeightFileError.layerKindMismatch(
           layer: withFileName(layer.path), model: kind.rawValue, file: layer.kind.rawValue)
       }
-      if let eps = layer.eps, let norm = module as? BatchNorm, norm.eps != eps {
-        throw WeightFileError.epsMismatch(layer: layer.path, model: norm.eps, file: eps)
+      if let eps = layer.eps, let modelEps = LayerKind.eps(of: module), modelEps != eps {
+        throw WeightFileError.epsMismatch(layer: layer.path, model: modelEps, file: eps)
       }
     }
     var values = tensors

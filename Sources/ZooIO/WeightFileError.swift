@@ -162,7 +162,7 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
       return "layer '\(layer)' is a \(model) in the model but a \(file) in the file"
     case .epsMismatch(let layer, let model, let file):
       return
-        "batch norm '\(layer)' has eps \(model) in the model but \(file) in the file; build the"
+        "normalisation layer '\(layer)' has eps \(model) in the model but \(file) in the file; build the"
         + " model variant the weights were trained with"
     case .depthwiseKernelMismatch(let layer, let expected, let found):
       let grouped = [expected[0], expected[1], 1, expected[2] * expected[3]]
@@ -172,8 +172,8 @@ public enum WeightFileError: Error, Equatable, Sendable, LocalizedError {
         + " \(describe(shape: grouped))); the file has \(describe(shape: found))"
     case .unsupportedLayer(let path, let type):
       return
-        "weight files store Conv2d, ConvTranspose2d, Linear, BatchNorm and SeparableConv2d"
-        + " layers; '\(path)' is a \(type) that owns tensors"
+        "weight files store \(LayerKind.allCases.map(\.rawValue).joined(separator: ", ")) layers;"
+        + " '\(path)' is a \(type) that owns tensors"
     case .unsupportedTensor(let path, let layerKind):
       return "a \(layerKind) layer's tensors have known names; \(path) is not one of them"
     case .invalidLayerName(let path, let reason):

@@ -113,14 +113,16 @@ struct WeightFileReader {
   }
 
   /// The kind of a layer written without `zoo_layer` (by Keras): batch norm and Keras 2's
-  /// DepthwiseConv2D by their weight names, otherwise by the kernel's rank. Transposed
-  /// convolutions read as convolutions, which share their layout; so do Keras 3's depthwise
-  /// kernels (named `kernel`), until the model they load into tells them apart
+  /// DepthwiseConv2D by their weight names (layer normalisation has a scale and an offset but
+  /// no moving statistics), otherwise by the kernel's rank. Transposed convolutions read as
+  /// convolutions, which share their layout; so do Keras 3's depthwise kernels (named
+  /// `kernel`), until the model they load into tells them apart
   /// (`LoadedWeights.withDepthwiseKernels`).
   static func inferKind(_ layer: String, _ weights: [(name: String, shape: [Int])]) throws
     -> LayerKind
   {
     let names = Set(weights.map(\.name))
+    if names == ["gamma", "beta"] { return .layerNorm }
     if !names.isDisjoint(with: ["gamma", "beta", "moving_mean", "moving_variance"]) {
       return .batchNorm
     }

@@ -20,6 +20,20 @@ public final class Sequential: Module {
   }
 }
 
+/// Children with given names, run in order: an `nn.Sequential` built from an `OrderedDict`
+/// (DenseNet's `conv0`, `norm0`), or one whose numbering skips layers the zoo does not need
+/// (ConvNeXt's permutes); a conv-BN-ReLU run folds in inference as in `Sequential`.
+public final class NamedSequential: Module {
+  public init(_ layers: [(String, Module)]) {
+    super.init()
+    for (name, layer) in layers { register(name, layer) }
+  }
+
+  public override func forward(_ x: Tensor) throws -> Tensor {
+    try runFoldingBatchNorm(children.map(\.module), x)
+  }
+}
+
 @resultBuilder
 public enum SequentialBuilder {
   public static func buildExpression(_ layer: Module) -> [Module] { [layer] }
@@ -32,19 +46,27 @@ public enum SequentialBuilder {
 }
 
 /// Fully connected layer, weight (out, in) as PyTorch's `nn.Linear`.
+///
+/// With `overChannels` it maps the channels of an (N, C, H, W) tensor at every position: what
+/// torchvision's ConvNeXt computes as permute to channels last, `Linear`, permute back. It runs
+/// as a 1x1 convolution on the same weights, which reads and writes NCHW directly (one GEMM per
+/// sample, W (out, in) x x[n] (in, H*W)), so neither transpose is made.
 public final class Linear: Module {
   public let inFeatures: Int
   public let outFeatures: Int
   public let weight: Tensor
   public let bias: Tensor?
+  /// Whether a rank-4 input is mapped along its channels.
+  public let overChannels: Bool
 
   public init(
-    _ inFeatures: Int, _ outFeatures: Int, bias: Bool = true,
+    _ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, overChannels: Bool = false,
     initializer: Initializer = .pytorchDefault, biasInitializer: Initializer = .pytorchDefault,
     rng: RandomStream = .global
   ) {
     self.inFeatures = inFeatures
     self.outFeatures = outFeatures
+    self.overChannels = overChannels
     weight = Tensor(shape: [outFeatures, inFeatures])
     self.bias = bias ? Tensor(shape: [outFeatures]) : nil
     super.init()
@@ -57,7 +79,9 @@ public final class Linear: Module {
   }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
-    try linear(x, weight: weight, bias: bias)
+    guard overChannels, x.rank == 4 else { return try linear(x, weight: weight, bias: bias) }
+    let kernel = try weight.reshaped([outFeatures, inFeatures, 1, 1])
+    return try conv2d(x, weight: kernel, bias: bias)
   }
 
   public override func multiplyAccumulates(input: [Int], output: [Int]) -> Int {

@@ -116,6 +116,38 @@ import ZooTensor
     }
   }
 
+  /// torchvision's ConvNeXt layout with one narrow block per stage.
+  static func convnext() -> ConvNeXt {
+    let stages = [8, 16, 32, 64].map { ConvNeXtConfiguration.Stage($0, 1) }
+    return ConvNeXt(
+      ConvNeXtConfiguration(stages, stochasticDepth: 0.1), classCount: 5,
+      rng: RandomStream(seed: 0))
+  }
+
+  /// The head is `classifier.2` behind the classifier's layer norm and flatten, which belong
+  /// to the features: a backbone freeze leaves the new head alone trainable.
+  @Test func frozenConvNeXtBackboneTrainsOnlyTheNewHead() throws {
+    let model = Self.convnext()
+    #expect(model.classifierPath == "classifier.2")
+    let swap = model.replaceHead(classCount: 3, rng: RandomStream(seed: 1))
+    #expect(swap.dropped == ["classifier.2.weight [5, 64]", "classifier.2.bias [5]"])
+    let report = try model.freeze(.backbone)
+    #expect(
+      model.trainableParameters().map(\.path) == ["classifier.2.weight", "classifier.2.bias"])
+    #expect(report.trainableParameters == 64 * 3 + 3)
+    let (x, labels) = Self.imageBatch()
+    #expect(try model.features(x).shape == [4, 64])
+    model.enterHeadOnlyTrainingMode()
+    try crossEntropy(logits: try model(x), labels: labels).backward()
+    for (path, parameter) in model.namedParameters() {
+      if Module.path(path, isUnder: "classifier.2") {
+        #expect(parameter.grad?.scalars.contains { $0 != 0 } == true, "\(path) has no gradient")
+      } else {
+        #expect(parameter.grad == nil, "\(path) got a gradient")
+      }
+    }
+  }
+
   @Test func denseNetFreezesByStageTogetherWithItsTransition() throws {
     let model = Self.densenet()
     let report = try model.freeze(.upTo("features.transition2"))

@@ -299,20 +299,20 @@ struct KerasFixture: Decodable {
         expected: ["gamma", "beta", "moving_mean", "moving_variance"], found: 3)
     ) { try WeightFile.read(contentsOf: noScale) }
 
-    let layerNorm = try file("layernorm.weights.h5") { root in
+    let embedding = try file("embedding.weights.h5") { root in
       try root.createDataset(
-        "layers/layer_normalization_2/vars/0", shape: [4], floats: [1, 2, 3, 4])
-      try root.group("layers/layer_normalization_2/vars").setAttribute(
-        "name", strings: ["ln"], scalar: true, variableLength: true)
+        "layers/embedding_2/vars/0", shape: [4, 2], floats: Array(repeating: 1, count: 8))
+      try root.group("layers/embedding_2/vars").setAttribute(
+        "name", strings: ["words"], scalar: true, variableLength: true)
     }
     #expect(
       throws: WeightFileError.unknownLayerKind(
-        layer: "ln",
+        layer: "words",
         reason:
-          "Keras 3 stores it under layers/layer_normalization_2, a layer_normalization layer;"
-          + " the zoo reads conv2d, conv2d_transpose, dense, batch_normalization,"
-          + " depthwise_conv2d, separable_conv2d")
-    ) { try WeightFile.read(contentsOf: layerNorm) }
+          "Keras 3 stores it under layers/embedding_2, a embedding layer; the zoo reads conv2d,"
+          + " conv2d_transpose, dense, batch_normalization, depthwise_conv2d, separable_conv2d,"
+          + " layer_normalization, layer_scale")
+    ) { try WeightFile.read(contentsOf: embedding) }
 
     let modelVariable = try file("modelvar.weights.h5") { root in
       try root.createDataset("layers/dense/vars/0", shape: [2, 3], floats: [1, 2, 3, 4, 5, 6])

@@ -23,13 +23,15 @@ struct TemporaryFolder {
   func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
-/// Replaces every one-dimensional tensor (biases, batch-norm weights and running statistics,
-/// which a fresh model holds at 0 and 1) with seeded random values, so a load that skipped or
+/// Replaces every tensor of one value per channel (biases, batch- and layer-norm weights,
+/// running statistics and layer scales, which a fresh model holds at 0, 1 or 1e-6) with seeded
+/// random values, so a load that skipped or
 /// swapped any tensor shows. Kernels keep their seeded initialisation: drawing VGG's 138M
 /// values again would only slow the tests.
 func randomize(_ model: Module, seed: UInt64) {
   var generator = SeededGenerator(seed: seed)
-  for (path, tensor) in model.stateDict() where tensor.rank == 1 {
+  // One value per channel: vectors, and layer scales (C, 1, 1).
+  for (path, tensor) in model.stateDict() where tensor.shape.dropFirst().allSatisfy({ $0 == 1 }) {
     tensor.scalars = (0..<tensor.count).map { _ in
       path.hasSuffix("running_var")
         ? 0.5 + generator.nextUniform() : 0.2 * generator.nextNormal()

@@ -32,7 +32,7 @@ struct InteropFixture: Decodable {
   /// The zoo's model with torchvision's structure: a registry model, or one of the committed
   /// fixtures' small members (resnet18 with one block per stage, a narrow DenseNet,
   /// mobilenet_v2 at width 0.1, efficientnet_b0 at width 0.1 and depth 0.5, mobilenet_v3_small
-  /// at width 0.25).
+  /// at width 0.25, a ConvNeXt of widths 8 to 64 with one block per stage).
   func buildModel() throws -> Module {
     switch model {
     case "resnet_basic_1111":
@@ -51,6 +51,11 @@ struct InteropFixture: Decodable {
     case "mobilenet_v3_small_w025":
       return MobileNetV3(
         .small, widthMultiplier: 0.25, classCount: classCount, rng: RandomStream(seed: 3))
+    case "convnext_8_16_32_64":
+      let stages = [8, 16, 32, 64].map { ConvNeXtConfiguration.Stage($0, 1) }
+      return ConvNeXt(
+        ConvNeXtConfiguration(stages, stochasticDepth: 0.1), classCount: classCount,
+        rng: RandomStream(seed: 3))
     default: break
     }
     return try ModelRegistry.entry(named: model).build(
@@ -68,7 +73,7 @@ struct TorchInteropTests {
   @Test(
     arguments: [
       "resnet_basic_1111", "densenet_small", "mobilenet_v2_w010", "efficientnet_b0_w010_d050",
-      "mobilenet_v3_small_w025",
+      "mobilenet_v3_small_w025", "convnext_8_16_32_64",
     ])
   func committedTorchvisionModelGivesTorchvisionLogits(_ name: String) throws {
     let json = try #require(

@@ -1,4 +1,5 @@
 import Testing
+import ZooNN
 import ZooTensor
 import ZooTestSupport
 

@@ -63,6 +63,9 @@ struct TorchvisionFixture: Decodable {
     // Rectangular (1x7, 7x1, 1x3, 3x1) convolutions; the auxiliary classifier's weights are in
     // the state dict but, in inference, not in the logits.
     "inception_v3",
+    // Layer norms over channels, channels-last linear layers and layer scales (C, 1, 1), which
+    // the formula fills as weights of fan-in 1.
+    "convnext_tiny",
   ]
 
   @Test(arguments: models)

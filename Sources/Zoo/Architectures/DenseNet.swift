@@ -83,19 +83,6 @@ private func conv(_ input: Int, _ output: Int, kernelSize: Int, stride: Int = 1,
     initializer: .kaimingNormal(fanOut: false), rng: rng)
 }
 
-/// Children with torchvision's names, run in order (an `nn.Sequential` built from an
-/// `OrderedDict`); a conv-BN-ReLU run folds in inference as in `Sequential`.
-final class NamedSequential: Module {
-  init(_ layers: [(String, Module)]) {
-    super.init()
-    for (name, layer) in layers { register(name, layer) }
-  }
-
-  override func forward(_ x: Tensor) throws -> Tensor {
-    try runFoldingBatchNorm(children.map(\.module), x)
-  }
-}
-
 /// BN-ReLU-1x1 conv, BN-ReLU-3x3 conv: the `growthRate` new channels of one dense layer.
 final class DenseLayer: Module {
   let norm1: BatchNorm, conv1: Conv2d, norm2: BatchNorm, conv2: Conv2d
