@@ -23,7 +23,7 @@ import ZooTensor
   @Test(arguments: try TorchFixture.caseNames("squeeze_excitation"))
   func matchesTorchvision(_ name: String) throws {
     let c = try TorchFixture.case(name, in: "squeeze_excitation")
-    let (x, fc1) = (try c.tensor("x"), try c.tensor("fc1.weight"))
+    let (x, fc1) = (try c.tensor("x", requiresGrad: true), try c.tensor("fc1.weight"))
     let block = try #require(
       Self.block(name, channels: x.shape[1], squeezeChannels: fc1.shape[0]),
       "no block for case \(name)")
