@@ -4,8 +4,9 @@ import ZooTensor
 /// `BLAS.gemm` splits large products into blocks, one per thread; the blocks must cover every
 /// element of C whatever the shape and the number of threads.
 @Suite(.serialized) struct BLASTests {
-  /// C = A B over a C that starts as NaN (beta 0 must overwrite it), against a plain loop.
-  func splitProductWritesEveryElement(m: Int, n: Int, k: Int, threads: Int) -> Float {
+  /// The largest difference of C = A B from a plain loop, computed over a C that starts as
+  /// NaN (beta 0 must overwrite it); infinity where an element was left NaN.
+  func worstDifference(m: Int, n: Int, k: Int, threads: Int) -> Float {
     let saved = BLAS.threadCount
     defer { BLAS.threadCount = saved }
     BLAS.threadCount = threads
@@ -31,7 +32,7 @@ import ZooTensor
   // the last column unwritten.
   @Test(arguments: [(64, 289), (48, 1089), (192, 289), (300, 97), (1000, 65)], [2, 3, 4])
   func splitProductsWriteEveryElement(_ shape: (m: Int, n: Int), _ threads: Int) {
-    let worst = splitProductWritesEveryElement(m: shape.m, n: shape.n, k: 64, threads: threads)
+    let worst = worstDifference(m: shape.m, n: shape.n, k: 64, threads: threads)
     #expect(worst < 1e-4, "\(shape.m)x\(shape.n) over \(threads) threads: worst \(worst)")
   }
 }
