@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "Zoo", targets: ["Zoo"]),
     .library(name: "ZooPlot", targets: ["ZooPlot"]),
     .library(name: "Transfer", targets: ["Transfer"]),
+    .library(name: "ZooONNX", targets: ["ZooONNX"]),
     .executable(name: "zoo", targets: ["zoo"]),
   ],
   dependencies: [
@@ -35,10 +36,13 @@ let package = Package(
     .target(name: "Zoo", dependencies: ["ZooNN", "ZooData", "ZooIO"]),
     .target(name: "ZooPlot", dependencies: ["ZooData", "ZooTensor"]),
     .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData", "ZooIO"]),
+    // ONNX export (a traced forward pass) and import (initializers by name), through a small
+    // protobuf writer and reader of its own.
+    .target(name: "ZooONNX", dependencies: ["ZooNN", "ZooTensor"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor",
+        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor", "ZooONNX",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -71,5 +75,8 @@ let package = Package(
     .testTarget(
       name: "ZooCommandTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTensor"],
       exclude: ["Fixtures"]),
+    .testTarget(
+      name: "ZooONNXTests", dependencies: ["ZooONNX", "Zoo", "ZooNN", "ZooTensor"],
+      resources: [.copy("Fixtures")]),
   ]
 )

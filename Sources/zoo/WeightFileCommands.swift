@@ -63,12 +63,14 @@ struct Export: ParsableCommand {
 
   @Option(
     help:
-      "Layout: keras (Keras's legacy weights .h5, the zoo's own) or keras3 (Keras 3's .weights.h5); both load with Keras's load_weights."
+      "Layout: keras (Keras's legacy weights .h5, the zoo's own) or keras3 (Keras 3's .weights.h5); both load with Keras's load_weights. onnx: an ONNX model (Docs/ONNX.md)."
   )
-  var format = WeightFileFormat.keras
+  var format = ExportFormat.keras
 
   @Option(help: "Seed for fresh weights.")
   var seed: UInt64 = 0
+
+  @OptionGroup var options: ONNXExportOptions
 
   func validate() throws {
     if format == .keras3 && !out.hasSuffix(".weights.h5") {
@@ -80,6 +82,7 @@ struct Export: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
+      guard let format = format.weightFileFormat else { return try exportONNX() }
       let (model, metadata) = try loadModel(source, seed: seed)
       try WeightFile.write(
         model, metadata: metadata, format: format, to: URL(fileURLWithPath: out))
@@ -91,7 +94,7 @@ struct Export: ParsableCommand {
 struct Import: ParsableCommand {
   static let configuration = CommandConfiguration(
     abstract:
-      "Load a weight file (Keras's .h5 or .weights.h5, converted from PyTorch by Tools/convert_torch.py, or the zoo's own) into an architecture, strictly, and save it."
+      "Load a weight file (Keras's .h5 or .weights.h5, converted from PyTorch by Tools/convert_torch.py, the zoo's own, or an ONNX model's initializers) into an architecture, strictly, and save it."
   )
 
   @Argument(help: "The weight file to import.")
@@ -108,6 +111,7 @@ struct Import: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
+      if file.hasSuffix(".onnx") { return try importONNX() }
       let entry = try ModelRegistry.entry(named: arch)
       var weights = try readWeightFile(file)
       var source = "\(weights.layout.rawValue), \(weights.layers.count) layers"

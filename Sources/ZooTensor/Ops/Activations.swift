@@ -4,42 +4,58 @@ import Foundation
 
 /// `max(x, 0)`.
 public func relu(_ x: Tensor) -> Tensor {
-  elementwise("relu", x, ActivationKernels.ReLU())
+  OpTrace.traced(.activation(.relu), [x]) {
+    elementwise("relu", x, ActivationKernels.ReLU())
+  }
 }
 
 /// `min(max(x, 0), 6)`, MobileNet's activation.
 public func relu6(_ x: Tensor) -> Tensor {
-  elementwise("relu6", x, ActivationKernels.ReLU6())
+  OpTrace.traced(.activation(.relu6), [x]) {
+    elementwise("relu6", x, ActivationKernels.ReLU6())
+  }
 }
 
 /// `x` for positive `x`, `negativeSlope * x` otherwise.
 public func leakyRelu(_ x: Tensor, negativeSlope: Float = 0.01) -> Tensor {
-  elementwise("leakyRelu", x, ActivationKernels.LeakyReLU(slope: negativeSlope))
+  OpTrace.traced(.activation(.leakyRelu(slope: negativeSlope)), [x]) {
+    elementwise("leakyRelu", x, ActivationKernels.LeakyReLU(slope: negativeSlope))
+  }
 }
 
 /// `1 / (1 + exp(-x))`.
 public func sigmoid(_ x: Tensor) -> Tensor {
-  elementwise("sigmoid", x, ActivationKernels.Sigmoid())
+  OpTrace.traced(.activation(.sigmoid), [x]) {
+    elementwise("sigmoid", x, ActivationKernels.Sigmoid())
+  }
 }
 
 /// `x * sigmoid(x)`: SiLU, also called swish (EfficientNet).
 public func silu(_ x: Tensor) -> Tensor {
-  elementwise("silu", x, ActivationKernels.SiLU())
+  OpTrace.traced(.activation(.silu), [x]) {
+    elementwise("silu", x, ActivationKernels.SiLU())
+  }
 }
 
 /// `relu6(x + 3) / 6`, torch's `hardsigmoid` and Keras 3's `hard_sigmoid` (MobileNetV3).
 public func hardSigmoid(_ x: Tensor) -> Tensor {
-  elementwise("hardSigmoid", x, ActivationKernels.HardSigmoid())
+  OpTrace.traced(.activation(.hardSigmoid), [x]) {
+    elementwise("hardSigmoid", x, ActivationKernels.HardSigmoid())
+  }
 }
 
 /// `x * relu6(x + 3) / 6`, torch's `hardswish` (MobileNetV3).
 public func hardSwish(_ x: Tensor) -> Tensor {
-  elementwise("hardSwish", x, ActivationKernels.HardSwish())
+  OpTrace.traced(.activation(.hardSwish), [x]) {
+    elementwise("hardSwish", x, ActivationKernels.HardSwish())
+  }
 }
 
 /// The hyperbolic tangent.
 public func tanh(_ x: Tensor) -> Tensor {
-  elementwise("tanh", x, ActivationKernels.Tanh())
+  OpTrace.traced(.activation(.tanh), [x]) {
+    elementwise("tanh", x, ActivationKernels.Tanh())
+  }
 }
 
 /// How `gelu` computes the normal CDF, in torch's names (`approximate='none'` or `'tanh'`).
@@ -52,15 +68,19 @@ public enum GELUApproximation: String, Sendable, CaseIterable {
 
 /// `x * Phi(x)`, Phi the standard normal CDF, exact or with torch's tanh approximation.
 public func gelu(_ x: Tensor, approximate: GELUApproximation = .exact) -> Tensor {
-  switch approximate {
-  case .exact: elementwise("gelu", x, ActivationKernels.GELU())
-  case .tanh: elementwise("geluTanh", x, ActivationKernels.GELUTanh())
+  OpTrace.traced(.activation(.gelu(approximate)), [x]) {
+    switch approximate {
+    case .exact: elementwise("gelu", x, ActivationKernels.GELU())
+    case .tanh: elementwise("geluTanh", x, ActivationKernels.GELUTanh())
+    }
   }
 }
 
 /// `log(1 + exp(beta * x)) / beta`, and `x` itself where `beta * x > threshold` (torch semantics).
 public func softplus(_ x: Tensor, beta: Float = 1, threshold: Float = 20) -> Tensor {
-  elementwise("softplus", x, ActivationKernels.Softplus(beta: beta, threshold: threshold))
+  OpTrace.traced(.activation(.softplus(beta: beta, threshold: threshold)), [x]) {
+    elementwise("softplus", x, ActivationKernels.Softplus(beta: beta, threshold: threshold))
+  }
 }
 
 /// A scalar function with its derivative, which may use the input or the output.

@@ -12,81 +12,86 @@ public func batchNorm(
   _ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor, runningVar: Tensor,
   training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
 ) throws -> Tensor {
-  guard x.rank == 2 || x.rank == 4 else {
-    throw TensorError.invalidArgument(
-      op: "batchNorm",
-      message: "expected an (N, C) or (N, C, H, W) input, got shape \(describe(shape: x.shape))")
-  }
-  let (n, channels) = (x.shape[0], x.shape[1])
-  let spatial = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
-  let perChannel = n * spatial
-  try expectShape(runningMean, [channels], "batchNorm running mean")
-  try expectShape(runningVar, [channels], "batchNorm running variance")
-  if let weight { try expectShape(weight, [channels], "batchNorm weight") }
-  if let bias { try expectShape(bias, [channels], "batchNorm bias") }
-  if training && perChannel < 2 {
-    throw TensorError.invalidArgument(
-      op: "batchNorm",
-      message:
-        "training needs more than one value per channel, got shape \(describe(shape: x.shape))"
-    )
-  }
-
-  let gamma = weight?.scalars ?? [Float](repeating: 1, count: channels)
-  let beta = bias?.scalars ?? [Float](repeating: 0, count: channels)
-  var mean = [Float](repeating: 0, count: channels)
-  var invStd = [Float](repeating: 0, count: channels)
-  if training {
-    var batchMean = [Double](repeating: 0, count: channels)
-    var batchVar = [Double](repeating: 0, count: channels)
-    BatchNormKernels.statistics(
-      mean: &batchMean, variance: &batchVar, x: x.scalars, n: n, channels: channels,
-      spatial: spatial)
-    let (keep, take) = (1 - Double(momentum), Double(momentum))
-    let unbiased = Double(perChannel) / Double(perChannel - 1)
-    for c in 0..<channels {
-      mean[c] = Float(batchMean[c])
-      invStd[c] = Float(1 / (batchVar[c] + Double(eps)).squareRoot())
-      runningMean.scalars[c] = Float(keep * Double(runningMean.scalars[c]) + take * batchMean[c])
-      runningVar.scalars[c] = Float(
-        keep * Double(runningVar.scalars[c]) + take * batchVar[c] * unbiased)
+  try OpTrace.traced(
+    training ? .other("batchNorm in training mode") : .batchNorm(eps: eps),
+    [x, weight, bias, runningMean, runningVar]
+  ) {
+    guard x.rank == 2 || x.rank == 4 else {
+      throw TensorError.invalidArgument(
+        op: "batchNorm",
+        message: "expected an (N, C) or (N, C, H, W) input, got shape \(describe(shape: x.shape))")
     }
-  } else {
-    mean = runningMean.scalars
-    for c in 0..<channels {
-      invStd[c] = Float(1 / (Double(runningVar.scalars[c]) + Double(eps)).squareRoot())
+    let (n, channels) = (x.shape[0], x.shape[1])
+    let spatial = x.rank == 4 ? x.shape[2] * x.shape[3] : 1
+    let perChannel = n * spatial
+    try expectShape(runningMean, [channels], "batchNorm running mean")
+    try expectShape(runningVar, [channels], "batchNorm running variance")
+    if let weight { try expectShape(weight, [channels], "batchNorm weight") }
+    if let bias { try expectShape(bias, [channels], "batchNorm bias") }
+    if training && perChannel < 2 {
+      throw TensorError.invalidArgument(
+        op: "batchNorm",
+        message:
+          "training needs more than one value per channel, got shape \(describe(shape: x.shape))"
+      )
     }
-  }
 
-  let y = Tensor.uninitialized(shape: x.shape)
-  BatchNormKernels.forward(
-    y: &y.scalars, x: x.scalars, mean: mean, invStd: invStd, gamma: gamma, beta: beta,
-    n: n, channels: channels, spatial: spatial)
-
-  y.record("batchNorm", inputs: [x] + [weight, bias].compactMap { $0 }) { [xs = x.scalars] dy in
-    let wantsWeight = weight?.requiresGrad ?? false
-    let wantsBias = bias?.requiresGrad ?? false
-    var dGamma = [Float](repeating: 0, count: channels)
-    var dBeta = [Float](repeating: 0, count: channels)
-    func run(_ dx: UnsafeMutablePointer<Float>?, overwrite: Bool = false) {
-      BatchNormKernels.backward(
-        dx: dx, dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean,
-        invStd: invStd, gamma: gamma, n: n, channels: channels, spatial: spatial,
-        training: training, needSums: training || wantsWeight || wantsBias, overwrite: overwrite)
-    }
-    if x.requiresGrad {
-      x.accumulateOrWriteGrad { run($0.baseAddress!, overwrite: $1) }
+    let gamma = weight?.scalars ?? [Float](repeating: 1, count: channels)
+    let beta = bias?.scalars ?? [Float](repeating: 0, count: channels)
+    var mean = [Float](repeating: 0, count: channels)
+    var invStd = [Float](repeating: 0, count: channels)
+    if training {
+      var batchMean = [Double](repeating: 0, count: channels)
+      var batchVar = [Double](repeating: 0, count: channels)
+      BatchNormKernels.statistics(
+        mean: &batchMean, variance: &batchVar, x: x.scalars, n: n, channels: channels,
+        spatial: spatial)
+      let (keep, take) = (1 - Double(momentum), Double(momentum))
+      let unbiased = Double(perChannel) / Double(perChannel - 1)
+      for c in 0..<channels {
+        mean[c] = Float(batchMean[c])
+        invStd[c] = Float(1 / (batchVar[c] + Double(eps)).squareRoot())
+        runningMean.scalars[c] = Float(keep * Double(runningMean.scalars[c]) + take * batchMean[c])
+        runningVar.scalars[c] = Float(
+          keep * Double(runningVar.scalars[c]) + take * batchVar[c] * unbiased)
+      }
     } else {
-      run(nil)
+      mean = runningMean.scalars
+      for c in 0..<channels {
+        invStd[c] = Float(1 / (Double(runningVar.scalars[c]) + Double(eps)).squareRoot())
+      }
     }
-    if let weight, wantsWeight {
-      weight.accumulateGrad { g in for c in 0..<channels { g[c] += dGamma[c] } }
+
+    let y = Tensor.uninitialized(shape: x.shape)
+    BatchNormKernels.forward(
+      y: &y.scalars, x: x.scalars, mean: mean, invStd: invStd, gamma: gamma, beta: beta,
+      n: n, channels: channels, spatial: spatial)
+
+    y.record("batchNorm", inputs: [x] + [weight, bias].compactMap { $0 }) { [xs = x.scalars] dy in
+      let wantsWeight = weight?.requiresGrad ?? false
+      let wantsBias = bias?.requiresGrad ?? false
+      var dGamma = [Float](repeating: 0, count: channels)
+      var dBeta = [Float](repeating: 0, count: channels)
+      func run(_ dx: UnsafeMutablePointer<Float>?, overwrite: Bool = false) {
+        BatchNormKernels.backward(
+          dx: dx, dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean,
+          invStd: invStd, gamma: gamma, n: n, channels: channels, spatial: spatial,
+          training: training, needSums: training || wantsWeight || wantsBias, overwrite: overwrite)
+      }
+      if x.requiresGrad {
+        x.accumulateOrWriteGrad { run($0.baseAddress!, overwrite: $1) }
+      } else {
+        run(nil)
+      }
+      if let weight, wantsWeight {
+        weight.accumulateGrad { g in for c in 0..<channels { g[c] += dGamma[c] } }
+      }
+      if let bias, wantsBias {
+        bias.accumulateGrad { g in for c in 0..<channels { g[c] += dBeta[c] } }
+      }
     }
-    if let bias, wantsBias {
-      bias.accumulateGrad { g in for c in 0..<channels { g[c] += dBeta[c] } }
-    }
+    return y
   }
-  return y
 }
 
 /// Per-channel kernels, parallel over channels. Channel c of sample i is the contiguous run

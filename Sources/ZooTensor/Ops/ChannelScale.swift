@@ -6,45 +6,48 @@
 /// `y[n, c, ...] = x[n, c, ...] * scale[n, c]`, or `x[n, c, ...] * scale[c]`, as PyTorch
 /// broadcasts a scale of shape `(N, C, 1, 1)` or `(C, 1, 1)` against images `(N, C, H, W)`.
 public func scaleChannels(_ x: Tensor, by scale: Tensor) throws -> Tensor {
-  guard x.rank >= 2 else {
-    throw TensorError.invalidArgument(
-      op: "scaleChannels",
-      message: "needs an input of rank 2 or more (N, C, ...), got shape \(describe(shape: x.shape))"
-    )
-  }
-  let shared = scale.rank == x.rank - 1
-  try expectShape(
-    scale, ChannelScaleKernels.scaleShape(x.shape, shared: shared), "scaleChannels")
-  let planes = x.shape[0] * x.shape[1]
-  let plane = planes > 0 ? x.count / planes : 0
-  let y = Tensor.uninitialized(shape: x.shape)
-  y.scalars.withUnsafeMutableBufferPointer { y in
-    x.scalars.withUnsafeBufferPointer { x in
-      scale.scalars.withUnsafeBufferPointer { s in
-        ChannelScaleKernels.forward(y: y, x: x, scale: s, planes: planes, plane: plane)
-      }
+  try OpTrace.traced(.scaleChannels, [x, scale]) {
+    guard x.rank >= 2 else {
+      throw TensorError.invalidArgument(
+        op: "scaleChannels",
+        message:
+          "needs an input of rank 2 or more (N, C, ...), got shape \(describe(shape: x.shape))"
+      )
     }
-  }
-  y.record("scaleChannels", inputs: [x, scale]) { [xs = x.scalars, ss = scale.scalars] dy in
-    dy.scalars.withUnsafeBufferPointer { dy in
-      if x.requiresGrad {
-        x.accumulateGrad { dx in
-          ss.withUnsafeBufferPointer {
-            ChannelScaleKernels.forward(
-              y: dx, x: dy, scale: $0, planes: planes, plane: plane, accumulate: true)
-          }
-        }
-      }
-      if scale.requiresGrad {
-        scale.accumulateGrad { ds in
-          xs.withUnsafeBufferPointer {
-            ChannelScaleKernels.planeDots(ds: ds, dy: dy, x: $0, planes: planes, plane: plane)
-          }
+    let shared = scale.rank == x.rank - 1
+    try expectShape(
+      scale, ChannelScaleKernels.scaleShape(x.shape, shared: shared), "scaleChannels")
+    let planes = x.shape[0] * x.shape[1]
+    let plane = planes > 0 ? x.count / planes : 0
+    let y = Tensor.uninitialized(shape: x.shape)
+    y.scalars.withUnsafeMutableBufferPointer { y in
+      x.scalars.withUnsafeBufferPointer { x in
+        scale.scalars.withUnsafeBufferPointer { s in
+          ChannelScaleKernels.forward(y: y, x: x, scale: s, planes: planes, plane: plane)
         }
       }
     }
+    y.record("scaleChannels", inputs: [x, scale]) { [xs = x.scalars, ss = scale.scalars] dy in
+      dy.scalars.withUnsafeBufferPointer { dy in
+        if x.requiresGrad {
+          x.accumulateGrad { dx in
+            ss.withUnsafeBufferPointer {
+              ChannelScaleKernels.forward(
+                y: dx, x: dy, scale: $0, planes: planes, plane: plane, accumulate: true)
+            }
+          }
+        }
+        if scale.requiresGrad {
+          scale.accumulateGrad { ds in
+            xs.withUnsafeBufferPointer {
+              ChannelScaleKernels.planeDots(ds: ds, dy: dy, x: $0, planes: planes, plane: plane)
+            }
+          }
+        }
+      }
+    }
+    return y
   }
-  return y
 }
 
 enum ChannelScaleKernels {

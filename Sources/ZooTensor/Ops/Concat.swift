@@ -3,82 +3,86 @@
 
 /// Concatenates along channels, as U-Net's skip connections do. N, H and W must agree.
 public func concatChannels(_ tensors: [Tensor]) throws -> Tensor {
-  guard let first = tensors.first else {
-    throw TensorError.invalidArgument(op: "concatChannels", message: "needs at least one tensor")
-  }
-  for (k, t) in tensors.enumerated() {
-    try expectRank(t, 4, "concatChannels: tensor \(k)")
-    let expected = [first.shape[0], t.shape[1], first.shape[2], first.shape[3]]
-    guard t.shape == expected else {
-      let reference = describe(shape: first.shape)
-      throw TensorError.shapeMismatch(
-        op: "concatChannels: tensor \(k) must match tensor 0 \(reference) in N, H, W",
-        expected: expected, actual: t.shape)
+  try OpTrace.traced(.concatChannels, tensors) {
+    guard let first = tensors.first else {
+      throw TensorError.invalidArgument(op: "concatChannels", message: "needs at least one tensor")
     }
-  }
-  let (n, height, width) = (first.shape[0], first.shape[2], first.shape[3])
-  let plane = height * width
-  let channels = tensors.map { $0.shape[1] }
-  let total = channels.reduce(0, +)
-  let y = Tensor(shape: [n, total, height, width])
-  y.scalars.withUnsafeMutableBufferPointer { y in
-    var offset = 0
-    for (t, c) in zip(tensors, channels) {
-      t.scalars.withUnsafeBufferPointer { x in
-        ConcatKernels.transfer(
-          from: x.baseAddress!, to: y.baseAddress!, intoSlice: true, channels: c, total: total,
-          offset: offset, n: n, plane: plane)
+    for (k, t) in tensors.enumerated() {
+      try expectRank(t, 4, "concatChannels: tensor \(k)")
+      let expected = [first.shape[0], t.shape[1], first.shape[2], first.shape[3]]
+      guard t.shape == expected else {
+        let reference = describe(shape: first.shape)
+        throw TensorError.shapeMismatch(
+          op: "concatChannels: tensor \(k) must match tensor 0 \(reference) in N, H, W",
+          expected: expected, actual: t.shape)
       }
-      offset += c
     }
-  }
-  y.record("concatChannels", inputs: tensors) { dy in
-    var offset = 0
-    for (t, c) in zip(tensors, channels) {
-      if t.requiresGrad {
-        t.accumulateGrad { dx in
-          dy.scalars.withUnsafeBufferPointer { dy in
-            ConcatKernels.transfer(
-              from: dy.baseAddress!, to: dx.baseAddress!, intoSlice: false, channels: c,
-              total: total, offset: offset, n: n, plane: plane, accumulate: true)
+    let (n, height, width) = (first.shape[0], first.shape[2], first.shape[3])
+    let plane = height * width
+    let channels = tensors.map { $0.shape[1] }
+    let total = channels.reduce(0, +)
+    let y = Tensor(shape: [n, total, height, width])
+    y.scalars.withUnsafeMutableBufferPointer { y in
+      var offset = 0
+      for (t, c) in zip(tensors, channels) {
+        t.scalars.withUnsafeBufferPointer { x in
+          ConcatKernels.transfer(
+            from: x.baseAddress!, to: y.baseAddress!, intoSlice: true, channels: c, total: total,
+            offset: offset, n: n, plane: plane)
+        }
+        offset += c
+      }
+    }
+    y.record("concatChannels", inputs: tensors) { dy in
+      var offset = 0
+      for (t, c) in zip(tensors, channels) {
+        if t.requiresGrad {
+          t.accumulateGrad { dx in
+            dy.scalars.withUnsafeBufferPointer { dy in
+              ConcatKernels.transfer(
+                from: dy.baseAddress!, to: dx.baseAddress!, intoSlice: false, channels: c,
+                total: total, offset: offset, n: n, plane: plane, accumulate: true)
+            }
           }
         }
+        offset += c
       }
-      offset += c
     }
+    return y
   }
-  return y
 }
 
 /// Channels `range` of x (N, C, H, W), as PyTorch's `x[:, range]`: (N, range.count, H, W).
 /// Its gradient goes back into those channels of x.
 public func sliceChannels(_ x: Tensor, _ range: Range<Int>) throws -> Tensor {
-  try expectRank(x, 4, "sliceChannels")
-  let (n, total, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
-  guard range.lowerBound >= 0, range.upperBound <= total else {
-    throw TensorError.invalidArgument(
-      op: "sliceChannels",
-      message: "channels must lie in 0..<\(total), got \(range.lowerBound)..<\(range.upperBound)")
-  }
-  let y = Tensor(shape: [n, range.count, x.shape[2], x.shape[3]])
-  let offset = range.lowerBound
-  x.scalars.withUnsafeBufferPointer { x in
-    y.scalars.withUnsafeMutableBufferPointer { y in
-      ConcatKernels.transfer(
-        from: x.baseAddress!, to: y.baseAddress!, intoSlice: false, channels: range.count,
-        total: total, offset: offset, n: n, plane: plane)
+  try OpTrace.traced(.sliceChannels(start: range.lowerBound, end: range.upperBound), [x]) {
+    try expectRank(x, 4, "sliceChannels")
+    let (n, total, plane) = (x.shape[0], x.shape[1], x.shape[2] * x.shape[3])
+    guard range.lowerBound >= 0, range.upperBound <= total else {
+      throw TensorError.invalidArgument(
+        op: "sliceChannels",
+        message: "channels must lie in 0..<\(total), got \(range.lowerBound)..<\(range.upperBound)")
     }
-  }
-  y.record("sliceChannels", inputs: [x]) { dy in
-    x.accumulateGrad { dx in
-      dy.scalars.withUnsafeBufferPointer { dy in
+    let y = Tensor(shape: [n, range.count, x.shape[2], x.shape[3]])
+    let offset = range.lowerBound
+    x.scalars.withUnsafeBufferPointer { x in
+      y.scalars.withUnsafeMutableBufferPointer { y in
         ConcatKernels.transfer(
-          from: dy.baseAddress!, to: dx.baseAddress!, intoSlice: true, channels: range.count,
-          total: total, offset: offset, n: n, plane: plane, accumulate: true)
+          from: x.baseAddress!, to: y.baseAddress!, intoSlice: false, channels: range.count,
+          total: total, offset: offset, n: n, plane: plane)
       }
     }
+    y.record("sliceChannels", inputs: [x]) { dy in
+      x.accumulateGrad { dx in
+        dy.scalars.withUnsafeBufferPointer { dy in
+          ConcatKernels.transfer(
+            from: dy.baseAddress!, to: dx.baseAddress!, intoSlice: true, channels: range.count,
+            total: total, offset: offset, n: n, plane: plane, accumulate: true)
+        }
+      }
+    }
+    return y
   }
-  return y
 }
 
 /// Moves values between a (N, channels, H, W) tensor and channels `offset ..< offset +

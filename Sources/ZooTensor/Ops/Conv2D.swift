@@ -22,62 +22,69 @@ public func conv2d(
   _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: (Int, Int), padding: (Int, Int),
   dilation: Int = 1, groups: Int = 1
 ) throws -> Tensor {
-  let op = "conv2d"
-  try expectRank(x, 4, op)
-  try expectRank(weight, 4, "conv2d weight")
-  let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-  let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
-  guard groups > 0, c % groups == 0, o % groups == 0 else {
-    throw TensorError.invalidArgument(
-      op: op,
-      message: "input channels \(c) and output channels \(o) must be multiples of groups, "
-        + "got groups \(groups)")
-  }
-  guard weight.shape[1] * groups == c else {
-    throw TensorError.shapeMismatch(
-      op: "conv2d: input channels", expected: [n, weight.shape[1] * groups, h, w],
-      actual: x.shape)
-  }
-  if let bias { try expectShape(bias, [o], "conv2d bias") }
-  for (s, p) in [(stride.0, padding.0), (stride.1, padding.1)] {
-    try Im2Col.checkHyperparameters(op, stride: s, padding: p, dilation: dilation)
-  }
-  guard weight.count > 0 else {
-    throw TensorError.invalidArgument(
-      op: op, message: "weight \(describe(shape: weight.shape)) has a zero-size dimension")
-  }
-  let (spanH, spanW) = (dilation * (kh - 1) + 1, dilation * (kw - 1) + 1)
-  let (paddedH, paddedW) = (h + 2 * padding.0, w + 2 * padding.1)
-  guard spanH <= paddedH, spanW <= paddedW else {
-    throw TensorError.invalidArgument(
-      op: op,
-      message: "kernel \(kh)x\(kw) with dilation \(dilation) spans \(spanH)x\(spanW), larger "
-        + "than the padded input \(paddedH)x\(paddedW) (input \(describe(shape: x.shape)), "
-        + "padding \(padding.0)x\(padding.1))")
-  }
-  let geometry = Im2Col.Geometry(
-    channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
-    strideHeight: stride.0, strideWidth: stride.1, paddingHeight: padding.0,
-    paddingWidth: padding.1, dilation: dilation, outHeight: (paddedH - spanH) / stride.0 + 1,
-    outWidth: (paddedW - spanW) / stride.1 + 1)
-  if groups > 1 && !(groups == c && o == c) {
-    return try groupedConv2d(
-      x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-      groups: groups)
-  }
-  let outShape = [n, o, geometry.outHeight, geometry.outWidth]
-  let y = Tensor(shape: outShape, scalars: Im2Col.buffer(outShape.reduce(1, *)))
-  guard y.count > 0 else { return y }
-  if groups > 1 {
-    depthwiseConv2d(x, weight: weight, bias: bias, y: y, geometry)
+  try OpTrace.traced(
+    .conv2d(
+      stride: [stride.0, stride.1], padding: [padding.0, padding.1], dilation: dilation,
+      groups: groups),
+    [x, weight, bias]
+  ) {
+    let op = "conv2d"
+    try expectRank(x, 4, op)
+    try expectRank(weight, 4, "conv2d weight")
+    let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (o, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3])
+    guard groups > 0, c % groups == 0, o % groups == 0 else {
+      throw TensorError.invalidArgument(
+        op: op,
+        message: "input channels \(c) and output channels \(o) must be multiples of groups, "
+          + "got groups \(groups)")
+    }
+    guard weight.shape[1] * groups == c else {
+      throw TensorError.shapeMismatch(
+        op: "conv2d: input channels", expected: [n, weight.shape[1] * groups, h, w],
+        actual: x.shape)
+    }
+    if let bias { try expectShape(bias, [o], "conv2d bias") }
+    for (s, p) in [(stride.0, padding.0), (stride.1, padding.1)] {
+      try Im2Col.checkHyperparameters(op, stride: s, padding: p, dilation: dilation)
+    }
+    guard weight.count > 0 else {
+      throw TensorError.invalidArgument(
+        op: op, message: "weight \(describe(shape: weight.shape)) has a zero-size dimension")
+    }
+    let (spanH, spanW) = (dilation * (kh - 1) + 1, dilation * (kw - 1) + 1)
+    let (paddedH, paddedW) = (h + 2 * padding.0, w + 2 * padding.1)
+    guard spanH <= paddedH, spanW <= paddedW else {
+      throw TensorError.invalidArgument(
+        op: op,
+        message: "kernel \(kh)x\(kw) with dilation \(dilation) spans \(spanH)x\(spanW), larger "
+          + "than the padded input \(paddedH)x\(paddedW) (input \(describe(shape: x.shape)), "
+          + "padding \(padding.0)x\(padding.1))")
+    }
+    let geometry = Im2Col.Geometry(
+      channels: c, height: h, width: w, kernelHeight: kh, kernelWidth: kw,
+      strideHeight: stride.0, strideWidth: stride.1, paddingHeight: padding.0,
+      paddingWidth: padding.1, dilation: dilation, outHeight: (paddedH - spanH) / stride.0 + 1,
+      outWidth: (paddedW - spanW) / stride.1 + 1)
+    if groups > 1 && !(groups == c && o == c) {
+      return try groupedConv2d(
+        x, weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+        groups: groups)
+    }
+    let outShape = [n, o, geometry.outHeight, geometry.outWidth]
+    let y = Tensor(shape: outShape, scalars: Im2Col.buffer(outShape.reduce(1, *)))
+    guard y.count > 0 else { return y }
+    if groups > 1 {
+      depthwiseConv2d(x, weight: weight, bias: bias, y: y, geometry)
+      return y
+    }
+    Conv2DKernels.forward(x: x, weight: weight, bias: bias, y: y, outChannels: o, geometry)
+    y.record(op, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
+      Conv2DKernels.backward(
+        dy: dy, x: x, weight: weight, bias: bias, outChannels: o, geometry)
+    }
     return y
   }
-  Conv2DKernels.forward(x: x, weight: weight, bias: bias, y: y, outChannels: o, geometry)
-  y.record(op, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-    Conv2DKernels.backward(
-      dy: dy, x: x, weight: weight, bias: bias, outChannels: o, geometry)
-  }
-  return y
 }
 
 /// One convolution per group of channels, concatenated: groups with several input channels

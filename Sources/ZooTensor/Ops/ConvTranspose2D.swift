@@ -9,49 +9,54 @@ public func convTranspose2d(
   _ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
   outputPadding: Int = 0, dilation: Int = 1
 ) throws -> Tensor {
-  let op = "convTranspose2d"
-  try expectRank(x, 4, op)
-  try expectRank(weight, 4, "convTranspose2d weight")
-  let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-  let (cout, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
-  guard weight.shape[0] == cin else {
-    throw TensorError.shapeMismatch(
-      op: "convTranspose2d: input channels", expected: [n, weight.shape[0], h, w],
-      actual: x.shape)
+  try OpTrace.traced(
+    .convTranspose2d(stride: stride, padding: padding, outputPadding: outputPadding),
+    [x, weight, bias]
+  ) {
+    let op = "convTranspose2d"
+    try expectRank(x, 4, op)
+    try expectRank(weight, 4, "convTranspose2d weight")
+    let (n, cin, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let (cout, kh, kw) = (weight.shape[1], weight.shape[2], weight.shape[3])
+    guard weight.shape[0] == cin else {
+      throw TensorError.shapeMismatch(
+        op: "convTranspose2d: input channels", expected: [n, weight.shape[0], h, w],
+        actual: x.shape)
+    }
+    if let bias { try expectShape(bias, [cout], "convTranspose2d bias") }
+    try Im2Col.checkHyperparameters(op, stride: stride, padding: padding, dilation: dilation)
+    guard outputPadding >= 0, outputPadding < max(stride, dilation) else {
+      throw TensorError.invalidArgument(
+        op: op,
+        message: "output padding \(outputPadding) must be non-negative and smaller than stride "
+          + "\(stride) or dilation \(dilation)")
+    }
+    guard weight.count > 0 else {
+      throw TensorError.invalidArgument(
+        op: op, message: "weight \(describe(shape: weight.shape)) has a zero-size dimension")
+    }
+    let oh = (h - 1) * stride - 2 * padding + dilation * (kh - 1) + outputPadding + 1
+    let ow = (w - 1) * stride - 2 * padding + dilation * (kw - 1) + outputPadding + 1
+    guard oh > 0, ow > 0 else {
+      throw TensorError.invalidArgument(
+        op: op,
+        message: "output size \(oh)x\(ow) is not positive (input \(describe(shape: x.shape)), "
+          + "kernel \(kh)x\(kw), stride \(stride), padding \(padding), dilation \(dilation))")
+    }
+    // The conv2d geometry whose image is the output and whose kernel positions are x's pixels.
+    let geometry = Im2Col.Geometry(
+      channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw,
+      strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
+      dilation: dilation, outHeight: h, outWidth: w)
+    let outShape = [n, cout, oh, ow]
+    let y = Tensor(shape: outShape, scalars: Im2Col.buffer(outShape.reduce(1, *)))
+    guard y.count > 0 else { return y }
+    ConvTranspose2DKernels.forward(x: x, weight: weight, bias: bias, y: y, geometry)
+    y.record(op, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
+      ConvTranspose2DKernels.backward(dy: dy, x: x, weight: weight, bias: bias, geometry)
+    }
+    return y
   }
-  if let bias { try expectShape(bias, [cout], "convTranspose2d bias") }
-  try Im2Col.checkHyperparameters(op, stride: stride, padding: padding, dilation: dilation)
-  guard outputPadding >= 0, outputPadding < max(stride, dilation) else {
-    throw TensorError.invalidArgument(
-      op: op,
-      message: "output padding \(outputPadding) must be non-negative and smaller than stride "
-        + "\(stride) or dilation \(dilation)")
-  }
-  guard weight.count > 0 else {
-    throw TensorError.invalidArgument(
-      op: op, message: "weight \(describe(shape: weight.shape)) has a zero-size dimension")
-  }
-  let oh = (h - 1) * stride - 2 * padding + dilation * (kh - 1) + outputPadding + 1
-  let ow = (w - 1) * stride - 2 * padding + dilation * (kw - 1) + outputPadding + 1
-  guard oh > 0, ow > 0 else {
-    throw TensorError.invalidArgument(
-      op: op,
-      message: "output size \(oh)x\(ow) is not positive (input \(describe(shape: x.shape)), "
-        + "kernel \(kh)x\(kw), stride \(stride), padding \(padding), dilation \(dilation))")
-  }
-  // The conv2d geometry whose image is the output and whose kernel positions are x's pixels.
-  let geometry = Im2Col.Geometry(
-    channels: cout, height: oh, width: ow, kernelHeight: kh, kernelWidth: kw,
-    strideHeight: stride, strideWidth: stride, paddingHeight: padding, paddingWidth: padding,
-    dilation: dilation, outHeight: h, outWidth: w)
-  let outShape = [n, cout, oh, ow]
-  let y = Tensor(shape: outShape, scalars: Im2Col.buffer(outShape.reduce(1, *)))
-  guard y.count > 0 else { return y }
-  ConvTranspose2DKernels.forward(x: x, weight: weight, bias: bias, y: y, geometry)
-  y.record(op, inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-    ConvTranspose2DKernels.backward(dy: dy, x: x, weight: weight, bias: bias, geometry)
-  }
-  return y
 }
 
 /// GEMM + col2im kernels for `convTranspose2d`; gradients are accumulated (`+=`).

@@ -7,20 +7,24 @@
 public func dropout(_ x: Tensor, probability: Float, training: Bool, rng: RandomStream) throws
   -> Tensor
 {
-  guard probability >= 0, probability <= 1 else {
-    throw TensorError.invalidArgument(
-      op: "dropout", message: "probability must be in [0, 1], got \(probability)")
-  }
-  guard training, probability > 0 else { return x }
-  let mask = rng.withGenerator { DropoutKernels.mask(count: x.count, probability, &$0) }
-  let y = Tensor(shape: x.shape)
-  DropoutKernels.multiply(y: &y.scalars, x: x.scalars, mask: mask)
-  y.record("dropout", inputs: [x]) { dy in
-    x.accumulateGrad { dx in
-      DropoutKernels.accumulate(dx: dx, dy: dy.scalars, mask: mask)
+  try OpTrace.traced(
+    training && probability > 0 ? .other("dropout in training mode") : .identity, [x]
+  ) {
+    guard probability >= 0, probability <= 1 else {
+      throw TensorError.invalidArgument(
+        op: "dropout", message: "probability must be in [0, 1], got \(probability)")
     }
+    guard training, probability > 0 else { return x }
+    let mask = rng.withGenerator { DropoutKernels.mask(count: x.count, probability, &$0) }
+    let y = Tensor(shape: x.shape)
+    DropoutKernels.multiply(y: &y.scalars, x: x.scalars, mask: mask)
+    y.record("dropout", inputs: [x]) { dy in
+      x.accumulateGrad { dx in
+        DropoutKernels.accumulate(dx: dx, dy: dy.scalars, mask: mask)
+      }
+    }
+    return y
   }
-  return y
 }
 
 enum DropoutKernels {

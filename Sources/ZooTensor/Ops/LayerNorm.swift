@@ -8,50 +8,53 @@
 public func channelLayerNorm(
   _ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5
 ) throws -> Tensor {
-  guard x.rank >= 2 else {
-    throw TensorError.invalidArgument(
-      op: "channelLayerNorm",
-      message: "needs an input of rank 2 or more (N, C, ...), got shape \(describe(shape: x.shape))"
-    )
-  }
-  let (n, channels) = (x.shape[0], x.shape[1])
-  if let weight { try expectShape(weight, [channels], "channelLayerNorm weight") }
-  if let bias { try expectShape(bias, [channels], "channelLayerNorm bias") }
-  let shape = LayerNormKernels.Shape(
-    samples: n, channels: channels, positions: x.shape.dropFirst(2).reduce(1, *))
-  let y = Tensor.uninitialized(shape: x.shape)
-  var mean = [Float](repeating: 0, count: n * shape.positions)
-  var invStd = mean
-  guard y.count > 0 else { return y }
-  let gamma = weight?.scalars ?? [Float](repeating: 1, count: channels)
-  let beta = bias?.scalars ?? [Float](repeating: 0, count: channels)
-  LayerNormKernels.forward(
-    y: &y.scalars, mean: &mean, invStd: &invStd, x: x.scalars, gamma: gamma, beta: beta,
-    eps: eps, shape)
-  y.record("channelLayerNorm", inputs: [x] + [weight, bias].compactMap { $0 }) {
-    [xs = x.scalars] dy in
-    if x.requiresGrad {
-      x.accumulateOrWriteGrad { dx, overwrite in
-        LayerNormKernels.backwardInput(
-          dx: dx.baseAddress!, dy: dy.scalars, x: xs, mean: mean, invStd: invStd, gamma: gamma,
-          shape, overwrite: overwrite)
+  try OpTrace.traced(.channelLayerNorm(eps: eps), [x, weight, bias]) {
+    guard x.rank >= 2 else {
+      throw TensorError.invalidArgument(
+        op: "channelLayerNorm",
+        message:
+          "needs an input of rank 2 or more (N, C, ...), got shape \(describe(shape: x.shape))"
+      )
+    }
+    let (n, channels) = (x.shape[0], x.shape[1])
+    if let weight { try expectShape(weight, [channels], "channelLayerNorm weight") }
+    if let bias { try expectShape(bias, [channels], "channelLayerNorm bias") }
+    let shape = LayerNormKernels.Shape(
+      samples: n, channels: channels, positions: x.shape.dropFirst(2).reduce(1, *))
+    let y = Tensor.uninitialized(shape: x.shape)
+    var mean = [Float](repeating: 0, count: n * shape.positions)
+    var invStd = mean
+    guard y.count > 0 else { return y }
+    let gamma = weight?.scalars ?? [Float](repeating: 1, count: channels)
+    let beta = bias?.scalars ?? [Float](repeating: 0, count: channels)
+    LayerNormKernels.forward(
+      y: &y.scalars, mean: &mean, invStd: &invStd, x: x.scalars, gamma: gamma, beta: beta,
+      eps: eps, shape)
+    y.record("channelLayerNorm", inputs: [x] + [weight, bias].compactMap { $0 }) {
+      [xs = x.scalars] dy in
+      if x.requiresGrad {
+        x.accumulateOrWriteGrad { dx, overwrite in
+          LayerNormKernels.backwardInput(
+            dx: dx.baseAddress!, dy: dy.scalars, x: xs, mean: mean, invStd: invStd, gamma: gamma,
+            shape, overwrite: overwrite)
+        }
+      }
+      let wantsWeight = weight?.requiresGrad ?? false
+      let wantsBias = bias?.requiresGrad ?? false
+      guard wantsWeight || wantsBias else { return }
+      var dGamma = [Float](repeating: 0, count: channels)
+      var dBeta = dGamma
+      LayerNormKernels.backwardAffine(
+        dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean, invStd: invStd, shape)
+      if let weight, wantsWeight {
+        weight.accumulateGrad { g in for c in 0..<channels { g[c] += dGamma[c] } }
+      }
+      if let bias, wantsBias {
+        bias.accumulateGrad { g in for c in 0..<channels { g[c] += dBeta[c] } }
       }
     }
-    let wantsWeight = weight?.requiresGrad ?? false
-    let wantsBias = bias?.requiresGrad ?? false
-    guard wantsWeight || wantsBias else { return }
-    var dGamma = [Float](repeating: 0, count: channels)
-    var dBeta = dGamma
-    LayerNormKernels.backwardAffine(
-      dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean, invStd: invStd, shape)
-    if let weight, wantsWeight {
-      weight.accumulateGrad { g in for c in 0..<channels { g[c] += dGamma[c] } }
-    }
-    if let bias, wantsBias {
-      bias.accumulateGrad { g in for c in 0..<channels { g[c] += dBeta[c] } }
-    }
+    return y
   }
-  return y
 }
 
 /// The channel-axis layer-norm kernels. Channel c of sample i is the contiguous run

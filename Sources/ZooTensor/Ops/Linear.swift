@@ -2,44 +2,46 @@
 
 /// `y[n, o] = sum_i x[n, i] * weight[o, i] + bias[o]`; x: (N, I), weight: (O, I), bias: (O).
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor? = nil) throws -> Tensor {
-  try expectRank(x, 2, "linear")
-  try expectRank(weight, 2, "linear weight")
-  let (n, inFeatures, outFeatures) = (x.shape[0], x.shape[1], weight.shape[0])
-  guard weight.shape[1] == inFeatures else {
-    throw TensorError.shapeMismatch(
-      op: "linear: input features", expected: [n, weight.shape[1]], actual: x.shape)
-  }
-  if let bias { try expectShape(bias, [outFeatures], "linear bias") }
-  let y = Tensor(shape: [n, outFeatures])
-  LinearKernels.forward(
-    y: &y.scalars, x: x.scalars, weight: weight.scalars, bias: bias?.scalars,
-    n: n, inFeatures: inFeatures, outFeatures: outFeatures)
-  y.record("linear", inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
-    if x.requiresGrad {
-      x.accumulateOrWriteGrad { dx, overwrite in
-        LinearKernels.backwardInput(
-          dx: dx.baseAddress!, dy: dy.scalars, weight: weight.scalars,
-          n: n, inFeatures: inFeatures, outFeatures: outFeatures, overwrite: overwrite)
-      }
+  try OpTrace.traced(.linear, [x, weight, bias]) {
+    try expectRank(x, 2, "linear")
+    try expectRank(weight, 2, "linear weight")
+    let (n, inFeatures, outFeatures) = (x.shape[0], x.shape[1], weight.shape[0])
+    guard weight.shape[1] == inFeatures else {
+      throw TensorError.shapeMismatch(
+        op: "linear: input features", expected: [n, weight.shape[1]], actual: x.shape)
     }
-    if weight.requiresGrad {
-      weight.accumulateOrWriteGrad { dw, overwrite in
-        LinearKernels.backwardWeight(
-          dw: dw.baseAddress!, dy: dy.scalars, x: x.scalars,
-          n: n, inFeatures: inFeatures, outFeatures: outFeatures, overwrite: overwrite)
+    if let bias { try expectShape(bias, [outFeatures], "linear bias") }
+    let y = Tensor(shape: [n, outFeatures])
+    LinearKernels.forward(
+      y: &y.scalars, x: x.scalars, weight: weight.scalars, bias: bias?.scalars,
+      n: n, inFeatures: inFeatures, outFeatures: outFeatures)
+    y.record("linear", inputs: [x, weight] + (bias.map { [$0] } ?? [])) { dy in
+      if x.requiresGrad {
+        x.accumulateOrWriteGrad { dx, overwrite in
+          LinearKernels.backwardInput(
+            dx: dx.baseAddress!, dy: dy.scalars, weight: weight.scalars,
+            n: n, inFeatures: inFeatures, outFeatures: outFeatures, overwrite: overwrite)
+        }
       }
-    }
-    if let bias, bias.requiresGrad {
-      bias.accumulateGrad { db in
-        dy.scalars.withUnsafeBufferPointer { dy in
-          for row in 0..<n {
-            for o in 0..<outFeatures { db[o] += dy[row * outFeatures + o] }
+      if weight.requiresGrad {
+        weight.accumulateOrWriteGrad { dw, overwrite in
+          LinearKernels.backwardWeight(
+            dw: dw.baseAddress!, dy: dy.scalars, x: x.scalars,
+            n: n, inFeatures: inFeatures, outFeatures: outFeatures, overwrite: overwrite)
+        }
+      }
+      if let bias, bias.requiresGrad {
+        bias.accumulateGrad { db in
+          dy.scalars.withUnsafeBufferPointer { dy in
+            for row in 0..<n {
+              for o in 0..<outFeatures { db[o] += dy[row * outFeatures + o] }
+            }
           }
         }
       }
     }
+    return y
   }
-  return y
 }
 
 /// GEMM kernels for `linear`; gradients are accumulated (`+=`).

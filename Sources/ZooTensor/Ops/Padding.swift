@@ -59,27 +59,33 @@ public struct Padding2D: Equatable, Sendable, CustomStringConvertible {
 /// `x` with `padding` rows and columns of `value` around every image: Keras's ZeroPadding2D
 /// with `value` 0. Gradients flow to the original elements only.
 public func pad2d(_ x: Tensor, _ padding: Padding2D, value: Float = 0) throws -> Tensor {
-  try expectRank(x, 4, "pad2d")
-  guard min(padding.top, padding.bottom, padding.left, padding.right) >= 0 else {
-    throw TensorError.invalidArgument(
-      op: "pad2d", message: "padding amounts must not be negative, got \(padding)")
-  }
-  let (n, c, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-  let geometry = PadGeometry(height: height, width: width, padding: padding)
-  let y = Tensor(shape: [n, c, geometry.outHeight, geometry.outWidth], repeating: value)
-  y.scalars.withUnsafeMutableBufferPointer { y in
-    x.scalars.withUnsafeBufferPointer { x in
-      PadKernels.insert(geometry, planes: n * c, padded: y, image: x)
+  try OpTrace.traced(
+    .pad2d(
+      top: padding.top, bottom: padding.bottom, left: padding.left, right: padding.right,
+      value: value), [x]
+  ) {
+    try expectRank(x, 4, "pad2d")
+    guard min(padding.top, padding.bottom, padding.left, padding.right) >= 0 else {
+      throw TensorError.invalidArgument(
+        op: "pad2d", message: "padding amounts must not be negative, got \(padding)")
     }
-  }
-  y.record("pad2d", inputs: [x]) { dy in
-    x.accumulateGrad { dx in
-      dy.scalars.withUnsafeBufferPointer { dy in
-        PadKernels.accumulateInner(geometry, planes: n * c, padded: dy, image: dx)
+    let (n, c, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let geometry = PadGeometry(height: height, width: width, padding: padding)
+    let y = Tensor(shape: [n, c, geometry.outHeight, geometry.outWidth], repeating: value)
+    y.scalars.withUnsafeMutableBufferPointer { y in
+      x.scalars.withUnsafeBufferPointer { x in
+        PadKernels.insert(geometry, planes: n * c, padded: y, image: x)
       }
     }
+    y.record("pad2d", inputs: [x]) { dy in
+      x.accumulateGrad { dx in
+        dy.scalars.withUnsafeBufferPointer { dy in
+          PadKernels.accumulateInner(geometry, planes: n * c, padded: dy, image: dx)
+        }
+      }
+    }
+    return y
   }
-  return y
 }
 
 /// Keras's `MaxPooling2D(kernelSize, strides=stride, padding='same')`: pads by

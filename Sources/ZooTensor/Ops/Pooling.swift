@@ -7,63 +7,68 @@
 public func maxPool2d(
   _ x: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false
 ) throws -> Tensor {
-  let p = try PoolGeometry(
-    "maxPool2d", x, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
-  let y = Tensor(shape: p.outShape, scalars: Im2Col.buffer(p.planes * p.outArea))
-  guard y.count > 0 else { return y }
-  // The flat index within its plane of the input each output came from; only backward needs it.
-  let recording = GradientRecording.needsRecording([x])
-  var argmax: [Int32] = uninitializedArray(recording ? y.count : 0)
-  let halving =
-    p.kernel == 2 && p.stride == 2 && p.padding == 0 && p.outHeight * 2 <= p.height
-    && p.outWidth * 2 <= p.width
-  x.scalars.withUnsafeBufferPointer { xBuffer in
-    y.scalars.withUnsafeMutableBufferPointer { yBuffer in
-      argmax.withUnsafeMutableBufferPointer { argmax in
-        let (xp, yp) = (xBuffer.baseAddress!, yBuffer.baseAddress!)
-        let ip = recording ? argmax.baseAddress! : nil
-        Parallel.forEach(p.planes, costPerItem: p.outArea * p.kernel * p.kernel) { plane in
-          let (source, offset) = (xp + plane * p.area, plane * p.outArea)
-          let (values, indices) = (yp + offset, ip.map { $0 + offset })
-          if halving {
-            // Checks for NaNs as it goes; a plane that has one is done again.
-            guard !maxPool2x2Plane(source, p, into: values, argmax: indices) else { return }
-            maxPoolNaNPlane(source, p, into: values, argmax: indices)
-          } else {
-            if containsNaN(source, count: p.area) {
+  try OpTrace.traced(
+    .maxPool2d(
+      kernel: kernelSize, stride: stride ?? kernelSize, padding: padding, ceilMode: ceilMode), [x]
+  ) {
+    let p = try PoolGeometry(
+      "maxPool2d", x, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: ceilMode)
+    let y = Tensor(shape: p.outShape, scalars: Im2Col.buffer(p.planes * p.outArea))
+    guard y.count > 0 else { return y }
+    // The flat index within its plane of the input each output came from; only backward needs it.
+    let recording = GradientRecording.needsRecording([x])
+    var argmax: [Int32] = uninitializedArray(recording ? y.count : 0)
+    let halving =
+      p.kernel == 2 && p.stride == 2 && p.padding == 0 && p.outHeight * 2 <= p.height
+      && p.outWidth * 2 <= p.width
+    x.scalars.withUnsafeBufferPointer { xBuffer in
+      y.scalars.withUnsafeMutableBufferPointer { yBuffer in
+        argmax.withUnsafeMutableBufferPointer { argmax in
+          let (xp, yp) = (xBuffer.baseAddress!, yBuffer.baseAddress!)
+          let ip = recording ? argmax.baseAddress! : nil
+          Parallel.forEach(p.planes, costPerItem: p.outArea * p.kernel * p.kernel) { plane in
+            let (source, offset) = (xp + plane * p.area, plane * p.outArea)
+            let (values, indices) = (yp + offset, ip.map { $0 + offset })
+            if halving {
+              // Checks for NaNs as it goes; a plane that has one is done again.
+              guard !maxPool2x2Plane(source, p, into: values, argmax: indices) else { return }
               maxPoolNaNPlane(source, p, into: values, argmax: indices)
-            } else if let indices {
-              Scratch.withBuffer(5 * p.width) { scratch in
-                maxPoolPlaneIndexed(source, p, into: values, argmax: indices, scratch: scratch)
-              }
             } else {
-              Scratch.withBuffer(2 * p.width) { scratch in
-                maxPoolPlaneValues(source, p, into: values, scratch: scratch)
+              if containsNaN(source, count: p.area) {
+                maxPoolNaNPlane(source, p, into: values, argmax: indices)
+              } else if let indices {
+                Scratch.withBuffer(5 * p.width) { scratch in
+                  maxPoolPlaneIndexed(source, p, into: values, argmax: indices, scratch: scratch)
+                }
+              } else {
+                Scratch.withBuffer(2 * p.width) { scratch in
+                  maxPoolPlaneValues(source, p, into: values, scratch: scratch)
+                }
               }
             }
           }
         }
       }
     }
-  }
-  guard recording else { return y }
-  let indices = argmax
-  y.record("maxPool2d", inputs: [x]) { dy in
-    x.accumulateGrad { dx in
-      dy.scalars.withUnsafeBufferPointer { dyBuffer in
-        indices.withUnsafeBufferPointer { argmax in
-          let (dxp, dyp, ip) = (dx.baseAddress!, dyBuffer.baseAddress!, argmax.baseAddress!)
-          Parallel.forEach(p.planes, costPerItem: p.outArea) { plane in
-            let target = dxp + plane * p.area
-            for i in (plane * p.outArea)..<((plane + 1) * p.outArea) {
-              target[Int(ip[i])] += dyp[i]
+    guard recording else { return y }
+    let indices = argmax
+    y.record("maxPool2d", inputs: [x]) { dy in
+      x.accumulateGrad { dx in
+        dy.scalars.withUnsafeBufferPointer { dyBuffer in
+          indices.withUnsafeBufferPointer { argmax in
+            let (dxp, dyp, ip) = (dx.baseAddress!, dyBuffer.baseAddress!, argmax.baseAddress!)
+            Parallel.forEach(p.planes, costPerItem: p.outArea) { plane in
+              let target = dxp + plane * p.area
+              for i in (plane * p.outArea)..<((plane + 1) * p.outArea) {
+                target[Int(ip[i])] += dyp[i]
+              }
             }
           }
         }
       }
     }
+    return y
   }
-  return y
 }
 
 /// The maximum and its index for every window of a plane that holds a NaN, window by
@@ -297,44 +302,52 @@ public func avgPool2d(
   _ x: Tensor, kernelSize: Int, stride: Int? = nil, padding: Int = 0,
   countIncludePad: Bool = true
 ) throws -> Tensor {
-  let p = try PoolGeometry(
-    "avgPool2d", x, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: false)
-  let divisor = { (rows: Range<Int>, columns: Range<Int>, oy: Int, ox: Int) -> Float in
-    guard countIncludePad else { return Float(rows.count * columns.count) }
-    // The window clipped to the padded input, as PyTorch counts it.
-    let (top, left) = (oy * p.stride - p.padding, ox * p.stride - p.padding)
-    let bottom = min(top + p.kernel, p.height + p.padding)
-    let right = min(left + p.kernel, p.width + p.padding)
-    return Float((bottom - top) * (right - left))
+  try OpTrace.traced(
+    .avgPool2d(
+      kernel: kernelSize, stride: stride ?? kernelSize, padding: padding,
+      countIncludePad: countIncludePad), [x]
+  ) {
+    let p = try PoolGeometry(
+      "avgPool2d", x, kernelSize: kernelSize, stride: stride, padding: padding, ceilMode: false)
+    let divisor = { (rows: Range<Int>, columns: Range<Int>, oy: Int, ox: Int) -> Float in
+      guard countIncludePad else { return Float(rows.count * columns.count) }
+      // The window clipped to the padded input, as PyTorch counts it.
+      let (top, left) = (oy * p.stride - p.padding, ox * p.stride - p.padding)
+      let bottom = min(top + p.kernel, p.height + p.padding)
+      let right = min(left + p.kernel, p.width + p.padding)
+      return Float((bottom - top) * (right - left))
+    }
+    return windowMean("avgPool2d", x, p, rows: p.rows, columns: p.columns, divisor: divisor)
   }
-  return windowMean("avgPool2d", x, p, rows: p.rows, columns: p.columns, divisor: divisor)
 }
 
 /// PyTorch's `adaptive_avg_pool2d`: output (i, j) averages rows `floor(i*H/OH)..<ceil((i+1)*H/OH)`
 /// and the matching columns.
 public func adaptiveAvgPool2d(_ x: Tensor, outputHeight: Int, outputWidth: Int) throws -> Tensor {
-  let op = "adaptiveAvgPool2d"
-  try expectRank(x, 4, op)
-  guard outputHeight > 0, outputWidth > 0 else {
-    throw TensorError.invalidArgument(
-      op: op, message: "output size must be positive, got \(outputHeight)x\(outputWidth)")
+  try OpTrace.traced(.adaptiveAvgPool2d(height: outputHeight, width: outputWidth), [x]) {
+    let op = "adaptiveAvgPool2d"
+    try expectRank(x, 4, op)
+    guard outputHeight > 0, outputWidth > 0 else {
+      throw TensorError.invalidArgument(
+        op: op, message: "output size must be positive, got \(outputHeight)x\(outputWidth)")
+    }
+    guard x.shape[2] > 0, x.shape[3] > 0 else {
+      throw TensorError.invalidArgument(
+        op: op, message: "input \(describe(shape: x.shape)) has empty planes")
+    }
+    let (h, w) = (x.shape[2], x.shape[3])
+    // The largest bin spans at most ceil(size/out) + 1 elements.
+    let largestBin = max(h / outputHeight, w / outputWidth) + 2
+    let p = PoolGeometry(
+      planes: x.shape[0] * x.shape[1], batch: x.shape[0], channels: x.shape[1], height: h,
+      width: w, kernel: largestBin, stride: 1, padding: 0, outHeight: outputHeight,
+      outWidth: outputWidth)
+    return windowMean(
+      op, x, p,
+      rows: { (($0 * h) / outputHeight)..<((($0 + 1) * h + outputHeight - 1) / outputHeight) },
+      columns: { (($0 * w) / outputWidth)..<((($0 + 1) * w + outputWidth - 1) / outputWidth) },
+      divisor: { rows, columns, _, _ in Float(rows.count * columns.count) })
   }
-  guard x.shape[2] > 0, x.shape[3] > 0 else {
-    throw TensorError.invalidArgument(
-      op: op, message: "input \(describe(shape: x.shape)) has empty planes")
-  }
-  let (h, w) = (x.shape[2], x.shape[3])
-  // The largest bin spans at most ceil(size/out) + 1 elements.
-  let largestBin = max(h / outputHeight, w / outputWidth) + 2
-  let p = PoolGeometry(
-    planes: x.shape[0] * x.shape[1], batch: x.shape[0], channels: x.shape[1], height: h,
-    width: w, kernel: largestBin, stride: 1, padding: 0, outHeight: outputHeight,
-    outWidth: outputWidth)
-  return windowMean(
-    op, x, p,
-    rows: { (($0 * h) / outputHeight)..<((($0 + 1) * h + outputHeight - 1) / outputHeight) },
-    columns: { (($0 * w) / outputWidth)..<((($0 + 1) * w + outputWidth - 1) / outputWidth) },
-    divisor: { rows, columns, _, _ in Float(rows.count * columns.count) })
 }
 
 /// Averages the window `rows(oy) x columns(ox)` of each plane, divided by `divisor`.

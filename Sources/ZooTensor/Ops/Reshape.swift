@@ -14,7 +14,9 @@ extension Tensor {
     guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == count else {
       throw TensorError.shapeMismatch(op: "reshape", expected: newShape, actual: self.shape)
     }
-    let y = Tensor(shape: shape, scalars: scalars)
+    let y = OpTrace.traced(.reshape(shape: shape), [self]) {
+      Tensor(shape: shape, scalars: scalars)
+    }
     y.record("reshape", inputs: [self]) { [self] dy in
       guard grad != nil else {
         // The first gradient is dy itself, reshaped: share its values, as forward does.
@@ -35,6 +37,6 @@ extension Tensor {
     guard rank >= 1 else {
       throw TensorError.rankMismatch(op: "flatten", expected: 2, actual: shape)
     }
-    return try reshaped([shape[0], -1])
+    return try OpTrace.traced(.flatten, [self]) { try reshaped([shape[0], -1]) }
   }
 }

@@ -13,26 +13,28 @@ public func logSoftmax(_ x: Tensor, axis: Int = 1) throws -> Tensor {
 }
 
 private func softmaxOp(_ name: String, _ x: Tensor, axis: Int, log: Bool) throws -> Tensor {
-  let (outer, size, inner) = try SoftmaxKernels.split(x.shape, axis: axis, name)
-  let y = Tensor(shape: x.shape)
-  y.scalars.withUnsafeMutableBufferPointer { y in
-    x.scalars.withUnsafeBufferPointer { x in
-      SoftmaxKernels.forward(
-        y: y.baseAddress!, x: x.baseAddress!, outer: outer, size: size, inner: inner, log: log)
+  try OpTrace.traced(.softmax(axis: axis, log: log), [x]) {
+    let (outer, size, inner) = try SoftmaxKernels.split(x.shape, axis: axis, name)
+    let y = Tensor(shape: x.shape)
+    y.scalars.withUnsafeMutableBufferPointer { y in
+      x.scalars.withUnsafeBufferPointer { x in
+        SoftmaxKernels.forward(
+          y: y.baseAddress!, x: x.baseAddress!, outer: outer, size: size, inner: inner, log: log)
+      }
     }
-  }
-  y.record(name, inputs: [x]) { [ys = y.scalars] dy in
-    x.accumulateGrad { dx in
-      ys.withUnsafeBufferPointer { y in
-        dy.scalars.withUnsafeBufferPointer { dy in
-          SoftmaxKernels.backward(
-            dx: dx.baseAddress!, dy: dy.baseAddress!, y: y.baseAddress!,
-            outer: outer, size: size, inner: inner, log: log)
+    y.record(name, inputs: [x]) { [ys = y.scalars] dy in
+      x.accumulateGrad { dx in
+        ys.withUnsafeBufferPointer { y in
+          dy.scalars.withUnsafeBufferPointer { dy in
+            SoftmaxKernels.backward(
+              dx: dx.baseAddress!, dy: dy.baseAddress!, y: y.baseAddress!,
+              outer: outer, size: size, inner: inner, log: log)
+          }
         }
       }
     }
+    return y
   }
-  return y
 }
 
 /// Kernels over a tensor viewed as (outer, size, inner), normalising along `size`.

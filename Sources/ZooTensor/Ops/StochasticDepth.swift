@@ -8,20 +8,24 @@
 public func stochasticDepth(
   _ x: Tensor, probability: Float, training: Bool, rng: RandomStream
 ) throws -> Tensor {
-  guard probability >= 0, probability <= 1 else {
-    throw TensorError.invalidArgument(
-      op: "stochasticDepth", message: "probability must be in [0, 1], got \(probability)")
+  try OpTrace.traced(
+    training && probability > 0 ? .other("stochasticDepth in training mode") : .identity, [x]
+  ) {
+    guard probability >= 0, probability <= 1 else {
+      throw TensorError.invalidArgument(
+        op: "stochasticDepth", message: "probability must be in [0, 1], got \(probability)")
+    }
+    guard x.rank >= 1 else {
+      throw TensorError.invalidArgument(
+        op: "stochasticDepth", message: "needs a batch dimension, got a scalar")
+    }
+    let samples = x.shape[0]
+    guard training, probability > 0, samples > 0 else { return x }
+    let factors = rng.withGenerator { DropoutKernels.mask(count: samples, probability, &$0) }
+    let rows = try x.reshaped([samples, 1, x.count / samples])
+    let y = try scaleChannels(rows, by: Tensor(shape: [samples, 1, 1], scalars: factors))
+    return try y.reshaped(x.shape)
   }
-  guard x.rank >= 1 else {
-    throw TensorError.invalidArgument(
-      op: "stochasticDepth", message: "needs a batch dimension, got a scalar")
-  }
-  let samples = x.shape[0]
-  guard training, probability > 0, samples > 0 else { return x }
-  let factors = rng.withGenerator { DropoutKernels.mask(count: samples, probability, &$0) }
-  let rows = try x.reshaped([samples, 1, x.count / samples])
-  let y = try scaleChannels(rows, by: Tensor(shape: [samples, 1, 1], scalars: factors))
-  return try y.reshaped(x.shape)
 }
 
 /// The factors and output `stochasticDepth` must produce for a stream seeded with `seed`.

@@ -3,30 +3,32 @@
 /// Repeats every pixel in a `scale` x `scale` block:
 /// `y[n, c, h, w] = x[n, c, h / scale, w / scale]`.
 public func upsampleNearest(_ x: Tensor, scale: Int) throws -> Tensor {
-  try expectRank(x, 4, "upsampleNearest")
-  guard scale >= 1 else {
-    throw TensorError.invalidArgument(
-      op: "upsampleNearest", message: "scale must be at least 1, got \(scale)")
-  }
-  let (n, c, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
-  let y = Tensor(shape: [n, c, height * scale, width * scale])
-  y.scalars.withUnsafeMutableBufferPointer { y in
-    x.scalars.withUnsafeBufferPointer { x in
-      UpsampleKernels.forward(
-        y: y.baseAddress!, x: x.baseAddress!, planes: n * c, height: height, width: width,
-        scale: scale)
+  try OpTrace.traced(.upsampleNearest(scale: scale), [x]) {
+    try expectRank(x, 4, "upsampleNearest")
+    guard scale >= 1 else {
+      throw TensorError.invalidArgument(
+        op: "upsampleNearest", message: "scale must be at least 1, got \(scale)")
     }
-  }
-  y.record("upsampleNearest", inputs: [x]) { dy in
-    x.accumulateGrad { dx in
-      dy.scalars.withUnsafeBufferPointer { dy in
-        UpsampleKernels.backward(
-          dx: dx.baseAddress!, dy: dy.baseAddress!, planes: n * c, height: height, width: width,
+    let (n, c, height, width) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+    let y = Tensor(shape: [n, c, height * scale, width * scale])
+    y.scalars.withUnsafeMutableBufferPointer { y in
+      x.scalars.withUnsafeBufferPointer { x in
+        UpsampleKernels.forward(
+          y: y.baseAddress!, x: x.baseAddress!, planes: n * c, height: height, width: width,
           scale: scale)
       }
     }
+    y.record("upsampleNearest", inputs: [x]) { dy in
+      x.accumulateGrad { dx in
+        dy.scalars.withUnsafeBufferPointer { dy in
+          UpsampleKernels.backward(
+            dx: dx.baseAddress!, dy: dy.baseAddress!, planes: n * c, height: height, width: width,
+            scale: scale)
+        }
+      }
+    }
+    return y
   }
-  return y
 }
 
 /// Kernels over `planes` = N * C independent (H, W) planes, in parallel over planes.

@@ -1,0 +1,140 @@
+import ArgumentParser
+import Foundation
+import Zoo
+import ZooIO
+import ZooNN
+import ZooONNX
+import ZooTensor
+
+/// What `zoo export` writes: one of the HDF5 layouts or an ONNX model.
+enum ExportFormat: String, ExpressibleByArgument, CaseIterable {
+  case keras, keras3, onnx
+
+  /// The HDF5 layout, or nil for ONNX.
+  var weightFileFormat: WeightFileFormat? {
+    switch self {
+    case .keras: .keras
+    case .keras3: .keras3
+    case .onnx: nil
+    }
+  }
+}
+
+/// Options of `zoo export --format onnx`.
+struct ONNXExportOptions: ParsableArguments {
+  @Option(
+    help:
+      "ONNX: input as CxHxW the graph is traced at (default: the architecture's); the batch stays free."
+  )
+  var input: InputShape?
+
+  @Option(
+    help: ArgumentHelp(
+      "ONNX: also write a fixed batch and the zoo's output on it as input_0.pb and output_0.pb (ONNX test data) in this folder.",
+      valueName: "dir"))
+  var testData: String?
+
+  @Option(help: "ONNX: images in the --test-data batch (normal random values, from --seed).")
+  var batch = 2
+}
+
+extension Export {
+  /// Traces the model on a fixed batch and writes the ONNX graph, and the batch with the zoo's
+  /// output when asked.
+  func exportONNX() throws {
+    guard options.batch > 0 else {
+      throw ValidationErrorLine(message: "--batch must be positive, got \(options.batch)")
+    }
+    var (model, metadata) = try loadModel(source, seed: seed)
+    guard let shape = options.input?.dimensions ?? metadata.inputShape else {
+      throw ValidationErrorLine(message: "\(source) records no input shape; give --input CxHxW")
+    }
+    metadata.inputShape = shape
+    let inputShape = [options.batch] + shape
+    let values = RandomStream(seed: seed).withGenerator { rng in
+      (0..<inputShape.reduce(1, *)).map { _ in rng.nextNormal() }
+    }
+    let input = Tensor(shape: inputShape, scalars: values)
+    let (onnx, output) = try ONNXExport.export(
+      model, input: input, metadata: Self.metadataProps(metadata))
+    try Data(onnx.serialized()).write(to: URL(fileURLWithPath: out))
+    print(
+      "wrote \(out): ONNX opset \(ONNXModel.opsetVersion), \(onnx.graph.nodes.count) nodes, "
+        + "\(Summary.grouped(model.parameterCount)) parameters, input N x "
+        + shape.map(String.init).joined(separator: "x"))
+    guard let folder = options.testData else { return }
+    let directory = URL(fileURLWithPath: folder)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    for (name, tensor, file) in [
+      (ONNXExport.inputName, input, "input_0.pb"), (ONNXExport.outputName, output, "output_0.pb"),
+    ] {
+      let proto = ONNXTensor(name: name, dims: tensor.shape, floats: tensor.scalars)
+      try Data(proto.serialized()).write(to: directory.appendingPathComponent(file))
+    }
+    print("wrote \(folder)/input_0.pb and output_0.pb: a batch of \(options.batch)")
+  }
+
+  /// The weight file's description as ONNX `metadata_props`, values in JSON.
+  static func metadataProps(_ metadata: WeightFileMetadata) -> [(key: String, value: String)] {
+    var props: [(key: String, value: String)] = []
+    let json = { (value: any Encodable) -> String in
+      String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
+    }
+    if let name = metadata.architecture { props.append(("architecture", name)) }
+    if let shape = metadata.inputShape { props.append(("input_shape", json(shape))) }
+    if let names = metadata.classNames { props.append(("class_names", json(names))) }
+    if let mean = metadata.normalizationMean { props.append(("normalization_mean", json(mean))) }
+    if let std = metadata.normalizationStd { props.append(("normalization_std", json(std))) }
+    return props
+  }
+}
+
+extension Import {
+  /// Loads the initializers of an ONNX file (PyTorch's `torch.onnx.export` or the zoo's own)
+  /// into `arch` by name, strictly, and writes the zoo's weight file.
+  func importONNX() throws {
+    let entry = try ModelRegistry.entry(named: arch)
+    let onnx = try namingFile(file) {
+      try ONNXModel.deserialize(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+    }
+    let tensors = ONNXImport.weights(of: onnx)
+    print(
+      "read \(file): ONNX from \(onnx.producerName.isEmpty ? "an unnamed producer" : onnx.producerName), "
+        + "\(tensors.count) weight tensors")
+    var classCount = entry.defaultClassCount
+    if let classifier = entry.build(classCount: 1) as? Classifier,
+      let weight = tensors[classifier.classifierPath + ".weight"], let rows = weight.dims.first
+    {
+      classCount = rows
+    }
+    let model = entry.build(classCount: classCount)
+    try namingFile(file) { try ONNXImport.load(onnx, into: model) }
+    print("loaded \(model.stateDict().count) tensors strictly by name")
+    var metadata = WeightFileMetadata(
+      architecture: entry.name, classCount: (model as? Classifier)?.classCount,
+      inputShape: entry.inputShape)
+    let props = Dictionary(
+      onnx.metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    let decode = { (key: String) in props[key].map { Data($0.utf8) } }
+    metadata.classNames = try decode("class_names").map {
+      try JSONDecoder().decode([String].self, from: $0)
+    }
+    metadata.normalizationMean = try decode("normalization_mean").map {
+      try JSONDecoder().decode([Float].self, from: $0)
+    }
+    metadata.normalizationStd = try decode("normalization_std").map {
+      try JSONDecoder().decode([Float].self, from: $0)
+    }
+    try WeightFile.write(model, metadata: metadata, to: URL(fileURLWithPath: out))
+    print("wrote \(out)")
+  }
+}
+
+/// Prefixes an ONNX error with the file it came from.
+private func namingFile<T>(_ path: String, _ body: () throws -> T) throws -> T {
+  do {
+    return try body()
+  } catch let error as ONNXError {
+    throw ValidationErrorLine(message: "\(path): \(error)")
+  }
+}
