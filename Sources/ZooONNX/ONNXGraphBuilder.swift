@@ -251,11 +251,15 @@ struct ONNXGraphBuilder {
   ) throws {
     if out == (1, 1) {
       node("GlobalAveragePool", [x], output)
-    } else if input.0 % out.0 == 0, input.1 % out.1 == 0 {
-      let kernel = [input.0 / out.0, input.1 / out.1]
+    } else if let rows = Self.equalWindows(input.0, out.0),
+      let columns = Self.equalWindows(input.1, out.1)
+    {
       node(
         "AveragePool", [x], output,
-        [ONNXAttribute("kernel_shape", .ints(kernel)), ONNXAttribute("strides", .ints(kernel))])
+        [
+          ONNXAttribute("kernel_shape", .ints([rows.kernel, columns.kernel])),
+          ONNXAttribute("strides", .ints([rows.stride, columns.stride])),
+        ])
     } else if out.0 % input.0 == 0, out.1 % input.1 == 0 {
       resizeNearest(x, by: (out.0 / input.0, out.1 / input.1), output)
     } else {
@@ -264,6 +268,19 @@ struct ONNXGraphBuilder {
           + "windows only; export at an input size whose feature map divides or is divided by "
           + "the output)")
     }
+  }
+
+  /// The kernel and stride of an ordinary pooling whose windows are adaptive pooling's from
+  /// `size` to `out` (`floor(i*size/out)..<ceil((i+1)*size/out)`), if its windows are all
+  /// equal and evenly spaced: 6 to 3 is kernel 2, stride 2; 3 to 2 is kernel 2, stride 1.
+  static func equalWindows(_ size: Int, _ out: Int) -> (kernel: Int, stride: Int)? {
+    let windows = (0..<out).map { i in (i * size / out, ((i + 1) * size + out - 1) / out) }
+    let kernel = windows[0].1 - windows[0].0
+    let stride = out > 1 ? windows[1].0 - windows[0].0 : 1
+    guard stride > 0,
+      windows.enumerated().allSatisfy({ i, w in w.0 == i * stride && w.1 - w.0 == kernel })
+    else { return nil }
+    return (kernel, stride)
   }
 
   /// Each pixel repeated `factor` times down and across.

@@ -22,7 +22,7 @@ public struct ONNXTensor: Equatable, Sendable {
     self.name = name
     self.dims = dims
     dataType = DataType.float.rawValue
-    rawData = floats.map(\.bitPattern.littleEndian).withUnsafeBytes { Array($0) }
+    rawData = littleEndianBytes(floats)
   }
 
   public init(name: String, int64s: [Int]) {
@@ -47,10 +47,14 @@ public struct ONNXTensor: Equatable, Sendable {
         name: name,
         reason: "dims \(describe(shape: dims)) need \(count * 4) bytes, it holds \(rawData.count)")
     }
-    return (0..<count).map { i in
-      var bits: UInt32 = 0
-      for b in 0..<4 { bits |= UInt32(rawData[i * 4 + b]) << (8 * UInt32(b)) }
-      return Float(bitPattern: bits)
+    return [Float](unsafeUninitializedCapacity: count) { values, initialized in
+      rawData.withUnsafeBytes { UnsafeMutableRawBufferPointer(values).copyMemory(from: $0) }
+      #if _endian(big)
+        for i in 0..<count {
+          values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern))
+        }
+      #endif
+      initialized = count
     }
   }
 
@@ -340,4 +344,14 @@ public struct ONNXModel: Equatable, Sendable {
     guard sawGraph else { throw ONNXError.malformed("the model has no graph (field 7)") }
     return model
   }
+}
+
+/// The values' bytes, little-endian (a plain copy on little-endian machines: a model's
+/// hundreds of megabytes are copied once).
+private func littleEndianBytes(_ values: [Float]) -> [UInt8] {
+  #if _endian(little)
+    values.withUnsafeBytes { Array($0) }
+  #else
+    values.map(\.bitPattern.littleEndian).withUnsafeBytes { Array($0) }
+  #endif
 }
