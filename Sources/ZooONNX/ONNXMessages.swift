@@ -59,7 +59,7 @@ public struct ONNXTensor: Equatable, Sendable {
   }
 
   func encode(_ w: inout ProtobufWriter) {
-    w.packedInts(1, dims)
+    w.ints(1, dims)
     w.int(2, dataType)
     w.string(8, name)
     w.bytes(9, rawData)
@@ -138,7 +138,7 @@ public struct ONNXAttribute: Equatable, Sendable {
       w.string(4, s)
       w.int(20, 3)
     case .ints(let values):
-      w.packedInts(8, values)
+      w.ints(8, values)
       w.int(20, 7)
     case .tensor(let t):
       w.message(5) { t.encode(&$0) }

@@ -3,10 +3,12 @@
 // messages, packed repeated numbers). https://protobuf.dev/programming-guides/encoding/
 
 /// Appends fields to a message's bytes. Field numbers are those of onnx.proto.
-struct ProtobufWriter {
-  private(set) var bytes: [UInt8] = []
+public struct ProtobufWriter {
+  public private(set) var bytes: [UInt8] = []
 
-  mutating func varint(_ value: UInt64) {
+  public init() {}
+
+  public mutating func varint(_ value: UInt64) {
     var v = value
     while v >= 0x80 {
       bytes.append(UInt8(v & 0x7f) | 0x80)
@@ -20,44 +22,43 @@ struct ProtobufWriter {
   }
 
   /// An int32 or int64 field (negative numbers take ten bytes, as protobuf encodes them).
-  mutating func int(_ field: Int, _ value: Int) {
+  public mutating func int(_ field: Int, _ value: Int) {
     key(field, 0)
     varint(UInt64(bitPattern: Int64(value)))
   }
 
-  mutating func float(_ field: Int, _ value: Float) {
+  public mutating func float(_ field: Int, _ value: Float) {
     key(field, 5)
     withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
   }
 
-  mutating func bytes(_ field: Int, _ value: [UInt8]) {
+  public mutating func bytes(_ field: Int, _ value: [UInt8]) {
     key(field, 2)
     varint(UInt64(value.count))
     bytes.append(contentsOf: value)
   }
 
-  mutating func string(_ field: Int, _ value: String) {
+  public mutating func string(_ field: Int, _ value: String) {
     bytes(field, Array(value.utf8))
   }
 
   /// An embedded message.
-  mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
+  public mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
     var inner = ProtobufWriter()
     body(&inner)
     bytes(field, inner.bytes)
   }
 
-  /// A packed repeated int64 field.
-  mutating func packedInts(_ field: Int, _ values: [Int]) {
-    var inner = ProtobufWriter()
-    for value in values { inner.varint(UInt64(bitPattern: Int64(value))) }
-    bytes(field, inner.bytes)
+  /// A repeated int64 field, one key per value: onnx.proto is proto2, where repeated numbers
+  /// are packed only when declared so (`dims` and `ints` are not).
+  public mutating func ints(_ field: Int, _ values: [Int]) {
+    for value in values { int(field, value) }
   }
 }
 
 /// Reads a message's fields in order. Malformed input throws, never reads out of bounds.
-struct ProtobufReader {
-  enum Value {
+public struct ProtobufReader {
+  public enum Value {
     case varint(UInt64)
     case fixed32(UInt32)
     case fixed64(UInt64)
@@ -67,13 +68,13 @@ struct ProtobufReader {
   private let bytes: ArraySlice<UInt8>
   private var offset: Int
 
-  init(_ bytes: ArraySlice<UInt8>) {
+  public init(_ bytes: ArraySlice<UInt8>) {
     self.bytes = bytes
     offset = bytes.startIndex
   }
 
   /// The next field number and value, or nil at the end of the message.
-  mutating func next() throws -> (field: Int, value: Value)? {
+  public mutating func next() throws -> (field: Int, value: Value)? {
     guard offset < bytes.endIndex else { return nil }
     let key = try varint()
     let field = Int(truncatingIfNeeded: key >> 3)
@@ -122,24 +123,24 @@ struct ProtobufReader {
 
 extension ProtobufReader.Value {
   /// The value as an integer field, or a typed error naming `field`.
-  func int(_ field: String) throws -> Int {
+  public func int(_ field: String) throws -> Int {
     guard case .varint(let v) = self else { throw ONNXError.malformed("\(field) is not a varint") }
     return Int(truncatingIfNeeded: Int64(bitPattern: v))
   }
 
-  func bytes(_ field: String) throws -> ArraySlice<UInt8> {
+  public func bytes(_ field: String) throws -> ArraySlice<UInt8> {
     guard case .bytes(let b) = self else {
       throw ONNXError.malformed("\(field) is not length-delimited")
     }
     return b
   }
 
-  func string(_ field: String) throws -> String {
+  public func string(_ field: String) throws -> String {
     String(decoding: try bytes(field), as: UTF8.self)
   }
 
   /// A repeated int64 field: packed (one length-delimited run) or one varint.
-  func ints(_ field: String) throws -> [Int] {
+  public func ints(_ field: String) throws -> [Int] {
     if case .varint = self { return [try int(field)] }
     var reader = ProtobufReader(try bytes(field))
     var values: [Int] = []
