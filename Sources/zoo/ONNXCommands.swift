@@ -36,6 +36,12 @@ struct ONNXExportOptions: ParsableArguments {
 
   @Option(help: "ONNX: images in the --test-data batch (normal random values, from --seed).")
   var batch = 2
+
+  @Option(
+    help: ArgumentHelp(
+      "ONNX: trace on this batch (a TensorProto file, such as an input_0.pb) instead of random values.",
+      valueName: "file.pb"))
+  var testInput: String?
 }
 
 extension Export {
@@ -50,11 +56,9 @@ extension Export {
       throw ValidationErrorLine(message: "\(source) records no input shape; give --input CxHxW")
     }
     metadata.inputShape = shape
-    let inputShape = [options.batch] + shape
-    let values = RandomStream(seed: seed).withGenerator { rng in
-      (0..<inputShape.reduce(1, *)).map { _ in rng.nextNormal() }
-    }
-    let input = Tensor(shape: inputShape, scalars: values)
+    let input =
+      try options.testInput.map { try Self.readBatch($0, shape: shape) }
+      ?? Self.randomBatch([options.batch] + shape, seed: seed)
     let (onnx, output) = try ONNXExport.export(
       model, input: input, metadata: Self.metadataProps(metadata))
     try Data(onnx.serialized()).write(to: URL(fileURLWithPath: out))
@@ -71,7 +75,28 @@ extension Export {
       let proto = ONNXTensor(name: name, dims: tensor.shape, floats: tensor.scalars)
       try Data(proto.serialized()).write(to: directory.appendingPathComponent(file))
     }
-    print("wrote \(folder)/input_0.pb and output_0.pb: a batch of \(options.batch)")
+    print("wrote \(folder)/input_0.pb and output_0.pb: a batch of \(input.shape[0])")
+  }
+
+  static func randomBatch(_ shape: [Int], seed: UInt64) -> Tensor {
+    let values = RandomStream(seed: seed).withGenerator { rng in
+      (0..<shape.reduce(1, *)).map { _ in rng.nextNormal() }
+    }
+    return Tensor(shape: shape, scalars: values)
+  }
+
+  /// A batch of `shape` images from a TensorProto file.
+  static func readBatch(_ path: String, shape: [Int]) throws -> Tensor {
+    try namingFile(path) {
+      let proto = try ONNXTensor.deserialize(
+        Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+      guard proto.dims.count == shape.count + 1, Array(proto.dims.dropFirst()) == shape else {
+        throw ValidationErrorLine(
+          message: "\(path) holds a tensor of shape \(describe(shape: proto.dims)); the model "
+            + "takes N x \(shape.map(String.init).joined(separator: "x"))")
+      }
+      return Tensor(shape: proto.dims, scalars: try proto.floats())
+    }
   }
 
   /// The weight file's description as ONNX `metadata_props`, values in JSON.
