@@ -3,26 +3,29 @@
 torch.onnx.export, imports with `zoo import model.onnx --arch resnet18` and gives torchvision's
 logits.
 
-Needs torch, torchvision, onnx and numpy, and a built `zoo`:
+    python3 Tools/check_onnx_import.py [ZOO]                  # needs onnx, numpy
+    python3 Tools/check_onnx_import.py [ZOO] --make-fixture   # needs torch, torchvision too
 
-    python3 Tools/check_onnx_import.py [ZOO]
-
-ZOO defaults to .build/release/zoo. The model is resnet18(weights=None) after
-torch.manual_seed(0), with its batch norms given random affine parameters and running
-statistics (as trained weights have; fresh ones are all ones and zeros, which the exporter
-would store once and name by Identity nodes). It is exported at opset 17 by the TorchScript
+ZOO defaults to .build/release/zoo. The fixture (Tests/ZooONNXTests/Fixtures/resnet18-torch)
+holds the ONNX file torch.onnx.export wrote for torchvision's resnet18(weights=None), xz
+compressed (45 MB -> about 50 kB), a batch of one 3x32x32 image (input_0.pb) and torchvision's
+logits on it (output_0.pb). Its weights follow a formula that compresses: every tensor is a
+window, at its own offset, of one of two fixed random sequences (4,099 normal values x 0.05
+for weights and biases, 4,111 uniform values in [0.5, 1.5] for batch-norm scales and running
+variances); the offsets differ, so no two tensors are equal and a tensor read under another
+name or in another layout changes the logits. It is exported at opset 17 by the TorchScript
 exporter (dynamo=False: the dynamo exporter needs onnxscript) with
-training=TrainingMode.PRESERVE and do_constant_folding=False, so that batch norms stay
+training=TrainingMode.PRESERVE and do_constant_folding=False, so batch norms stay
 BatchNormalization nodes whose initializers keep their state-dict names (in eval mode the
-exporter folds them into the convolutions). The 45 MB file is made here, in a temporary
-folder, not committed.
+exporter folds them into the convolutions).
 
-Checks: the zoo's logits on the same batch of 2 images of 3x64x64 (from
-`zoo export imported.h5 --format onnx --test-input input_0.pb --test-data DIR`) are within
-1e-4 of torchvision's, as max|zoo - torch| / max|torch|; the zoo's re-export holds every
-state-dict tensor bit for bit.
+Checks: the zoo's logits on the batch (from `zoo export imported.h5 --format onnx --test-input
+input_0.pb --test-data DIR`) are within 1e-4 of torchvision's, as max|zoo - torch| /
+max|torch|; the zoo's re-export holds every initializer of the file bit for bit.
 """
 
+import argparse
+import lzma
 import os
 import subprocess
 import sys
@@ -30,62 +33,88 @@ import tempfile
 
 import numpy as np
 import onnx
-import torch
-import torchvision
 from onnx import numpy_helper
 
 TOLERANCE = 1e-4
+FIXTURE = "Tests/ZooONNXTests/Fixtures/resnet18-torch"
 
 
-def torchvision_resnet18():
+def make_fixture(folder):
+    import torch
+    import torchvision
+
     torch.manual_seed(0)
     model = torchvision.models.resnet18(weights=None)
+    rng = np.random.default_rng(0)
+    signed = rng.standard_normal(4099).astype(np.float32) * 0.05
+    positive = rng.uniform(0.5, 1.5, 4111).astype(np.float32)
     with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, torch.nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5)
-                module.bias.normal_(0, 0.1)
-                module.running_mean.normal_(0, 0.1)
-                module.running_var.uniform_(0.5, 1.5)
-    return model.eval()
-
-
-def main():
-    zoo = sys.argv[1] if len(sys.argv) > 1 else ".build/release/zoo"
-    model = torchvision_resnet18()
-    x = torch.randn(2, 3, 64, 64)
+        for index, (name, tensor) in enumerate(model.state_dict().items()):
+            if name.endswith("num_batches_tracked"):
+                continue
+            scale = name.endswith("running_var") or (name.endswith(".weight") and tensor.ndim == 1)
+            pattern = np.roll(positive if scale else signed, 997 * index)
+            tensor.copy_(torch.from_numpy(np.resize(pattern, tensor.numel()).reshape(tensor.shape)))
+    model.eval()
+    x = torch.randn(1, 3, 32, 32)
     with torch.no_grad():
-        expected = model(x).numpy()
-    with tempfile.TemporaryDirectory() as folder:
-        exported = os.path.join(folder, "resnet18.onnx")
+        logits = model(x).numpy()
+    os.makedirs(folder, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = os.path.join(scratch, "model.onnx")
         torch.onnx.export(
-            model, (x,), exported, dynamo=False, opset_version=17,
+            model, (x,), path, dynamo=False, opset_version=17,
             training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
             input_names=["input"], output_names=["logits"],
             dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
-        batch = os.path.join(folder, "input_0.pb")
-        with open(batch, "wb") as f:
-            f.write(numpy_helper.from_array(x.numpy(), "input").SerializeToString())
+        with open(path, "rb") as source, open(os.path.join(folder, "model.onnx.xz"), "wb") as out:
+            out.write(lzma.compress(source.read(), preset=9))
+    for name, array in (("input", x.numpy()), ("logits", logits)):
+        file = "input_0.pb" if name == "input" else "output_0.pb"
+        with open(os.path.join(folder, file), "wb") as f:
+            f.write(numpy_helper.from_array(array, name).SerializeToString())
+
+
+def check(zoo, fixture):
+    expected = numpy_helper.to_array(onnx.load_tensor(os.path.join(fixture, "output_0.pb")))
+    batch = os.path.join(fixture, "input_0.pb")
+    with tempfile.TemporaryDirectory() as folder:
+        exported = os.path.join(folder, "resnet18.onnx")
+        with lzma.open(os.path.join(fixture, "model.onnx.xz")) as source, \
+                open(exported, "wb") as out:
+            out.write(source.read())
+        original = {t.name: numpy_helper.to_array(t)
+                    for t in onnx.load(exported).graph.initializer}
         imported = os.path.join(folder, "resnet18.h5")
         subprocess.run([zoo, "import", exported, "--arch", "resnet18", "--out", imported],
                        check=True)
         again = os.path.join(folder, "again.onnx")
         data = os.path.join(folder, "zoo")
         subprocess.run([zoo, "export", imported, "--format", "onnx", "--out", again,
-                        "--input", "3x64x64", "--test-input", batch, "--test-data", data],
+                        "--test-input", batch, "--test-data", data],
                        check=True, stdout=subprocess.DEVNULL)
         logits = numpy_helper.to_array(onnx.load_tensor(os.path.join(data, "output_0.pb")))
         initializers = {t.name: numpy_helper.to_array(t)
                         for t in onnx.load(again).graph.initializer}
-    state = {k: v.numpy() for k, v in model.state_dict().items()
-             if not k.endswith("num_batches_tracked")}
-    assert sorted(initializers) == sorted(state), set(initializers) ^ set(state)
-    changed = [k for k in state if not np.array_equal(initializers[k], state[k])]
+    assert sorted(initializers) == sorted(original), set(initializers) ^ set(original)
+    changed = [k for k in original if not np.array_equal(initializers[k], original[k])]
     assert not changed, f"tensors that changed on the way: {changed[:5]}"
     difference = float(np.abs(logits - expected).max() / np.abs(expected).max())
-    print(f"resnet18 from torch.onnx.export: {len(state)} tensors bit for bit, logits within "
+    print(f"resnet18 from torch.onnx.export: {len(original)} tensors bit for bit, logits within "
           f"{difference:.2e} of torchvision's (tolerance {TOLERANCE:.0e})")
     return 0 if difference <= TOLERANCE else 1
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("zoo", nargs="?", default=".build/release/zoo")
+    parser.add_argument("--fixture", default=FIXTURE)
+    parser.add_argument("--make-fixture", action="store_true",
+                        help="write the fixture with torch first, then check it")
+    args = parser.parse_args()
+    if args.make_fixture:
+        make_fixture(args.fixture)
+    return check(args.zoo, args.fixture)
 
 
 if __name__ == "__main__":
