@@ -7,6 +7,7 @@ Needs `pip install onnx onnxruntime numpy` and a built `zoo`:
 
     swift build -c release --product zoo
     python3 Tools/check_onnx.py [ZOO] [--models 'resnet*'] [--exclude 'vgg*'] [--size 64]
+        [--weight-files zoo/*.h5]
 
 ZOO defaults to .build/release/zoo. For each model, `zoo export NAME --format onnx --input CxSxS
 --test-data DIR` writes the graph, a batch of 2 normal random images (seed 0) and the zoo's
@@ -14,6 +15,8 @@ output on it (ONNX test data: input_0.pb, output_0.pb); onnxruntime then runs th
 batch. The difference is max|onnxruntime - zoo| / max|zoo| over the whole output, and must be
 at most 1e-5. Images are S x S (default 64; the architecture's own size when that is smaller,
 75 for inception_v3, whose stem needs it); a model of table rows (mlp) takes its own features.
+Weight files (--weight-files, such as the shipped ones in zoo/) are exported at the input size
+they record and must carry their class names into the ONNX metadata.
 """
 
 import argparse
@@ -45,10 +48,11 @@ def input_shape(model, size):
 
 def check(zoo, model, size, folder):
     name = model["name"]
-    path = os.path.join(folder, name + ".onnx")
-    data = os.path.join(folder, name)
-    command = [zoo, "export", name, "--format", "onnx", "--out", path, "--test-data", data]
-    shape = input_shape(model, size)
+    source = model.get("file", name)
+    path = os.path.join(folder, os.path.basename(name) + ".onnx")
+    data = os.path.join(folder, os.path.basename(name))
+    command = [zoo, "export", source, "--format", "onnx", "--out", path, "--test-data", data]
+    shape = input_shape(model, size) if "file" not in model else None
     if shape:
         command += ["--input", "x".join(map(str, shape))]
     started = time.monotonic()
@@ -60,7 +64,9 @@ def check(zoo, model, size, folder):
     session = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
     (actual,) = session.run(None, {"input": x})
     meta = session.get_modelmeta().custom_metadata_map
-    assert meta.get("architecture") == name, meta
+    assert meta.get("architecture") == model.get("architecture", name), meta
+    if "file" in model:
+        assert "class_names" in meta, f"the weight file's class names are missing: {meta}"
     assert actual.shape == expected.shape, (actual.shape, expected.shape)
     difference = float(np.abs(actual - expected).max() / np.abs(expected).max())
     megabytes = os.path.getsize(path) / 2**20
@@ -75,15 +81,24 @@ def main():
     parser.add_argument("--models", default="*", help="glob of registry names to check")
     parser.add_argument("--exclude", default="", help="glob of registry names to leave out")
     parser.add_argument("--size", type=int, default=64, help="image height and width")
+    parser.add_argument("--weight-files", nargs="*", default=[],
+                        help="also export these weight files (at the size they record)")
     args = parser.parse_args()
     listing = subprocess.run(
         [args.zoo, "list", "--json"], check=True, capture_output=True, text=True).stdout
     models = [m for m in json.loads(listing)["models"]
               if fnmatch.fnmatch(m["name"], args.models)
               and not (args.exclude and fnmatch.fnmatch(m["name"], args.exclude))]
+    for file in args.weight_files:
+        info = subprocess.run([args.zoo, "info", file], check=True, capture_output=True,
+                              text=True).stdout
+        architecture = next(line.split(": ", 1)[1] for line in info.splitlines()
+                            if line.startswith("Architecture: "))
+        models.append({"name": file, "file": file, "architecture": architecture,
+                       "inputShape": []})
     failures = 0
     worst = 0.0
-    print(f"{'model':<20} {'input':<12} {'max rel diff':>12} {'MB':>7} {'export s':>9} {'total s':>8}")
+    print(f"{'model':<34} {'input':<12} {'max rel diff':>12} {'MB':>7} {'export s':>9} {'total s':>8}")
     with tempfile.TemporaryDirectory() as folder:
         for model in models:
             try:
@@ -91,12 +106,12 @@ def main():
                     args.zoo, model, args.size, folder)
             except Exception as error:  # one line per failing model, then go on
                 failures += 1
-                print(f"{model['name']:<20} FAIL {str(error).splitlines()[-1] if str(error) else error!r}")
+                print(f"{model['name']:<34} FAIL {str(error).splitlines()[-1] if str(error) else error!r}")
                 continue
             worst = max(worst, difference)
             verdict = "" if difference <= TOLERANCE else "  FAIL (over 1e-5)"
             failures += difference > TOLERANCE
-            print(f"{model['name']:<20} {'x'.join(map(str, shape)):<12} {difference:>12.2e} "
+            print(f"{model['name']:<34} {'x'.join(map(str, shape)) or 'recorded':<12} {difference:>12.2e} "
                   f"{megabytes:>7.1f} {exported:>9.1f} {total:>8.1f}{verdict}", flush=True)
     print(f"{len(models) - failures} of {len(models)} models pass; "
           f"largest relative difference {worst:.2e} (tolerance {TOLERANCE:.0e})")

@@ -104,7 +104,7 @@ struct ONNXGraphBuilder {
           ONNXAttribute("dilations", .ints([dilation, dilation])),
           ONNXAttribute("group", .int(groups)),
         ])
-    case .convTranspose2d(let stride, let padding, let outputPadding):
+    case .convTranspose2d(let stride, let padding, let outputPadding, let dilation):
       let weight = step.inputs[1]!.shape
       node(
         "ConvTranspose", given, output,
@@ -113,6 +113,7 @@ struct ONNXGraphBuilder {
           ONNXAttribute("strides", .ints([stride, stride])),
           ONNXAttribute("pads", .ints([padding, padding, padding, padding])),
           ONNXAttribute("output_padding", .ints([outputPadding, outputPadding])),
+          ONNXAttribute("dilations", .ints([dilation, dilation])),
         ])
     case .batchNorm(let eps):
       let channels = inShape[1]

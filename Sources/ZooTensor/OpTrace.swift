@@ -45,7 +45,7 @@ public enum TracedOp: Sendable, Equatable {
   /// Inputs x, weight (O, C/groups, kh, kw), bias.
   case conv2d(stride: [Int], padding: [Int], dilation: Int, groups: Int)
   /// Inputs x, weight (C, O, k, k), bias.
-  case convTranspose2d(stride: Int, padding: Int, outputPadding: Int)
+  case convTranspose2d(stride: Int, padding: Int, outputPadding: Int, dilation: Int)
   /// Inputs x, weight, bias, running mean, running variance (inference only).
   case batchNorm(eps: Float)
   /// Inputs x, weight, bias: normalised over the channel axis.

@@ -52,20 +52,27 @@ extension Export {
       throw ValidationErrorLine(message: "--batch must be positive, got \(options.batch)")
     }
     var (model, metadata) = try loadModel(source, seed: seed)
-    guard let shape = options.input?.dimensions ?? metadata.inputShape else {
+    let given = try options.testInput.map(Self.readBatch)
+    guard
+      let shape = options.input?.dimensions ?? given.map({ Array($0.shape.dropFirst()) })
+        ?? metadata.inputShape
+    else {
       throw ValidationErrorLine(message: "\(source) records no input shape; give --input CxHxW")
     }
+    if let given, Array(given.shape.dropFirst()) != shape {
+      throw ValidationErrorLine(
+        message: "\(options.testInput ?? "") holds a batch of shape "
+          + "\(describe(shape: given.shape)); --input asks for N x \(Self.text(shape))")
+    }
     metadata.inputShape = shape
-    let input =
-      try options.testInput.map { try Self.readBatch($0, shape: shape) }
-      ?? Self.randomBatch([options.batch] + shape, seed: seed)
+    let input = given ?? Self.randomBatch([options.batch] + shape, seed: seed)
     let (onnx, output) = try ONNXExport.export(
       model, input: input, metadata: Self.metadataProps(metadata))
     try Data(onnx.serialized()).write(to: URL(fileURLWithPath: out))
     print(
       "wrote \(out): ONNX opset \(ONNXModel.opsetVersion), \(onnx.graph.nodes.count) nodes, "
         + "\(Summary.grouped(model.parameterCount)) parameters, input N x "
-        + shape.map(String.init).joined(separator: "x"))
+        + Self.text(shape))
     guard let folder = options.testData else { return }
     let directory = URL(fileURLWithPath: folder)
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -85,19 +92,17 @@ extension Export {
     return Tensor(shape: shape, scalars: values)
   }
 
-  /// A batch of `shape` images from a TensorProto file.
-  static func readBatch(_ path: String, shape: [Int]) throws -> Tensor {
-    try namingFile(path) {
-      let proto = try ONNXTensor.deserialize(
-        Array(try Data(contentsOf: URL(fileURLWithPath: path))))
-      guard proto.dims.count == shape.count + 1, Array(proto.dims.dropFirst()) == shape else {
-        throw ValidationErrorLine(
-          message: "\(path) holds a tensor of shape \(describe(shape: proto.dims)); the model "
-            + "takes N x \(shape.map(String.init).joined(separator: "x"))")
-      }
-      return Tensor(shape: proto.dims, scalars: try proto.floats())
+  /// A batch from a TensorProto file (N, then the model's input dimensions).
+  static func readBatch(_ path: String) throws -> Tensor {
+    let proto = try namingFile(path) { try ONNXTensor.deserialize(try readBytes(path)) }
+    guard proto.dims.count >= 2 else {
+      throw ValidationErrorLine(
+        message: "\(path) holds a tensor of shape \(describe(shape: proto.dims)), not a batch")
     }
+    return Tensor(shape: proto.dims, scalars: try namingFile(path) { try proto.floats() })
   }
+
+  static func text(_ shape: [Int]) -> String { shape.map(String.init).joined(separator: "x") }
 
   /// The weight file's description as ONNX `metadata_props`, values in JSON.
   static func metadataProps(_ metadata: WeightFileMetadata) -> [(key: String, value: String)] {
@@ -120,7 +125,7 @@ extension Import {
   func importONNX() throws {
     let entry = try ModelRegistry.entry(named: arch)
     let onnx = try namingFile(file) {
-      try ONNXModel.deserialize(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+      try ONNXModel.deserialize(try readBytes(file))
     }
     let tensors = ONNXImport.weights(of: onnx)
     print(
@@ -153,6 +158,14 @@ extension Import {
     try WeightFile.write(model, metadata: metadata, to: URL(fileURLWithPath: out))
     print("wrote \(out)")
   }
+}
+
+/// The bytes of a file, or one line saying why not.
+private func readBytes(_ path: String) throws -> [UInt8] {
+  guard let data = FileManager.default.contents(atPath: path) else {
+    throw ValidationErrorLine(message: "\(path): cannot read the file (missing or unreadable)")
+  }
+  return Array(data)
 }
 
 /// Prefixes an ONNX error with the file it came from.

@@ -10,7 +10,8 @@ public func convTranspose2d(
   outputPadding: Int = 0, dilation: Int = 1
 ) throws -> Tensor {
   try OpTrace.traced(
-    .convTranspose2d(stride: stride, padding: padding, outputPadding: outputPadding),
+    .convTranspose2d(
+      stride: stride, padding: padding, outputPadding: outputPadding, dilation: dilation),
     [x, weight, bias]
   ) {
     let op = "convTranspose2d"
