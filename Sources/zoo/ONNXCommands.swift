@@ -107,8 +107,10 @@ extension Export {
   /// The weight file's description as ONNX `metadata_props`, values in JSON.
   static func metadataProps(_ metadata: WeightFileMetadata) -> [(key: String, value: String)] {
     var props: [(key: String, value: String)] = []
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .withoutEscapingSlashes
     let json = { (value: any Encodable) -> String in
-      String(decoding: (try? JSONEncoder().encode(value)) ?? Data(), as: UTF8.self)
+      String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
     }
     if let name = metadata.architecture { props.append(("architecture", name)) }
     if let shape = metadata.inputShape { props.append(("input_shape", json(shape))) }
@@ -140,21 +142,23 @@ extension Import {
     let model = entry.build(classCount: classCount)
     try namingFile(file) { try ONNXImport.load(onnx, into: model) }
     print("loaded \(model.stateDict().count) tensors strictly by name")
-    var metadata = WeightFileMetadata(
-      architecture: entry.name, classCount: (model as? Classifier)?.classCount,
-      inputShape: entry.inputShape)
     let props = Dictionary(
       onnx.metadata.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
-    let decode = { (key: String) in props[key].map { Data($0.utf8) } }
-    metadata.classNames = try decode("class_names").map {
-      try JSONDecoder().decode([String].self, from: $0)
+    /// A `metadata_props` value the zoo's export writes, as JSON.
+    func recorded<T: Decodable>(_ key: String, as type: T.Type) throws -> T? {
+      guard let text = props[key] else { return nil }
+      guard let value = try? JSONDecoder().decode(T.self, from: Data(text.utf8)) else {
+        throw ValidationErrorLine(
+          message: "\(file): metadata_props \(key) is not a JSON \(T.self): \(text.prefix(80))")
+      }
+      return value
     }
-    metadata.normalizationMean = try decode("normalization_mean").map {
-      try JSONDecoder().decode([Float].self, from: $0)
-    }
-    metadata.normalizationStd = try decode("normalization_std").map {
-      try JSONDecoder().decode([Float].self, from: $0)
-    }
+    let metadata = WeightFileMetadata(
+      architecture: entry.name, classCount: (model as? Classifier)?.classCount,
+      inputShape: try recorded("input_shape", as: [Int].self) ?? entry.inputShape,
+      classNames: try recorded("class_names", as: [String].self),
+      normalizationMean: try recorded("normalization_mean", as: [Float].self),
+      normalizationStd: try recorded("normalization_std", as: [Float].self))
     try WeightFile.write(model, metadata: metadata, to: URL(fileURLWithPath: out))
     print("wrote \(out)")
   }
