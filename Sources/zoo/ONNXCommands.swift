@@ -125,6 +125,12 @@ extension Import {
   /// Loads the initializers of an ONNX file (PyTorch's `torch.onnx.export` or the zoo's own)
   /// into `arch` by name, strictly, and writes the zoo's weight file.
   func importONNX() throws {
+    // The class count comes from the file's own classifier, so its head always fits.
+    guard !skipHead else {
+      throw ValidationErrorLine(
+        message: "--skip-head applies to HDF5 weight files; an ONNX import takes the class count "
+          + "from the file's classifier, got \(file)")
+    }
     let entry = try ModelRegistry.entry(named: arch)
     let onnx = try namingFile(file) {
       try ONNXModel.deserialize(try readBytes(file))
