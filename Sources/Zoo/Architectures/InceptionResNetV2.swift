@@ -120,6 +120,41 @@ public final class InceptionResNetV2: Module, Classifier {
   /// The blocks after the stem, in Keras's order, with `repeats` residual blocks of each kind.
   static func parts(repeats: [Int] = kerasRepeats) -> [InceptionResNetPart] {
     precondition(repeats.count == 3 && repeats.allSatisfy { $0 > 0 }, "three positive repeats")
+    let block35: [[BranchStep]] = [
+      [.conv(32)], [.conv(32), .conv(32, 3)], [.conv(32), .conv(48, 3), .conv(64, 3)],
+    ]
+    let block17: [[BranchStep]] = [
+      [.conv(192)], [.conv(128), .conv(160, (1, 7)), .conv(192, (7, 1))],
+    ]
+    let block8: [[BranchStep]] = [
+      [.conv(192)], [.conv(192), .conv(224, (1, 3)), .conv(256, (3, 1))],
+    ]
+    // Each kind of residual block: name, width, branches, scale, then the part after them.
+    let stages: [(String, Int, [[BranchStep]], Float, InceptionResNetPart?)] = [
+      (
+        "block35", 320, block35, 0.17,
+        InceptionResNetPart(
+          name: "mixed_6a", input: 320,
+          branches: [
+            [.conv(384, 3, stride: 2)], [.conv(256), .conv(256, 3), .conv(384, 3, stride: 2)],
+            [.maxPool],
+          ])
+      ),
+      (
+        "block17", 1088, block17, 0.1,
+        InceptionResNetPart(
+          name: "mixed_7a", input: 1088,
+          branches: [
+            [.conv(256), .conv(384, 3, stride: 2)], [.conv(256), .conv(288, 3, stride: 2)],
+            [.conv(256), .conv(288, 3), .conv(320, 3, stride: 2)], [.maxPool],
+          ])
+      ),
+      (
+        "block8", 2080, block8, 0.2,
+        InceptionResNetPart(
+          name: "block8_10", input: 2080, branches: block8, residualScale: 1, activates: false)
+      ),
+    ]
     var parts = [
       InceptionResNetPart(
         name: "mixed_5b", input: 192,
@@ -128,41 +163,13 @@ public final class InceptionResNetV2: Module, Classifier {
           [.averagePool, .conv(64)],
         ])
     ]
-    let block35: [[BranchStep]] = [
-      [.conv(32)], [.conv(32), .conv(32, 3)], [.conv(32), .conv(48, 3), .conv(64, 3)],
-    ]
-    parts += (1...repeats[0]).map {
-      InceptionResNetPart(name: "block35_\($0)", input: 320, branches: block35, residualScale: 0.17)
+    for ((name, input, branches, scale, next), count) in zip(stages, repeats) {
+      parts += (1...count).map {
+        InceptionResNetPart(
+          name: "\(name)_\($0)", input: input, branches: branches, residualScale: scale)
+      }
+      if let next { parts.append(next) }
     }
-    parts.append(
-      InceptionResNetPart(
-        name: "mixed_6a", input: 320,
-        branches: [
-          [.conv(384, 3, stride: 2)], [.conv(256), .conv(256, 3), .conv(384, 3, stride: 2)],
-          [.maxPool],
-        ]))
-    let block17: [[BranchStep]] = [
-      [.conv(192)], [.conv(128), .conv(160, (1, 7)), .conv(192, (7, 1))],
-    ]
-    parts += (1...repeats[1]).map {
-      InceptionResNetPart(name: "block17_\($0)", input: 1088, branches: block17, residualScale: 0.1)
-    }
-    parts.append(
-      InceptionResNetPart(
-        name: "mixed_7a", input: 1088,
-        branches: [
-          [.conv(256), .conv(384, 3, stride: 2)], [.conv(256), .conv(288, 3, stride: 2)],
-          [.conv(256), .conv(288, 3), .conv(320, 3, stride: 2)], [.maxPool],
-        ]))
-    let block8: [[BranchStep]] = [
-      [.conv(192)], [.conv(192), .conv(224, (1, 3)), .conv(256, (3, 1))],
-    ]
-    parts += (1...repeats[2]).map {
-      InceptionResNetPart(name: "block8_\($0)", input: 2080, branches: block8, residualScale: 0.2)
-    }
-    parts.append(
-      InceptionResNetPart(
-        name: "block8_10", input: 2080, branches: block8, residualScale: 1, activates: false))
     return parts
   }
 
