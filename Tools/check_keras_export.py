@@ -11,6 +11,7 @@ the NCHW tensor is 1.5 * sin(0.011 * i)), as the ZooIO test `exportForKeras` wri
     depthwise_small  DepthwiseConv2D with and without multiplier and bias (the same script)
     mobilenet_a0125  keras.applications.MobileNet(alpha=0.125, input_shape=(64, 64, 3))
     mobilenet_v2_a010  keras.applications.MobileNetV2(alpha=0.1, input_shape=(64, 64, 3))
+    efficientnet_b0_keras_w010  keras.applications' EfficientNet builder at width 0.1, depth 0.5
 
 Legacy .h5 files load by layer order and Keras 3 files by class key and position, so the zoo's
 layer names play no part; the logits agree only if every kernel is in Keras's layout and fc1's
@@ -39,6 +40,7 @@ from make_keras_fixtures import (  # noqa: E402
     application_model,
     depthwise_small,
     deterministic_input,
+    efficientnet_b0_model,
     logits,
     vgg16_shaped,
 )
@@ -55,6 +57,8 @@ def keras_model(name, classes):
         return vgg16_shaped(NARROW["widths"], NARROW["hidden"], classes, NARROW["size"])
     if name == "depthwise_small":
         return depthwise_small(classes, DEPTHWISE["size"])
+    if name == "efficientnet_b0_keras_w010":
+        return efficientnet_b0_model(classes)
     applications = {
         "mobilenet_a0125": (keras.applications.MobileNet, MOBILENET),
         "mobilenet_v2_a010": (keras.applications.MobileNetV2, MOBILENET_V2),

@@ -66,6 +66,29 @@ the stem at 64), 10 classes, a 64x64 input, random biases and batch norms. The z
 ResNet(ResNetConfiguration(block: .bottleneck, blocksPerStage: [1, 2, 1, 1], widths: [8, 16,
 16, 8], stem: .imageNet, stemWidth: 64).keras) and maps names with KerasApplications.resnet.
 
+With --inception-v3 the model is inception_v3_w16: keras.applications.InceptionV3 itself (its
+unnamed conv2d ... conv2d_93 and batch_normalization ... batch_normalization_93 without scale,
+'same' average pools that exclude the padding, mixed0 ... mixed10, predictions) with every
+conv2d_bn width divided by 16, 10 classes and a 139x139 input (grids 15, 7 and 3). Kernels,
+biases and batch-norm statistics are drawn at random. The zoo builds it as InceptionV3(source:
+.keras, widthDivisor: 16) and maps names with KerasApplications.inceptionV3.
+
+With --efficientnet-b0 the model is efficientnet_b0_keras_w010: keras.applications'
+EfficientNet builder itself at B0's table with width 0.1 and depth 0.5 (widths 8 to 32, 128 at
+the top; blocks 1-1-1-2-2-2-1), its Rescaling(1/255) and Normalization (mean and variance
+drawn at random, count 0 as int32), 'same' strided convolutions through ZeroPadding2D, 10
+classes and a 70x70 input (strided 3x3 convolutions on 70 and 35 rows, 5x5 on 18 and 5). The
+zoo builds it as EfficientNet(EfficientNetConfiguration(widthMultiplier: 0.1,
+depthMultiplier: 0.5, dropout: 0.2).keras) and maps names with KerasApplications.efficientNet.
+
+With --inception-resnet-v2 the model is inception_resnet_v2_w16: keras.applications.
+InceptionResNetV2 itself with every conv2d_bn width divided by 16 (the residual blocks' biased
+1x1 convolutions keep their input's width, as Keras sizes them) and its three loops of
+residual blocks cut to two each (block35_1, block35_2, block17_1, block17_2, block8_1,
+block8_2, then Keras's last block8_10), 10 classes and a 75x75 input. The zoo builds it as
+InceptionResNetV2(repeats: [2, 2, 2], widthDivisor: 16) and maps names with
+KerasApplications.inceptionResNetV2(repeats: [2, 2, 2]).
+
 With --full the model is keras.applications.VGG16(weights=None) itself (224x224, 1000
 classes, 138M values: about 530 MB per file), written elsewhere, for Tools/check_keras_interop.sh.
 
@@ -93,6 +116,9 @@ Needs Keras 3 with the torch backend:
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --xception   # committed Xception
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --vgg19      # committed VGG19
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --resnet     # committed ResNet
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --inception-v3
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --efficientnet-b0
+    KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --inception-resnet-v2
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --layer-names  # name lists
     KERAS_BACKEND=torch python3 Tools/make_keras_fixtures.py --full --out DIR
 """
@@ -137,7 +163,10 @@ XCEPTION = {
     "batch": 2,
 }
 RESNET = {"classes": 10, "size": 64, "batch": 2}
-LAYER_NAME_MODELS = ("VGG19", "ResNet50")
+INCEPTION_V3 = {"divisor": 16, "classes": 10, "size": 139, "batch": 2}
+INCEPTION_RESNET_V2 = {"divisor": 16, "repeats": 2, "classes": 10, "size": 75, "batch": 2}
+EFFICIENTNET_B0 = {"width": 0.1, "depth": 0.5, "classes": 10, "size": 70, "batch": 2}
+LAYER_NAME_MODELS = ("VGG19", "ResNet50", "InceptionV3", "EfficientNetB0", "InceptionResNetV2")
 
 
 def vgg16_shaped(widths, hidden, classes, size, depths=BLOCK_DEPTHS, name="vgg16"):
@@ -200,8 +229,9 @@ def densenet_shaped(blocks, growth_rate, stem, classes, size):
 def randomize_batch_norms(model, rng):
     for layer in model.layers:
         if isinstance(layer, layers.BatchNormalization):
-            n = layer.gamma.shape[0]
-            layer.gamma.assign((0.5 + rng.random(n)).astype(np.float32))
+            n = layer.beta.shape[0]
+            if layer.gamma is not None:  # Inception's batch norms have none (scale=False)
+                layer.gamma.assign((0.5 + rng.random(n)).astype(np.float32))
             layer.beta.assign((0.2 * rng.standard_normal(n)).astype(np.float32))
             layer.moving_mean.assign((0.2 * rng.standard_normal(n)).astype(np.float32))
             layer.moving_variance.assign((0.5 + rng.random(n)).astype(np.float32))
@@ -379,17 +409,107 @@ def build_xception():
         spec["classes"], spec["size"],
     )
     rng = np.random.default_rng(SEED + 1)
+    randomize_kernels(model, rng)
+    randomize_batch_norms(model, rng)
+    return model
+
+
+def randomize_kernels(model, rng):
+    """Kernels at 1/sqrt(size of all axes but the last), biases at 0.1: none keeps Keras's
+    starting values (glorot-uniform kernels, zero biases)."""
     for layer in model.layers:
         if isinstance(layer, (layers.Conv2D, layers.SeparableConv2D, layers.Dense)):
             for variable in layer.weights:
-                # Kernels at 1/sqrt(size of all axes but the last), biases at 0.1: none
-                # keeps Keras's starting values (glorot-uniform kernels, zero biases).
                 fan_in = int(np.prod(variable.shape[:-1])) if len(variable.shape) > 1 else 1
                 scale = 1 / np.sqrt(fan_in) if len(variable.shape) > 1 else 0.1
                 value = scale * rng.standard_normal(variable.shape)
                 variable.assign(value.astype(np.float32))
+
+
+def narrow_application(module, application, divisor, spec, repeats=None):
+    """keras.applications' own builder with every conv2d_bn width divided by `divisor`; the
+    one convolution that keeps its input's width (Inception-ResNet's residual `_conv`, the
+    only one with a bias) is left as Keras sizes it. With `repeats`, each of the builder's
+    `for block_idx in range(1, n)` loops runs that many times at most."""
+    original = module.conv2d_bn
+    if repeats is not None:
+        module.range = lambda start, stop: range(start, min(stop, start + repeats))
+
+    def narrow_conv2d_bn(x, filters, *args, **kwargs):
+        if not kwargs.get("use_bias", False):
+            filters //= divisor
+        return original(x, filters, *args, **kwargs)
+
+    keras.backend.clear_session()  # unnamed layers are numbered from conv2d, as in the table
+    keras.utils.set_random_seed(SEED)
+    module.conv2d_bn = narrow_conv2d_bn
+    try:
+        model = application(
+            weights=None,
+            input_shape=(spec["size"], spec["size"], 3),
+            classes=spec["classes"],
+            classifier_activation=None,
+        )
+    finally:
+        module.conv2d_bn = original
+        if repeats is not None:
+            del module.range
+    rng = np.random.default_rng(SEED + 1)
+    randomize_kernels(model, rng)
     randomize_batch_norms(model, rng)
     return model
+
+
+def efficientnet_b0_model(classes):
+    """The fixture's EfficientNet as keras.applications' builder makes it."""
+    from keras.src.applications import efficientnet
+
+    spec = EFFICIENTNET_B0
+    return efficientnet.EfficientNet(
+        spec["width"],
+        spec["depth"],
+        224,
+        name="efficientnet_b0",
+        weights=None,
+        input_shape=(spec["size"], spec["size"], 3),
+        classes=classes,
+        classifier_activation=None,
+    )
+
+
+def build_efficientnet_b0():
+    """keras.applications.efficientnet's EfficientNet builder at B0's table, scaled down, with
+    its input normalization's mean and variance drawn at random too."""
+    from keras.src.applications import efficientnet
+
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(SEED)
+    model = efficientnet_b0_model(EFFICIENTNET_B0["classes"])
+    rng = np.random.default_rng(SEED + 1)
+    randomize_kernels(model, rng)
+    randomize_batch_norms(model, rng)
+    norm = model.get_layer("normalization")
+    norm.adapt_mean.assign((0.01 * rng.standard_normal(3)).astype(np.float32))
+    norm.adapt_variance.assign((0.0002 + 0.0002 * rng.random(3)).astype(np.float32))
+    norm.finalize_state()
+    return model
+
+
+def build_inception_resnet_v2():
+    from keras.src.applications import inception_resnet_v2
+
+    spec = INCEPTION_RESNET_V2
+    return narrow_application(
+        inception_resnet_v2, inception_resnet_v2.InceptionResNetV2, spec["divisor"], spec,
+        repeats=spec["repeats"],
+    )
+
+
+def build_inception_v3():
+    from keras.src.applications import inception_v3
+
+    spec = INCEPTION_V3
+    return narrow_application(inception_v3, inception_v3.InceptionV3, spec["divisor"], spec)
 
 
 def build(full, vgg19=False):
@@ -466,6 +586,15 @@ def main():
     parser.add_argument("--vgg19", action="store_true", help="the VGG19-shaped fixture")
     parser.add_argument("--resnet", action="store_true", help="Keras's ResNet, small stack")
     parser.add_argument(
+        "--inception-v3", action="store_true", help="Keras's InceptionV3, widths / 16"
+    )
+    parser.add_argument(
+        "--inception-resnet-v2", action="store_true", help="Keras's InceptionResNetV2, / 16"
+    )
+    parser.add_argument(
+        "--efficientnet-b0", action="store_true", help="Keras's EfficientNet, width 0.1"
+    )
+    parser.add_argument(
         "--layer-names", action="store_true", help="keras_layer_names.json: names to check"
     )
     parser.add_argument("--out", default=DEFAULT_OUT)
@@ -493,6 +622,13 @@ def main():
         name, spec, model = "xception_narrow", XCEPTION, build_xception()
     elif args.resnet:
         name, spec, model = "resnet_keras_small", RESNET, build_resnet()
+    elif args.inception_v3:
+        name, spec, model = "inception_v3_w16", INCEPTION_V3, build_inception_v3()
+    elif args.inception_resnet_v2:
+        spec, model = INCEPTION_RESNET_V2, build_inception_resnet_v2()
+        name = "inception_resnet_v2_w16"
+    elif args.efficientnet_b0:
+        name, spec, model = "efficientnet_b0_keras_w010", EFFICIENTNET_B0, build_efficientnet_b0()
     elif args.vgg19:
         name, spec, model = "vgg19_narrow", NARROW, build(False, vgg19=True)
     else:

@@ -23,10 +23,9 @@ extension KerasApplications {
         layer("block\(block)_sepconv\(conv)", "block\(block).sepconv\(conv)")
       }
       if let projection = downsampling.firstIndex(of: block) {
-        let suffix = projection == 0 ? "" : "_\(projection)"
         renames += [
-          .init("conv2d\(suffix)", "block\(block).residual"),
-          .init("batch_normalization\(suffix)", "block\(block).residual_bn"),
+          .init(numbered("conv2d", projection), "block\(block).residual"),
+          .init(numbered("batch_normalization", projection), "block\(block).residual_bn"),
         ]
       }
     }

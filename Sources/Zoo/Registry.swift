@@ -159,6 +159,8 @@ public enum ModelRegistry {
   private static let chollet =
     "Chollet 2017, Xception: Deep learning with depthwise separable convolutions"
   private static let liu = "Liu et al. 2022, A ConvNet for the 2020s"
+  private static let szegedy2017 =
+    "Szegedy et al. 2017, Inception-v4, Inception-ResNet and the impact of residual connections"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -393,6 +395,30 @@ public enum ModelRegistry {
       parameters: 28_589_128, gmacs: 4.456, depth: 100
     ) {
       ConvNeXt(.tiny, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    // Keras counts the moving statistics too: 23,851,784.
+    entry(
+      "inception_v3-keras", "inception", paper: szegedy, input: [3, 299, 299], classes: 1000,
+      parameters: 23_817_352, gmacs: 5.713, depth: 189, follows: .keras, minimumInput: 75,
+      keras: KerasApplications.inceptionV3
+    ) {
+      InceptionV3(classCount: $0, inputChannels: $1, source: .keras, rng: $2)
+    },
+    // Keras counts the moving statistics and the input normalization's 7 values: 5,330,571.
+    entry(
+      "efficientnet_b0-keras", "efficientnet", paper: tan, input: [3, 224, 224], classes: 1000,
+      parameters: 5_288_548, gmacs: 0.386, depth: 131, follows: .keras,
+      keras: KerasApplications.efficientNet(.b0)
+    ) {
+      EfficientNet(.b0.keras, classCount: $0, inputChannels: $1, rng: $2)
+    },
+    // Keras counts the moving statistics too: 55,873,736.
+    entry(
+      "inception_resnet_v2-keras", "inception", paper: szegedy2017, input: [3, 299, 299],
+      classes: 1000, parameters: 55_813_192, gmacs: 13.156, depth: 449, follows: .keras,
+      minimumInput: 75, keras: KerasApplications.inceptionResNetV2()
+    ) {
+      InceptionResNetV2(classCount: $0, inputChannels: $1, rng: $2)
     },
   ]
 

@@ -11,7 +11,8 @@
 ///
 /// Keras keys each layer by its class name in snake case, numbered `_1`, `_2`, ... in the
 /// model's layer order, and each variable by its position in creation order (Dense: kernel,
-/// bias; BatchNormalization: gamma, beta, moving_mean, moving_variance; SeparableConv2D:
+/// bias; BatchNormalization: gamma, beta, moving_mean, moving_variance, or without gamma when
+/// built with scale=False; SeparableConv2D:
 /// depthwise_kernel, pointwise_kernel, bias). Loading walks the
 /// model the same way, so names play no part; layers without variables have empty groups.
 /// The zoo adds `zoo_layer`, `zoo_eps` and `zoo_flattened_input` to each `vars` group and its
@@ -24,7 +25,7 @@ enum Keras3Layout {
     ("conv2d", .conv2d), ("conv2d_transpose", .convTranspose2d), ("dense", .linear),
     ("batch_normalization", .batchNorm), ("depthwise_conv2d", .depthwiseConv2d),
     ("separable_conv2d", .separableConv2d), ("layer_normalization", .layerNorm),
-    ("layer_scale", .layerScale),
+    ("layer_scale", .layerScale), ("normalization", .normalization),
   ]
 
   // MARK: Writing
@@ -46,7 +47,7 @@ enum Keras3Layout {
       try vars.setAttribute("name", strings: [layer.path], scalar: true)
       try WeightFile.writeLayerAttributes(layer, to: vars)
       for (index, tensor) in layer.kerasTensors().enumerated() {
-        try vars.createDataset("\(index)", shape: tensor.shape, floats: tensor.values)
+        try WeightFile.writeDataset("\(index)", tensor, of: layer.kind, to: vars)
       }
     }
   }
@@ -75,9 +76,12 @@ enum Keras3Layout {
           layer: name, weight: positions.sorted(by: keyOrder).joined(separator: ", "),
           kind: kind.rawValue, known: expected)
       }
-      let names = kind.tensorNames.map(\.keras)
-      // Only a bias can be absent (use_bias=False), and it comes last; batch norm without its
-      // scale or offset (scale=False, center=False) shifts the positions and cannot be read.
+      var names = kind.tensorNames.map(\.keras)
+      // Three variables of a batch norm are Keras's BatchNormalization(scale=False), as
+      // Inception's conv2d_bn builds it: beta and the moving statistics. One without its
+      // offset (center=False) would look the same and is not read.
+      if kind == .batchNorm, positions.count == names.count - 1 { names.removeFirst() }
+      // Only a bias can be absent (use_bias=False), and it comes last.
       let minimum = names.last == "bias" ? names.count - 1 : names.count
       guard (minimum...names.count).contains(positions.count) else {
         throw WeightFileError.variableCount(
@@ -89,7 +93,7 @@ enum Keras3Layout {
           throw WeightFileError.missingObject(
             path: vars.absolutePath(position), listedIn: "the variables of \(vars.path)")
         }
-        weights.append(try reader.readWeight(kerasName, position, of: vars))
+        weights.append(try reader.readWeight(kerasName, position, of: vars, kind: kind))
         listed.insert(vars.absolutePath(position))
       }
       try collector.add(

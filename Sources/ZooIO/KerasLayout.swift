@@ -15,7 +15,8 @@ import ZooTensor
 /// convolution keeps its depthwise kernel as (kh, kw, in, multiplier) in Keras and (in,
 /// multiplier, kh, kw) in the zoo, (2, 3, 0, 1) apart, and its pointwise kernel as a
 /// convolution's. A layer scale is (C, 1, 1) in PyTorch and the zoo, (C) in Keras's ConvNeXt
-/// (its `LayerScale` layer's `gamma`).
+/// (its `LayerScale` layer's `gamma`). Keras's `Normalization` layer keeps its sample count
+/// as an int32 scalar; the zoo as a float buffer of shape (1).
 public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case conv2d = "Conv2d"
   case convTranspose2d = "ConvTranspose2d"
@@ -25,6 +26,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   case separableConv2d = "SeparableConv2d"
   case layerNorm = "LayerNorm"
   case layerScale = "LayerScale"
+  case normalization = "Normalization"
 
   /// The kind of a zoo layer, or nil for modules that weight files do not store. A linear
   /// layer over the channels is a dense layer too, as Keras applies one channels last.
@@ -37,6 +39,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case is SeparableConv2d: self = .separableConv2d
     case is LayerNorm2d: self = .layerNorm
     case is LayerScaledResidual: self = .layerScale
+    case is InputNormalization: self = .normalization
     default: return nil
     }
   }
@@ -57,6 +60,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     case .separableConv2d: return "SeparableConv2D"
     case .layerNorm: return "LayerNormalization"
     case .layerScale: return "LayerScale"
+    case .normalization: return "Normalization"
     }
   }
 
@@ -79,6 +83,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
       ]
     case .layerNorm: return [("weight", "gamma"), ("bias", "beta")]
     case .layerScale: return [("layer_scale", "gamma")]
+    case .normalization: return [("mean", "mean"), ("variance", "variance"), ("count", "count")]
     }
   }
 
@@ -110,7 +115,13 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
 
   /// The rank Keras's weight `name` has.
   func rank(of name: String) -> Int {
-    kerasOrder(of: name)?.count ?? 1
+    isCount(name) ? 0 : kerasOrder(of: name)?.count ?? 1
+  }
+
+  /// Whether Keras's weight `name` is a `Normalization` layer's sample count: an int32 scalar
+  /// in Keras, a float of shape (1) in the zoo.
+  func isCount(_ name: String) -> Bool {
+    self == .normalization && name == "count"
   }
 
   /// Whether a Keras weight of this name is a kernel (`kernel`, `depthwise_kernel`, ...)
@@ -132,6 +143,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
     shape: [Int], values: [Float]
   ) {
     if self == .layerScale { return ([tensor.count], tensor.scalars) }
+    if isCount(name) { return ([], tensor.scalars) }
     guard let order = kerasOrder(of: name) else { return (tensor.shape, tensor.scalars) }
     var keras = Layout.permuted(tensor.scalars, shape: tensor.shape, order: order)
     if isDepthwiseKernel(name), let inputs = depthwiseInputs {
@@ -144,6 +156,7 @@ public enum LayerKind: String, Sendable, CaseIterable, Codable {
   /// The zoo's shape and values for Keras's weight `name`, of the right rank.
   func fromKeras(_ values: [Float], shape: [Int], name: String) -> (shape: [Int], values: [Float]) {
     if self == .layerScale { return (shape + [1, 1], values) }
+    if isCount(name) { return ([1], values) }
     guard let order = kerasOrder(of: name) else { return (shape, values) }
     let grouped = isDepthwiseKernel(name) ? [shape[0], shape[1], 1, shape[2] * shape[3]] : shape
     return Layout.permuted(values, shape: grouped, order: Layout.inverse(order))

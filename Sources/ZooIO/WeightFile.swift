@@ -146,12 +146,25 @@ public enum WeightFile {
       try writeStringList(weightNames, named: "weight_names", to: group)
       try writeLayerAttributes(layer, to: group)
       for (name, tensor) in zip(weightNames, tensors) {
-        try group.createDataset(name, shape: tensor.shape, floats: tensor.values)
+        try writeDataset(name, tensor, of: layer.kind, to: group)
       }
     }
     try writeStringList(layers.map(\.path), named: "layer_names", to: root)
     try root.setAttribute("backend", strings: [backend], scalar: true)
     try root.setAttribute("keras_version", strings: [kerasVersion], scalar: true)
+  }
+
+  /// One tensor in Keras's layout: float32, or int32 for a `Normalization` layer's count, as
+  /// Keras keeps it (a count that is no whole int32 stays float32, so that nothing is lost).
+  static func writeDataset(
+    _ name: String, _ tensor: (keras: String, shape: [Int], values: [Float]), of kind: LayerKind,
+    to group: HDF5Group
+  ) throws {
+    let integers = tensor.values.compactMap { Int32(exactly: $0) }
+    guard kind.isCount(tensor.keras), integers.count == tensor.values.count else {
+      return try group.createDataset(name, shape: tensor.shape, floats: tensor.values)
+    }
+    try group.createDataset(name, shape: tensor.shape, integers: integers)
   }
 
   /// What the zoo records beside Keras's data: the kind, a normalisation's eps, a flattened

@@ -75,10 +75,17 @@ struct WeightFileReader {
     guard unlisted.isEmpty else { throw WeightFileError.unlistedDatasets(unlisted) }
   }
 
-  /// The float32 dataset `name` of `group`, checked before its values are allocated.
-  func readWeight(_ kerasName: String, _ name: String, of group: HDF5Group) throws -> KerasWeight {
+  /// The float32 dataset `name` of `group`, checked before its values are allocated. A
+  /// `Normalization` layer's `count` (`kind` nil: inferred later from the names) may be an
+  /// integer scalar, as Keras keeps it.
+  func readWeight(_ kerasName: String, _ name: String, of group: HDF5Group, kind: LayerKind? = nil)
+    throws -> KerasWeight
+  {
     let dataset = group.absolutePath(name)
-    let (info, values) = try group.readFloats(name) { try Self.check($0, dataset) }
+    let count = (kind ?? .normalization).isCount(kerasName)
+    let (info, values) = try group.readFloats(name) {
+      try Self.check($0, dataset, integerScalar: count)
+    }
     return KerasWeight(
       name: kerasName, dataset: dataset, shape: info.shape, values: values,
       hasChecksum: info.hasChecksum)
@@ -95,7 +102,12 @@ struct WeightFileReader {
 
   /// Refuses a dataset before its values are allocated: wrong type, absurd size, or fewer
   /// stored bytes than declared.
-  static func check(_ info: HDF5DatasetInfo, _ dataset: String) throws {
+  static func check(_ info: HDF5DatasetInfo, _ dataset: String, integerScalar: Bool = false)
+    throws
+  {
+    if integerScalar, case .integer(let bits, _) = info.elementType, bits <= 64, info.shape == [] {
+      return
+    }
     guard info.elementType == .float32 else {
       throw WeightFileError.wrongDType(dataset: dataset, found: info.elementType.description)
     }
@@ -123,6 +135,7 @@ struct WeightFileReader {
   {
     let names = Set(weights.map(\.name))
     if names == ["gamma", "beta"] { return .layerNorm }
+    if names == ["mean", "variance", "count"] { return .normalization }
     if !names.isDisjoint(with: ["gamma", "beta", "moving_mean", "moving_variance"]) {
       return .batchNorm
     }

@@ -101,9 +101,10 @@ public final class ConvTranspose2d: Module {
 }
 
 /// Batch normalisation over channels of (N, C) or (N, C, H, W), as `nn.BatchNorm2d`.
-/// A frozen layer (its weight needs no gradient) always uses its running statistics, so
+/// A frozen layer (its offset needs no gradient) always uses its running statistics, so
 /// fine-tuning a head never moves a frozen backbone's statistics.
 public final class BatchNorm: Module {
+  /// The scale (gamma); a layer without one (`scale: false`) keeps it at 1, unregistered.
   public let weight: Tensor
   public let bias: Tensor
   public let runningMean: Tensor
@@ -111,23 +112,27 @@ public final class BatchNorm: Module {
   public let momentum: Float
   /// Carried per layer: PyTorch's default is 1e-5, Keras's 1e-3.
   public let eps: Float
+  /// Whether the layer learns a scale: Keras's `scale=False` (Inception's batch norms, which
+  /// the ReLU after them makes redundant) has none.
+  public let hasScale: Bool
 
-  public init(_ channels: Int, momentum: Float = 0.1, eps: Float = 1e-5) {
+  public init(_ channels: Int, momentum: Float = 0.1, eps: Float = 1e-5, scale: Bool = true) {
     weight = Tensor(shape: [channels], repeating: 1)
     bias = Tensor(shape: [channels])
     runningMean = Tensor(shape: [channels])
     runningVar = Tensor(shape: [channels], repeating: 1)
     self.momentum = momentum
     self.eps = eps
+    hasScale = scale
     super.init()
-    register(parameter: "weight", weight)
+    if scale { register(parameter: "weight", weight) }
     register(parameter: "bias", bias)
     register(buffer: "running_mean", runningMean)
     register(buffer: "running_var", runningVar)
   }
 
   /// Whether this call uses batch statistics and updates the running ones.
-  public var usesBatchStatistics: Bool { isTraining && weight.requiresGrad }
+  public var usesBatchStatistics: Bool { isTraining && bias.requiresGrad }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     try batchNorm(

@@ -8,6 +8,20 @@ import ZooTensor
 // scales them, SiLU after every convolution but the linear projection of each block.
 // Deviations: the classifier and the squeeze-and-excitation convolutions start from PyTorch's
 // default initialisation, not torchvision's (which only matters before training).
+//
+// `.keras` builds keras.applications.EfficientNet's network, which has the same parameters:
+// it starts with `Rescaling(1/255)` and a `Normalization` layer (the `normalization` child,
+// whose mean, variance and count Keras counts as weights), pads strided convolutions as
+// Keras's `correct_pad` does for the model's input size ('same': a `SamePadding2d` child
+// before the convolution, which shifts the others by one), and its batch norms have eps 1e-3
+// and Keras's momentum 0.99. Keras rounds the last convolution's width from 1280 where
+// torchvision takes four times the last stage's: the same for B0 and its narrower versions.
+// `KerasApplications.efficientNet` maps Keras's layer names to these paths.
+
+/// Whose EfficientNet to build: torchvision's or Keras Applications'.
+public enum EfficientNetSource: Sendable {
+  case torchvision, keras
+}
 
 /// The stages of an EfficientNet and how they are scaled: torchvision's `MBConvConfig` table
 /// with its width and depth multipliers.
@@ -55,6 +69,8 @@ public struct EfficientNetConfiguration: Sendable {
   /// Batch-norm eps and momentum (torchvision's B5-B7 use 1e-3 and 0.01).
   public var batchNormEps: Float
   public var batchNormMomentum: Float
+  /// Whose network (see the file's header).
+  public var source: EfficientNetSource = .torchvision
 
   public init(
     widthMultiplier: Double, depthMultiplier: Double, dropout: Float,
@@ -71,6 +87,15 @@ public struct EfficientNetConfiguration: Sendable {
   /// torchvision's `efficientnet_b0`.
   public static let b0 = EfficientNetConfiguration(
     widthMultiplier: 1, depthMultiplier: 1, dropout: 0.2)
+
+  /// The same multipliers as keras.applications' EfficientNet builds them.
+  public var keras: EfficientNetConfiguration {
+    var configuration = self
+    configuration.source = .keras
+    configuration.batchNormEps = 1e-3
+    configuration.batchNormMomentum = 0.01
+    return configuration
+  }
 
   /// The table with widths rounded by `_make_divisible(c * width, 8)` and block counts
   /// `ceil(blocks * depth)`, as `MBConvConfig` adjusts them.
@@ -98,7 +123,7 @@ public final class MBConv: Module {
   public init(
     _ input: Int, _ output: Int, expandRatio: Double, kernelSize: Int, stride: Int,
     dropProbability: Float, batchNormEps: Float = 1e-5, batchNormMomentum: Float = 0.1,
-    rng: RandomStream = .global
+    samePadding: Bool = false, rng: RandomStream = .global
   ) {
     let expanded = makeDivisible(Double(input) * expandRatio)
     func convNorm(
@@ -108,7 +133,8 @@ public final class MBConv: Module {
       convNormActivation(
         input, output, kernelSize: kernelSize, stride: stride, groups: groups,
         activation: activation,
-        norm: BatchNormSettings(momentum: batchNormMomentum, eps: batchNormEps), rng: rng)
+        norm: BatchNormSettings(momentum: batchNormMomentum, eps: batchNormEps),
+        samePadding: samePadding, rng: rng)
     }
     var layers: [Module] = []
     if expanded != input {
@@ -145,6 +171,8 @@ public final class EfficientNet: Module, SequentialHeadClassifier {
   /// Number of classes the head predicts.
   public internal(set) var classCount: Int
   let featureLayers: Sequential
+  /// Keras's input rescaling and normalization (`.keras` only).
+  let normalization: InputNormalization?
   let avgpool = AdaptiveAvgPool2d(1, 1)
   let classifier: Sequential
   /// Channels of the last convolution: what the classifier reads.
@@ -161,10 +189,12 @@ public final class EfficientNet: Module, SequentialHeadClassifier {
     let stages = configuration.stages
     let eps = configuration.batchNormEps
     let momentum = configuration.batchNormMomentum
+    let keras = configuration.source == .keras
+    normalization = keras ? InputNormalization(inputChannels, rescale: 1 / 255) : nil
     var layers: [Module] = [
       convNormActivation(
         inputChannels, stages[0].inputChannels, stride: 2, activation: SiLU(),
-        norm: BatchNormSettings(momentum: momentum, eps: eps), rng: rng)
+        norm: BatchNormSettings(momentum: momentum, eps: eps), samePadding: keras, rng: rng)
     ]
     let totalBlocks = stages.reduce(0) { $0 + $1.blocks }
     var blockIndex = 0
@@ -178,7 +208,7 @@ public final class EfficientNet: Module, SequentialHeadClassifier {
             stride: index == 0 ? stage.stride : 1,
             dropProbability: configuration.stochasticDepth * Float(blockIndex)
               / Float(totalBlocks),
-            batchNormEps: eps, batchNormMomentum: momentum, rng: rng))
+            batchNormEps: eps, batchNormMomentum: momentum, samePadding: keras, rng: rng))
         blockIndex += 1
       }
       layers.append(Sequential(blocks))
@@ -196,13 +226,15 @@ public final class EfficientNet: Module, SequentialHeadClassifier {
         rng: rng),
     ])
     super.init()
+    if let normalization { register("normalization", normalization) }
     register("features", featureLayers)
     register("avgpool", avgpool)
     register("classifier", classifier)
   }
 
   func pooledFeatures(_ x: Tensor) throws -> Tensor {
-    try avgpool(featureLayers(x)).flattened()
+    let input = try normalization.map { try $0(x) } ?? x
+    return try avgpool(featureLayers(input)).flattened()
   }
 
   /// Logits: the head applied to the features.

@@ -8,32 +8,73 @@ import ZooTensor
 // as in torchvision's default (`aux_logits=True`), which its parameter count includes.
 // `transform_input` (torchvision's re-normalisation for Google's pretrained weights) is left
 // to the data pipeline, as with `transform_input=False`.
+//
+// keras.applications.InceptionV3 (`InceptionV3Source.keras`) has the same layers with the
+// same widths, created in the same order, but its batch norms learn no scale (`scale=False`),
+// its 'same' 3x3 average pools divide by the input under the window (TensorFlow's), and it
+// has no auxiliary classifier and no dropout. A width divisor gives narrow networks of the
+// same structure for tests (every width of the paper is a multiple of 16).
 
-/// conv (no bias), batch norm with eps 0.001, ReLU: torchvision's `BasicConv2d`.
+/// Whose Inception v3 to build.
+public enum InceptionV3Source: Sendable, Equatable {
+  /// torchvision's `inception_v3`.
+  case torchvision
+  /// keras.applications.InceptionV3 (and InceptionResNetV2's convolutions).
+  case keras
+}
+
+/// What the layers of one Inception network share.
+struct InceptionSettings {
+  let source: InceptionV3Source
+  /// Every width of the paper is divided by this.
+  let widthDivisor: Int
+  let rng: RandomStream
+
+  /// `width` channels of the paper's network, divided.
+  func width(_ width: Int) -> Int {
+    precondition(width % widthDivisor == 0, "\(width) channels do not divide by \(widthDivisor)")
+    return width / widthDivisor
+  }
+
+  /// A `BasicConv2d` from `input` to `output` channels of the paper's network, divided.
+  func conv(
+    _ input: Int, _ output: Int, kernel: (Int, Int), stride: Int = 1,
+    padding: (Int, Int) = (0, 0), std: Float = 0.1
+  ) -> BasicConv2d {
+    BasicConv2d(
+      width(input), width(output), kernel: kernel, stride: stride, padding: padding, std: std,
+      source: source, rng: rng)
+  }
+
+  /// A square kernel.
+  func conv(
+    _ input: Int, _ output: Int, kernel: Int, stride: Int = 1, padding: Int = 0, std: Float = 0.1
+  ) -> BasicConv2d {
+    conv(
+      input, output, kernel: (kernel, kernel), stride: stride, padding: (padding, padding),
+      std: std)
+  }
+}
+
+/// conv (no bias), batch norm with eps 0.001, ReLU: torchvision's `BasicConv2d`, or Keras's
+/// `conv2d_bn` (glorot-uniform kernel, batch norm without scale, Keras's momentum 0.99).
 final class BasicConv2d: Module {
   let conv: Conv2d, bn: BatchNorm
 
   init(
     _ input: Int, _ output: Int, kernel: (Int, Int), stride: Int = 1, padding: (Int, Int) = (0, 0),
-    std: Float = 0.1, rng: RandomStream
+    std: Float = 0.1, source: InceptionV3Source = .torchvision, rng: RandomStream
   ) {
+    let keras = source == .keras
     conv = Conv2d(
       input, output, kernelSize: kernel, stride: (stride, stride), padding: padding, bias: false,
-      initializer: .normal(std: std), rng: rng)
-    bn = BatchNorm(output, eps: 0.001)
+      initializer: keras ? .glorotUniform : .normal(std: std), rng: rng)
+    bn =
+      keras
+      ? BatchNorm(output, momentum: 0.01, eps: 0.001, scale: false) : BatchNorm(output, eps: 0.001)
     super.init()
     register("conv", conv)
     register("bn", bn)
-  }
-
-  /// A square kernel.
-  convenience init(
-    _ input: Int, _ output: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
-    std: Float = 0.1, rng: RandomStream
-  ) {
-    self.init(
-      input, output, kernel: (kernel, kernel), stride: stride, padding: (padding, padding),
-      std: std, rng: rng)
   }
 
   override func forward(_ x: Tensor) throws -> Tensor {
@@ -46,11 +87,19 @@ final class BasicConv2d: Module {
 class InceptionBlock: Module {
   /// The branches, each a list of steps run in order.
   private var branches: [[Step]] = []
+  /// Whether the average pool divides by its whole window, padding included (PyTorch's
+  /// default), or by the input under it (Keras's).
+  let poolCountsPadding: Bool
+
+  init(_ settings: InceptionSettings) {
+    poolCountsPadding = settings.source == .torchvision
+    super.init()
+  }
 
   enum Step {
     /// The child of that name.
     case layer(String)
-    /// 3x3 average pool, stride 1, padding 1, counting the padding (PyTorch's default).
+    /// 3x3 average pool, stride 1, padding 1 (see `poolCountsPadding`).
     case averagePool
     /// 3x3 max pool, stride 2.
     case maxPool
@@ -67,7 +116,9 @@ class InceptionBlock: Module {
         try steps.reduce(x) { value, step in
           switch step {
           case .layer(let name): return try child(at: name)!(value)
-          case .averagePool: return try avgPool2d(value, kernelSize: 3, stride: 1, padding: 1)
+          case .averagePool:
+            return try avgPool2d(
+              value, kernelSize: 3, stride: 1, padding: 1, countIncludePad: poolCountsPadding)
           case .maxPool: return try maxPool2d(value, kernelSize: 3, stride: 2)
           case .split(let names):
             return try concatChannels(names.map { try child(at: $0)!(value) })
@@ -86,16 +137,16 @@ extension InceptionBlock {
 
 /// 35x35: 1x1; 1x1-5x5; 1x1-3x3-3x3; pool-1x1 (torchvision's `InceptionA`).
 final class InceptionA: InceptionBlock {
-  init(_ input: Int, poolFeatures: Int, rng: RandomStream) {
-    super.init()
+  init(_ input: Int, poolFeatures: Int, _ s: InceptionSettings) {
+    super.init(s)
     add([
-      ("branch1x1", BasicConv2d(input, 64, kernel: 1, rng: rng)),
-      ("branch5x5_1", BasicConv2d(input, 48, kernel: 1, rng: rng)),
-      ("branch5x5_2", BasicConv2d(48, 64, kernel: 5, padding: 2, rng: rng)),
-      ("branch3x3dbl_1", BasicConv2d(input, 64, kernel: 1, rng: rng)),
-      ("branch3x3dbl_2", BasicConv2d(64, 96, kernel: 3, padding: 1, rng: rng)),
-      ("branch3x3dbl_3", BasicConv2d(96, 96, kernel: 3, padding: 1, rng: rng)),
-      ("branch_pool", BasicConv2d(input, poolFeatures, kernel: 1, rng: rng)),
+      ("branch1x1", s.conv(input, 64, kernel: 1)),
+      ("branch5x5_1", s.conv(input, 48, kernel: 1)),
+      ("branch5x5_2", s.conv(48, 64, kernel: 5, padding: 2)),
+      ("branch3x3dbl_1", s.conv(input, 64, kernel: 1)),
+      ("branch3x3dbl_2", s.conv(64, 96, kernel: 3, padding: 1)),
+      ("branch3x3dbl_3", s.conv(96, 96, kernel: 3, padding: 1)),
+      ("branch_pool", s.conv(input, poolFeatures, kernel: 1)),
     ])
     branch([.layer("branch1x1")])
     branch([.layer("branch5x5_1"), .layer("branch5x5_2")])
@@ -106,13 +157,13 @@ final class InceptionA: InceptionBlock {
 
 /// 35x35 to 17x17: 3x3 stride 2; 1x1-3x3-3x3 stride 2; max pool (`InceptionB`).
 final class InceptionB: InceptionBlock {
-  init(_ input: Int, rng: RandomStream) {
-    super.init()
+  init(_ input: Int, _ s: InceptionSettings) {
+    super.init(s)
     add([
-      ("branch3x3", BasicConv2d(input, 384, kernel: 3, stride: 2, rng: rng)),
-      ("branch3x3dbl_1", BasicConv2d(input, 64, kernel: 1, rng: rng)),
-      ("branch3x3dbl_2", BasicConv2d(64, 96, kernel: 3, padding: 1, rng: rng)),
-      ("branch3x3dbl_3", BasicConv2d(96, 96, kernel: 3, stride: 2, rng: rng)),
+      ("branch3x3", s.conv(input, 384, kernel: 3, stride: 2)),
+      ("branch3x3dbl_1", s.conv(input, 64, kernel: 1)),
+      ("branch3x3dbl_2", s.conv(64, 96, kernel: 3, padding: 1)),
+      ("branch3x3dbl_3", s.conv(96, 96, kernel: 3, stride: 2)),
     ])
     branch([.layer("branch3x3")])
     branch([.layer("branch3x3dbl_1"), .layer("branch3x3dbl_2"), .layer("branch3x3dbl_3")])
@@ -122,26 +173,26 @@ final class InceptionB: InceptionBlock {
 
 /// 17x17 with factorised 7x7 convolutions (1x7 and 7x1) of `width` channels (`InceptionC`).
 final class InceptionC: InceptionBlock {
-  init(_ input: Int, width c7: Int, rng: RandomStream) {
-    super.init()
+  init(_ input: Int, width c7: Int, _ s: InceptionSettings) {
+    super.init(s)
     let row = (kernel: (1, 7), padding: (0, 3))
     let column = (kernel: (7, 1), padding: (3, 0))
     func conv(_ i: Int, _ o: Int, _ shape: (kernel: (Int, Int), padding: (Int, Int)))
       -> BasicConv2d
     {
-      BasicConv2d(i, o, kernel: shape.kernel, padding: shape.padding, rng: rng)
+      s.conv(i, o, kernel: shape.kernel, padding: shape.padding)
     }
     add([
-      ("branch1x1", BasicConv2d(input, 192, kernel: 1, rng: rng)),
-      ("branch7x7_1", BasicConv2d(input, c7, kernel: 1, rng: rng)),
+      ("branch1x1", s.conv(input, 192, kernel: 1)),
+      ("branch7x7_1", s.conv(input, c7, kernel: 1)),
       ("branch7x7_2", conv(c7, c7, row)),
       ("branch7x7_3", conv(c7, 192, column)),
-      ("branch7x7dbl_1", BasicConv2d(input, c7, kernel: 1, rng: rng)),
+      ("branch7x7dbl_1", s.conv(input, c7, kernel: 1)),
       ("branch7x7dbl_2", conv(c7, c7, column)),
       ("branch7x7dbl_3", conv(c7, c7, row)),
       ("branch7x7dbl_4", conv(c7, c7, column)),
       ("branch7x7dbl_5", conv(c7, 192, row)),
-      ("branch_pool", BasicConv2d(input, 192, kernel: 1, rng: rng)),
+      ("branch_pool", s.conv(input, 192, kernel: 1)),
     ])
     branch([.layer("branch1x1")])
     branch([.layer("branch7x7_1"), .layer("branch7x7_2"), .layer("branch7x7_3")])
@@ -152,15 +203,15 @@ final class InceptionC: InceptionBlock {
 
 /// 17x17 to 8x8: 1x1-3x3 stride 2; 1x1-1x7-7x1-3x3 stride 2; max pool (`InceptionD`).
 final class InceptionD: InceptionBlock {
-  init(_ input: Int, rng: RandomStream) {
-    super.init()
+  init(_ input: Int, _ s: InceptionSettings) {
+    super.init(s)
     add([
-      ("branch3x3_1", BasicConv2d(input, 192, kernel: 1, rng: rng)),
-      ("branch3x3_2", BasicConv2d(192, 320, kernel: 3, stride: 2, rng: rng)),
-      ("branch7x7x3_1", BasicConv2d(input, 192, kernel: 1, rng: rng)),
-      ("branch7x7x3_2", BasicConv2d(192, 192, kernel: (1, 7), padding: (0, 3), rng: rng)),
-      ("branch7x7x3_3", BasicConv2d(192, 192, kernel: (7, 1), padding: (3, 0), rng: rng)),
-      ("branch7x7x3_4", BasicConv2d(192, 192, kernel: 3, stride: 2, rng: rng)),
+      ("branch3x3_1", s.conv(input, 192, kernel: 1)),
+      ("branch3x3_2", s.conv(192, 320, kernel: 3, stride: 2)),
+      ("branch7x7x3_1", s.conv(input, 192, kernel: 1)),
+      ("branch7x7x3_2", s.conv(192, 192, kernel: (1, 7), padding: (0, 3))),
+      ("branch7x7x3_3", s.conv(192, 192, kernel: (7, 1), padding: (3, 0))),
+      ("branch7x7x3_4", s.conv(192, 192, kernel: 3, stride: 2)),
     ])
     branch([.layer("branch3x3_1"), .layer("branch3x3_2")])
     branch((1...4).map { .layer("branch7x7x3_\($0)") })
@@ -170,18 +221,18 @@ final class InceptionD: InceptionBlock {
 
 /// 8x8 with 1x3 and 3x1 convolutions side by side (`InceptionE`).
 final class InceptionE: InceptionBlock {
-  init(_ input: Int, rng: RandomStream) {
-    super.init()
+  init(_ input: Int, _ s: InceptionSettings) {
+    super.init(s)
     add([
-      ("branch1x1", BasicConv2d(input, 320, kernel: 1, rng: rng)),
-      ("branch3x3_1", BasicConv2d(input, 384, kernel: 1, rng: rng)),
-      ("branch3x3_2a", BasicConv2d(384, 384, kernel: (1, 3), padding: (0, 1), rng: rng)),
-      ("branch3x3_2b", BasicConv2d(384, 384, kernel: (3, 1), padding: (1, 0), rng: rng)),
-      ("branch3x3dbl_1", BasicConv2d(input, 448, kernel: 1, rng: rng)),
-      ("branch3x3dbl_2", BasicConv2d(448, 384, kernel: 3, padding: 1, rng: rng)),
-      ("branch3x3dbl_3a", BasicConv2d(384, 384, kernel: (1, 3), padding: (0, 1), rng: rng)),
-      ("branch3x3dbl_3b", BasicConv2d(384, 384, kernel: (3, 1), padding: (1, 0), rng: rng)),
-      ("branch_pool", BasicConv2d(input, 192, kernel: 1, rng: rng)),
+      ("branch1x1", s.conv(input, 320, kernel: 1)),
+      ("branch3x3_1", s.conv(input, 384, kernel: 1)),
+      ("branch3x3_2a", s.conv(384, 384, kernel: (1, 3), padding: (0, 1))),
+      ("branch3x3_2b", s.conv(384, 384, kernel: (3, 1), padding: (1, 0))),
+      ("branch3x3dbl_1", s.conv(input, 448, kernel: 1)),
+      ("branch3x3dbl_2", s.conv(448, 384, kernel: 3, padding: 1)),
+      ("branch3x3dbl_3a", s.conv(384, 384, kernel: (1, 3), padding: (0, 1))),
+      ("branch3x3dbl_3b", s.conv(384, 384, kernel: (3, 1), padding: (1, 0))),
+      ("branch_pool", s.conv(input, 192, kernel: 1)),
     ])
     branch([.layer("branch1x1")])
     branch([.layer("branch3x3_1"), .split(["branch3x3_2a", "branch3x3_2b"])])
@@ -193,18 +244,39 @@ final class InceptionE: InceptionBlock {
   }
 }
 
+/// The stem of Inception v3 and Inception-ResNet-v2: three 3x3 convolutions (stride 2, then
+/// two at stride 1, the second padded), a 3x3 stride-2 max pool, a 1x1 and a 3x3 convolution,
+/// another max pool; 192 channels of the paper's network.
+func inceptionStem(_ inputChannels: Int, _ s: InceptionSettings) -> [(String, Module)] {
+  [
+    (
+      "Conv2d_1a_3x3",
+      BasicConv2d(
+        inputChannels, s.width(32), kernel: (3, 3), stride: 2, source: s.source, rng: s.rng)
+    ),
+    ("Conv2d_2a_3x3", s.conv(32, 32, kernel: 3)),
+    ("Conv2d_2b_3x3", s.conv(32, 64, kernel: 3, padding: 1)),
+    ("maxpool1", MaxPool2d(3, stride: 2)),
+    ("Conv2d_3b_1x1", s.conv(64, 80, kernel: 1)),
+    ("Conv2d_4a_3x3", s.conv(80, 192, kernel: 3)),
+    ("maxpool2", MaxPool2d(3, stride: 2)),
+  ]
+}
+
 /// The auxiliary classifier on the 17x17 grid: 5x5 average pool stride 3, 1x1 to 128, 5x5 to
 /// 768, global average pool, `fc` (`InceptionAux`).
 final class InceptionAux: Module {
   let conv0: BasicConv2d, conv1: BasicConv2d
+  let featureCount: Int
 
-  init(_ input: Int, classCount: Int, rng: RandomStream) {
-    conv0 = BasicConv2d(input, 128, kernel: 1, rng: rng)
-    conv1 = BasicConv2d(128, 768, kernel: 5, std: 0.01, rng: rng)
+  init(_ input: Int, classCount: Int, _ s: InceptionSettings) {
+    conv0 = s.conv(input, 128, kernel: 1)
+    conv1 = s.conv(128, 768, kernel: 5, std: 0.01)
+    featureCount = s.width(768)
     super.init()
     register("conv0", conv0)
     register("conv1", conv1)
-    replaceClassifier(classCount: classCount, rng: rng)
+    replaceClassifier(classCount: classCount, rng: s.rng)
   }
 
   /// A fresh `fc` for `classCount` classes, as torchvision's fine-tuning recipe replaces it.
@@ -212,7 +284,8 @@ final class InceptionAux: Module {
     register(
       "fc",
       outputLayer(
-        featureCount: 768, classCount: classCount, initializer: .normal(std: 0.001), rng: rng))
+        featureCount: featureCount, classCount: classCount, initializer: .normal(std: 0.001),
+        rng: rng))
   }
 
   override func forward(_ x: Tensor) throws -> Tensor {
@@ -224,7 +297,8 @@ final class InceptionAux: Module {
 }
 
 /// Inception v3: stem, Mixed_5b-5d (35x35), Mixed_6a-6e (17x17), the auxiliary classifier,
-/// Mixed_7a-7c (8x8), global average pool, dropout, `fc`.
+/// Mixed_7a-7c (8x8), global average pool, dropout, `fc` (Keras's: no auxiliary classifier,
+/// no dropout, `fc` is its `predictions`).
 ///
 /// In training mode the forward pass also computes the auxiliary logits, which trainers add
 /// to the loss with weight 0.4 (`auxiliaryLogits`, torchvision's `InceptionOutputs.aux_logits`);
@@ -237,41 +311,40 @@ public final class InceptionV3: Module, Classifier, AuxiliaryClassifier {
   let stem: [Module]
   let grid35: [Module], grid17: [Module], grid8: [Module]
   let aux: InceptionAux?
+  /// Channels of Mixed_7c, average-pooled: what `fc` reads.
+  public let featureCount: Int
 
   /// A freshly initialised network (torchvision's initialisation: normal convolutions and
-  /// linear layers, std 0.1, unit batch-norm scales; torchvision truncates the normal at +-2).
+  /// linear layers, std 0.1, unit batch-norm scales; torchvision truncates the normal at +-2;
+  /// Keras's: glorot-uniform). `auxiliaryClassifier` defaults to torchvision's only;
+  /// `widthDivisor` divides every width (16 at most).
   public init(
-    classCount: Int = 1000, inputChannels: Int = 3, auxiliaryClassifier: Bool = true,
-    rng: RandomStream = .global
+    classCount: Int = 1000, inputChannels: Int = 3, auxiliaryClassifier: Bool? = nil,
+    source: InceptionV3Source = .torchvision, widthDivisor: Int = 1, rng: RandomStream = .global
   ) {
     self.classCount = classCount
-    let stem: [(String, Module)] = [
-      ("Conv2d_1a_3x3", BasicConv2d(inputChannels, 32, kernel: 3, stride: 2, rng: rng)),
-      ("Conv2d_2a_3x3", BasicConv2d(32, 32, kernel: 3, rng: rng)),
-      ("Conv2d_2b_3x3", BasicConv2d(32, 64, kernel: 3, padding: 1, rng: rng)),
-      ("maxpool1", MaxPool2d(3, stride: 2)),
-      ("Conv2d_3b_1x1", BasicConv2d(64, 80, kernel: 1, rng: rng)),
-      ("Conv2d_4a_3x3", BasicConv2d(80, 192, kernel: 3, rng: rng)),
-      ("maxpool2", MaxPool2d(3, stride: 2)),
-    ]
+    let s = InceptionSettings(source: source, widthDivisor: widthDivisor, rng: rng)
+    let stem = inceptionStem(inputChannels, s)
     let grid35: [(String, Module)] = [
-      ("Mixed_5b", InceptionA(192, poolFeatures: 32, rng: rng)),
-      ("Mixed_5c", InceptionA(256, poolFeatures: 64, rng: rng)),
-      ("Mixed_5d", InceptionA(288, poolFeatures: 64, rng: rng)),
+      ("Mixed_5b", InceptionA(192, poolFeatures: 32, s)),
+      ("Mixed_5c", InceptionA(256, poolFeatures: 64, s)),
+      ("Mixed_5d", InceptionA(288, poolFeatures: 64, s)),
     ]
     let grid17: [(String, Module)] = [
-      ("Mixed_6a", InceptionB(288, rng: rng)),
-      ("Mixed_6b", InceptionC(768, width: 128, rng: rng)),
-      ("Mixed_6c", InceptionC(768, width: 160, rng: rng)),
-      ("Mixed_6d", InceptionC(768, width: 160, rng: rng)),
-      ("Mixed_6e", InceptionC(768, width: 192, rng: rng)),
+      ("Mixed_6a", InceptionB(288, s)),
+      ("Mixed_6b", InceptionC(768, width: 128, s)),
+      ("Mixed_6c", InceptionC(768, width: 160, s)),
+      ("Mixed_6d", InceptionC(768, width: 160, s)),
+      ("Mixed_6e", InceptionC(768, width: 192, s)),
     ]
-    aux = auxiliaryClassifier ? InceptionAux(768, classCount: classCount, rng: rng) : nil
+    let hasAux = auxiliaryClassifier ?? (source == .torchvision)
+    aux = hasAux ? InceptionAux(768, classCount: classCount, s) : nil
     let grid8: [(String, Module)] = [
-      ("Mixed_7a", InceptionD(768, rng: rng)),
-      ("Mixed_7b", InceptionE(1280, rng: rng)),
-      ("Mixed_7c", InceptionE(2048, rng: rng)),
+      ("Mixed_7a", InceptionD(768, s)),
+      ("Mixed_7b", InceptionE(1280, s)),
+      ("Mixed_7c", InceptionE(2048, s)),
     ]
+    featureCount = s.width(2048)
     self.stem = stem.map(\.1)
     self.grid35 = grid35.map(\.1)
     self.grid17 = grid17.map(\.1)
@@ -281,7 +354,7 @@ public final class InceptionV3: Module, Classifier, AuxiliaryClassifier {
     if let aux { register("AuxLogits", aux) }
     for (name, layer) in grid8 { register(name, layer) }
     register("avgpool", AdaptiveAvgPool2d(1, 1))
-    register("dropout", Dropout(0.5))
+    if source == .torchvision { register("dropout", Dropout(0.5)) }
     register(
       "fc",
       outputLayer(
@@ -291,10 +364,8 @@ public final class InceptionV3: Module, Classifier, AuxiliaryClassifier {
 
   /// The final linear layer, `fc`.
   public var classifierPath: String { "fc" }
-  /// Channels of Mixed_7c, average-pooled: what `fc` reads.
-  public var featureCount: Int { 2048 }
 
-  /// Stem and Inception blocks and global average pool: (N, 2048). In training mode it also
+  /// Stem and Inception blocks and global average pool: (N, featureCount). In training mode it also
   /// leaves the auxiliary classifier's logits in `auxiliaryLogits`.
   public func features(_ x: Tensor) throws -> Tensor {
     var out = try runFoldingBatchNorm(stem, x)
@@ -304,9 +375,10 @@ public final class InceptionV3: Module, Classifier, AuxiliaryClassifier {
     return try child(at: "avgpool")!(out).flattened()
   }
 
-  /// Dropout (p 0.5, in training) and the `fc` layer: features to logits.
+  /// Dropout (p 0.5, in training; torchvision's only) and the `fc` layer: features to logits.
   public func head(_ features: Tensor) throws -> Tensor {
-    try child(at: classifierPath)!(child(at: "dropout")!(features))
+    let dropped = try child(at: "dropout").map { try $0(features) } ?? features
+    return try child(at: classifierPath)!(dropped)
   }
 
   /// Logits: the head applied to the features.

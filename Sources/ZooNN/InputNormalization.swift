@@ -1,0 +1,43 @@
+import ZooTensor
+
+/// Keras's `Normalization` layer over the channels of (N, C, H, W), after an optional
+/// `Rescaling`: (x · rescale − mean) / max(√variance, 1e-7), as Keras Applications'
+/// EfficientNet starts (`Rescaling(1/255)`, then `Normalization`). The mean and variance are
+/// statistics of the data (Keras's `adapt`), kept as buffers and never trained; `count` is the
+/// number of samples they came from, which Keras keeps for older saved models and the forward
+/// pass ignores.
+public final class InputNormalization: Module {
+  public let mean: Tensor
+  public let variance: Tensor
+  public let count: Tensor
+  /// What multiplies the input first (Keras's `Rescaling` before the layer).
+  public let rescale: Float
+  /// Keras's `backend.epsilon()`, the smallest divisor.
+  public static let minimumDeviation: Float = 1e-7
+
+  /// Keras's starting state: mean 0, variance 1, count 0.
+  public init(_ channels: Int, rescale: Float = 1) {
+    mean = Tensor(shape: [channels])
+    variance = Tensor(shape: [channels], repeating: 1)
+    count = Tensor(shape: [1])
+    self.rescale = rescale
+    super.init()
+    register(buffer: "mean", mean)
+    register(buffer: "variance", variance)
+    register(buffer: "count", count)
+  }
+
+  /// One affine map per channel, x · (rescale / deviation) − mean / deviation, through the
+  /// batch-norm kernel in inference (zero mean, unit variance, eps 0), so that the input's
+  /// gradient flows back as through any layer.
+  public override func forward(_ x: Tensor) throws -> Tensor {
+    let deviations = variance.scalars.map { max($0.squareRoot(), Self.minimumDeviation) }
+    let channels = deviations.count
+    let scale = Tensor(shape: [channels], scalars: deviations.map { rescale / $0 })
+    let shift = Tensor(
+      shape: [channels], scalars: zip(mean.scalars, deviations).map { -$0 / $1 })
+    return try batchNorm(
+      x, weight: scale, bias: shift, runningMean: Tensor(shape: [channels]),
+      runningVar: Tensor(shape: [channels], repeating: 1), training: false, eps: 0)
+  }
+}
