@@ -35,10 +35,14 @@ let package = Package(
     .target(name: "Zoo", dependencies: ["ZooNN", "ZooData", "ZooIO"]),
     .target(name: "ZooPlot", dependencies: ["ZooData", "ZooTensor"]),
     .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData", "ZooIO"]),
+    // Data-parallel training over Open MPI (Debian: libopenmpi-dev, openmpi-bin). Only the
+    // command line links it: the library products stay free of MPI.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "ZooMPI", dependencies: ["CMPI", "ZooTensor"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor",
+        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor", "ZooMPI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
