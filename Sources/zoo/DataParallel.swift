@@ -35,8 +35,14 @@ struct DataParallelRun {
   static func running(
     _ arguments: DataParallelArguments, _ body: (DataParallelRun?) throws -> Void
   ) throws {
-    guard arguments.distributed || MPIGroup.isLaunchedByLauncher else {
-      guard !arguments.syncBn else {
+    try running(distributed: arguments.distributed, syncBatchNorm: arguments.syncBn, body)
+  }
+
+  static func running(
+    distributed: Bool, syncBatchNorm: Bool, _ body: (DataParallelRun?) throws -> Void
+  ) throws {
+    guard distributed || MPIGroup.isLaunchedByLauncher else {
+      guard !syncBatchNorm else {
         throw ValidationError("--sync-bn needs a data-parallel run (mpirun, or --distributed)")
       }
       return try body(nil)
@@ -52,10 +58,10 @@ struct DataParallelRun {
     }
     if group.rank != 0 { _ = freopen("/dev/null", "w", stdout) }
     print(
-      "data-parallel over \(group.size) ranks, \(Parallel.threadCount) threads each\(arguments.syncBn ? ", synchronised batch norm" : "")"
+      "data-parallel over \(group.size) ranks, \(Parallel.threadCount) threads each\(syncBatchNorm ? ", synchronised batch norm" : "")"
     )
     do {
-      try body(DataParallelRun(group: group, syncBatchNorm: arguments.syncBn))
+      try body(DataParallelRun(group: group, syncBatchNorm: syncBatchNorm))
     } catch let exit as ExitCode {
       // Ctrl-C: every rank stopped after the same step.
       group.finish()
@@ -72,29 +78,45 @@ struct DataParallelRun {
   /// rank, each global batch of `batches` split over the ranks, batch norm synchronised when
   /// asked.
   func join(_ trainer: ClassifierTrainer, batches: some ExampleSource) throws {
-    let last = batches.count % batches.batchSize
-    let smallest = last == 0 ? batches.batchSize : last
-    guard smallest >= group.size else {
-      throw ValidationErrorLine(
-        message:
-          "each of the \(group.size) ranks needs a part of every batch; the smallest batch (the last of an epoch of \(batches.count) examples at --batch-size \(batches.batchSize)) has \(smallest) examples"
-      )
-    }
+    try checkBatches(batches.count, batchSize: batches.batchSize)
     try trainer.model.broadcastState(over: group)
     try trainer.optimizer.broadcastState(over: group)
     trainer.model.synchronizeBatchNorm(over: syncBatchNorm ? group : nil)
     trainer.replicas = group
   }
 
-  /// Prints what averaging the gradients cost in the epoch that took `seconds` to train.
-  func reportReduction(of trainer: ClassifierTrainer, seconds: Double) {
+  /// Throws unless every batch of an epoch of `count` examples gives every rank an example.
+  func checkBatches(_ count: Int, batchSize: Int) throws {
+    let last = count % batchSize
+    let smallest = last == 0 ? batchSize : last
+    guard smallest >= group.size else {
+      throw ValidationErrorLine(
+        message:
+          "each of the \(group.size) ranks needs a part of every batch; the smallest batch (the last of an epoch of \(count) examples at --batch-size \(batchSize)) has \(smallest) examples"
+      )
+    }
+  }
+
+  /// Prints the training throughput of an epoch of `images` that took `seconds` to train, and
+  /// what averaging the gradients cost in it.
+  func reportReduction(of trainer: ClassifierTrainer, images: Int, seconds: Double) {
     let (reduced, steps, buckets) = trainer.reduction
     guard steps > 0 else { return }
     print(
       String(
-        format: "gradient allreduce: %d bucket%@, %.2f ms per step, %.1f%% of the training time",
-        buckets, buckets == 1 ? "" : "s", 1000 * reduced / Double(steps),
+        format:
+          "training: %.0f images/s; gradient allreduce: %d bucket%@, %.2f ms per step, %.1f%% of the training time",
+        Double(images) / seconds, buckets, buckets == 1 ? "" : "s", 1000 * reduced / Double(steps),
         100 * reduced / seconds))
+  }
+
+  /// Every rank's `value`, by rank.
+  func gathered<Value: Codable>(_ value: Value) throws -> [Value] {
+    let mine = Array(try JSONEncoder().encode(value))
+    return try (0..<group.size).map { root in
+      try JSONDecoder().decode(
+        Value.self, from: Data(try group.broadcast(root == group.rank ? mine : [], from: root)))
+    }
   }
 
   /// `read()` on rank 0 (which holds the files), its value on every rank.

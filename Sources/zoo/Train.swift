@@ -193,7 +193,9 @@ struct Train: ParsableCommand {
             train, epoch: epoch, epochs: epochs, seed: seed,
             from: epoch == firstEpoch ? position : EpochPosition(),
             shouldStop: { Interrupt.isRequested }, progress: progress.update)
-          parallel?.reportReduction(of: trainer, seconds: Date().timeIntervalSince(epochStart))
+          parallel?.reportReduction(
+            of: trainer, images: train.count - (epoch == firstEpoch ? position.seen : 0),
+            seconds: Date().timeIntervalSince(epochStart))
           evaluation = try ClassifierTrainer.evaluate(model, on: held, replicas: parallel?.group)
           try TrainingError.checkEvaluation(evaluation.loss, epoch: epoch)
         } catch let interrupted as TrainingInterrupted {
