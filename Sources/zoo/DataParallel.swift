@@ -43,7 +43,9 @@ struct DataParallelRun {
   ) throws {
     guard distributed || MPIGroup.isLaunchedByLauncher else {
       guard !syncBatchNorm else {
-        throw ValidationError("--sync-bn needs a data-parallel run (mpirun, or --distributed)")
+        throw ValidationErrorLine(
+          message:
+            "--sync-bn needs a data-parallel run: start zoo with mpirun, or add --distributed")
       }
       return try body(nil)
     }

@@ -112,6 +112,15 @@ import ZooTensor
     #expect(ranks < 2 * noise, "two ranks \(ranks), nudged learning rate \(noise)")
   }
 
+  @Test func synchronisedBatchNormOutsideAJobIsOneLine() throws {
+    let result = try ZooProcess.run(["train", "lenet5", "--sync-bn"])
+    #expect(result.status == 1)
+    #expect(
+      result.stderr
+        == "Error: --sync-bn needs a data-parallel run: start zoo with mpirun, or add --distributed\n"
+    )
+  }
+
   @Test func aKilledRankStopsTheJobAndResumeFinishes() throws {
     let folder = try Self.temporaryFolder()
     let arguments = Self.lenet + ["--epochs", "4", "--seed", "5", "--out", "run.h5"]
