@@ -112,6 +112,26 @@ import ZooTensor
     #expect(ranks < 2 * noise, "two ranks \(ranks), nudged learning rate \(noise)")
   }
 
+  @Test func twoRanksFineTuneAsOneProcess() throws {
+    let folder = try Self.temporaryFolder()
+    var summaries: [String] = []
+    for (name, ranks) in [("one", false), ("two", true)] {
+      let run = try ZooProcess(
+        [
+          "finetune", "--shots", "10", "--epochs", "2", "--unfreeze-epochs", "1", "--out",
+          "\(name).h5",
+        ]
+          + (ranks ? ["--sync-bn"] : []), in: folder, launcher: ranks ? Self.mpirun : []
+      ).wait(timeout: 300)
+      try #require(run.status == 0, "\(name): \(run.stderr)")
+      summaries.append(
+        run.stdout.split(separator: "\n").first { $0.hasPrefix("best:") }.map(String.init) ?? "")
+    }
+    #expect(!summaries[0].isEmpty && summaries[0] == summaries[1])
+    #expect(
+      Self.worstDifference(try Self.weights(folder, "one"), try Self.weights(folder, "two")) < 1e-5)
+  }
+
   @Test func synchronisedBatchNormOutsideAJobIsOneLine() throws {
     let result = try ZooProcess.run(["train", "lenet5", "--sync-bn"])
     #expect(result.status == 1)
