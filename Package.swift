@@ -39,10 +39,14 @@ let package = Package(
     // ONNX export (a traced forward pass) and import (initializers by name), through a small
     // protobuf writer and reader of its own.
     .target(name: "ZooONNX", dependencies: ["ZooNN", "ZooTensor"]),
+    // Data-parallel training over Open MPI (Debian: libopenmpi-dev, openmpi-bin). Only the
+    // command line links it: the library products stay free of MPI.
+    .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+    .target(name: "ZooMPI", dependencies: ["CMPI", "ZooTensor"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor", "ZooONNX",
+        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor", "ZooONNX", "ZooMPI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 

@@ -71,6 +71,9 @@ public final class FineTuner {
   public let model: Classifier
   /// The recipe.
   public let configuration: FineTuneConfiguration
+  /// The members of a data-parallel run this process is one of (nil: a single process): every
+  /// stage splits its batches over them and averages the gradients; validation is shared out.
+  public var replicas: ReplicaGroup?
 
   /// A fine-tuner for `model`, whose head should already be swapped for the target classes.
   public init(model: Classifier, configuration: FineTuneConfiguration) {
@@ -94,6 +97,7 @@ public final class FineTuner {
       }
     }
 
+    if let replicas { try model.broadcastState(over: replicas) }
     try model.freeze(configuration.freeze)
     let cached = configuration.cacheFeatures && configuration.freeze == .backbone
     if configuration.headEpochs > 0 {
@@ -166,11 +170,13 @@ public final class FineTuner {
   ) throws {
     var bestLoss = Float.infinity
     var sinceBest = 0
+    trainer.replicas = replicas
     for epoch in 1...epochs {
       let start = Date()
       let (loss, accuracy) = try trainer.trainEpoch(
         train, epoch: epoch, epochs: epochs, seed: configuration.seed, progress: progress)
-      let evaluation = try ClassifierTrainer.evaluate(evaluated, on: validation)
+      let evaluation = try ClassifierTrainer.evaluate(
+        evaluated, on: validation, replicas: replicas)
       try TrainingError.checkEvaluation(evaluation.loss, epoch: epoch)
       record(
         FineTuneEpoch(

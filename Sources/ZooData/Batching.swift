@@ -44,7 +44,13 @@ extension ExampleSource {
   /// Batch `index` of an epoch whose example order is `order`; examples are written in
   /// parallel.
   public func batch(_ index: Int, order: [Int], augmentation: AugmentationKey?) -> Batch {
-    let members = Array(order[(index * batchSize)..<min((index + 1) * batchSize, order.count)])
+    batch(
+      of: Array(order[(index * batchSize)..<min((index + 1) * batchSize, order.count)]),
+      augmentation: augmentation)
+  }
+
+  /// The batch of examples `members`, in that order; examples are written in parallel.
+  public func batch(of members: [Int], augmentation: AugmentationKey?) -> Batch {
     let size = exampleShape.reduce(1, *)
     var values = [Float](repeating: 0, count: members.count * size)
     values.withUnsafeMutableBufferPointer { out in
@@ -81,17 +87,50 @@ public struct EpochBatches: Sendable, RandomAccessCollection {
   public let source: any ExampleSource
   public let order: [Int]
   public let augmentation: AugmentationKey?
+  /// In a data-parallel run, the part of each batch this member takes.
+  public let shard: Shard?
 
-  public init(source: any ExampleSource, order: [Int], augmentation: AugmentationKey?) {
+  /// Part `index` of `count` near-equal contiguous parts of every batch: the members of a
+  /// data-parallel run take disjoint parts whose union is the batch one process would take.
+  public struct Shard: Sendable, Equatable {
+    public let index: Int
+    public let count: Int
+
+    public init(_ index: Int, of count: Int) {
+      precondition((0..<count).contains(index), "shard \(index) of \(count) does not exist")
+      self.index = index
+      self.count = count
+    }
+
+    /// This part of `members`.
+    public func part(of members: ArraySlice<Int>) -> [Int] {
+      let (start, length) = (members.startIndex, members.count)
+      return Array(
+        members[(start + length * index / count)..<(start + length * (index + 1) / count)])
+    }
+  }
+
+  public init(
+    source: any ExampleSource, order: [Int], augmentation: AugmentationKey?, shard: Shard? = nil
+  ) {
     self.source = source
     self.order = order
     self.augmentation = augmentation
+    self.shard = shard
+  }
+
+  /// The same batches, each cut down to `shard`.
+  public func sharded(_ shard: Shard?) -> EpochBatches {
+    EpochBatches(source: source, order: order, augmentation: augmentation, shard: shard)
   }
 
   public var startIndex: Int { 0 }
   public var endIndex: Int { (order.count + source.batchSize - 1) / source.batchSize }
   public subscript(index: Int) -> Batch {
-    source.batch(index, order: order, augmentation: augmentation)
+    let members = order[
+      (index * source.batchSize)..<Swift.min((index + 1) * source.batchSize, order.count)]
+    return source.batch(
+      of: shard.map { $0.part(of: members) } ?? Array(members), augmentation: augmentation)
   }
 }
 

@@ -131,12 +131,16 @@ public final class BatchNorm: Module {
     register(buffer: "running_var", runningVar)
   }
 
+  /// The members of a data-parallel run whose batches share statistics (synchronised batch
+  /// norm); nil keeps this process's statistics.
+  public var replicas: ReplicaGroup?
+
   /// Whether this call uses batch statistics and updates the running ones.
   public var usesBatchStatistics: Bool { isTraining && bias.requiresGrad }
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     try batchNorm(
       x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-      training: usesBatchStatistics, momentum: momentum, eps: eps)
+      training: usesBatchStatistics, momentum: momentum, eps: eps, replicas: replicas)
   }
 }

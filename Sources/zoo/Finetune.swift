@@ -30,6 +30,8 @@ struct Finetune: ParsableCommand {
 
   @OptionGroup var recipe: FineTuneArguments
 
+  @OptionGroup var parallelOptions: DataParallelArguments
+
   @Option(help: "Seed for the new head, sampling and shuffling.")
   var seed: UInt64 = 0
 
@@ -45,6 +47,11 @@ struct Finetune: ParsableCommand {
   }
 
   func run() throws {
+    try DataParallelRun.running(parallelOptions) { try fineTune(parallel: $0) }
+  }
+
+  /// Fine-tunes in this process, or as one rank of `parallel` (rank 0 writes the file).
+  private func fineTune(parallel: DataParallelRun?) throws {
     try reportingErrors {
       let started = Date()
       let source = try PretrainedSource(source)
@@ -69,7 +76,13 @@ struct Finetune: ParsableCommand {
       let normalization = source.normalization
       let progress = ProgressBar()
       let headOnly = policy == .backbone && configuration.unfreezeEpochs == 0
-      let result = try FineTuner(model: model, configuration: configuration).run(
+      let tuner = FineTuner(model: model, configuration: configuration)
+      if let parallel {
+        try parallel.checkBatches(splits.train.count, batchSize: recipe.batchSize)
+        model.synchronizeBatchNorm(over: parallel.syncBatchNorm ? parallel.group : nil)
+        tuner.replicas = parallel.group
+      }
+      let result = try tuner.run(
         train: splits.train.batches(
           batchSize: recipe.batchSize, normalization: normalization,
           augmentation: dataOptions.augment.augmentation),
@@ -86,7 +99,8 @@ struct Finetune: ParsableCommand {
               100 * epoch.validationAccuracy))
         })
       let test = try ClassifierTrainer.evaluate(
-        model, on: splits.test.batches(batchSize: 256, normalization: normalization))
+        model, on: splits.test.batches(batchSize: 256, normalization: normalization),
+        replicas: parallel?.group)
       print(
         String(
           format:
@@ -94,6 +108,7 @@ struct Finetune: ParsableCommand {
           result.best.stage.rawValue, result.best.epoch, 100 * result.best.validationAccuracy,
           result.usedFeatureCache ? ", head trained on cached features" : "", 100 * test.accuracy,
           splits.test.count))
+      guard parallel?.isRoot != false else { return }
       try write(
         model, entry: source.entry, classNames: data.classNames, normalization: normalization,
         policy: policy, accuracy: test.accuracy, wall: Date().timeIntervalSince(started))

@@ -16,6 +16,8 @@ struct Train: ParsableCommand {
 
   @OptionGroup var dataOptions: DataArguments
 
+  @OptionGroup var parallelOptions: DataParallelArguments
+
   @Option(help: "Passes over the training set.")
   var epochs = 3
 
@@ -92,6 +94,11 @@ struct Train: ParsableCommand {
   var resume = false
 
   func run() throws {
+    try DataParallelRun.running(parallelOptions) { try train(parallel: $0) }
+  }
+
+  /// Trains in this process, or as one rank of `parallel`.
+  private func train(parallel: DataParallelRun?) throws {
     try reportingErrors {
       let entry = try ModelRegistry.entry(named: architecture)
       if let task, task.modelTask != entry.task {
@@ -100,10 +107,23 @@ struct Train: ParsableCommand {
             "\(entry.name) is a \(entry.task.rawValue) model; --task \(task.rawValue) needs a \(task.modelTask.rawValue) one"
         )
       }
-      if entry.task == .segmentation { return try trainSegmentation(entry) }
+      if entry.task == .segmentation {
+        guard parallel == nil else {
+          throw ValidationErrorLine(
+            message: "data-parallel training covers classifiers; train \(entry.name) in one process"
+          )
+        }
+        return try trainSegmentation(entry)
+      }
       let started = Date()
-      let output = out.map { TrainingOutput(modelURL: URL(fileURLWithPath: $0)) }
-      let checkpoint = try resume ? readCheckpoint(output) : nil
+      // Rank 0 alone writes files; the others read the checkpoint from it.
+      let output =
+        parallel?.isRoot == false
+        ? nil : out.map { TrainingOutput(modelURL: URL(fileURLWithPath: $0)) }
+      let checkpoint =
+        try resume
+        ? parallel.map { try $0.shared { try readCheckpoint(output) } } ?? readCheckpoint(output)
+        : nil
       let data = try dataOptions.load(inputShape: entry.inputShape, seed: seed)
       for line in data.report.lines { print(line) }
       let inputShape = try self.inputShape(of: entry, for: data)
@@ -140,6 +160,7 @@ struct Train: ParsableCommand {
         earlierSeconds = checkpoint.elapsedSeconds
         print("resuming at epoch \(firstEpoch), step \(position.step) of \(train.batchCount)")
       }
+      if let parallel { try parallel.join(trainer, batches: train) }
       func save(completedEpochs: Int, position: EpochPosition) throws {
         try output.map {
           try TrainingCheckpoint(
@@ -172,7 +193,10 @@ struct Train: ParsableCommand {
             train, epoch: epoch, epochs: epochs, seed: seed,
             from: epoch == firstEpoch ? position : EpochPosition(),
             shouldStop: { Interrupt.isRequested }, progress: progress.update)
-          evaluation = try ClassifierTrainer.evaluate(model, on: held)
+          parallel?.reportReduction(
+            of: trainer, images: train.count - (epoch == firstEpoch ? position.seen : 0),
+            seconds: Date().timeIntervalSince(epochStart))
+          evaluation = try ClassifierTrainer.evaluate(model, on: held, replicas: parallel?.group)
           try TrainingError.checkEvaluation(evaluation.loss, epoch: epoch)
         } catch let interrupted as TrainingInterrupted {
           try stop(epoch: epoch, position: interrupted.position)

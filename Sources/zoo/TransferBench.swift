@@ -114,7 +114,19 @@ struct TransferBench: ParsableCommand {
     var seconds: Double
   }
 
+  @Flag(
+    help:
+      "Spread the (shots, seed) draws over the ranks of an MPI job; on by itself under mpirun.")
+  var distributed = false
+
   func run() throws {
+    try DataParallelRun.running(distributed: distributed, syncBatchNorm: false) {
+      try bench(parallel: $0)
+    }
+  }
+
+  /// Runs the draws (with `parallel`, this rank's share of them; rank 0 reports them all).
+  private func bench(parallel: DataParallelRun?) throws {
     try reportingErrors {
       let (shotCounts, seedList, armList) = (shotList!, seedList!, armList!)
       let source = try PretrainedSource(source)
@@ -138,8 +150,10 @@ struct TransferBench: ParsableCommand {
 
       var runs: [Run] = []
       var draws: [Draw] = []
-      for shots in shotCounts {
-        for seed in seedList {
+      let allDraws = shotCounts.flatMap { shots in seedList.map { (shots, $0) } }
+      for (index, (shots, seed)) in allDraws.enumerated()
+      where parallel.map({ index % $0.group.size == $0.group.rank }) ?? true {
+        do {
           let splits = try FewShotSplits(data, shots: shots, seed: seed)
           draws.append(
             Draw(
@@ -166,6 +180,20 @@ struct TransferBench: ParsableCommand {
                 arm.title, 100 * accuracy, run.bestEpoch, run.seconds))
           }
         }
+      }
+      if let parallel {
+        // In the order one process would have run them.
+        let position = { (shots: Int, seed: UInt64) in
+          allDraws.firstIndex { $0 == (shots, seed) }!
+        }
+        runs = try parallel.gathered(runs).joined().sorted {
+          (position($0.shots, $0.seed), armList.firstIndex(of: $0.arm)!)
+            < (position($1.shots, $1.seed), armList.firstIndex(of: $1.arm)!)
+        }
+        draws = try parallel.gathered(draws).joined().sorted {
+          position($0.shots, $0.seed) < position($1.shots, $1.seed)
+        }
+        guard parallel.isRoot else { return }
       }
       print()
       print(Self.table(runs, shots: shotCounts, arms: armList))

@@ -32,8 +32,15 @@ struct ZooProcess {
   /// Starts `zoo arguments...` in `directory` (default: a fresh temporary folder). With
   /// `fileSizeLimit` (bytes, through util-linux's prlimit), a write past the limit fails as it
   /// would on a full disk.
-  init(_ arguments: [String], in directory: URL? = nil, fileSizeLimit: Int? = nil) throws {
-    if let fileSizeLimit {
+  /// With `launcher` (a program and its arguments, such as mpirun's), that program starts zoo.
+  init(
+    _ arguments: [String], in directory: URL? = nil, fileSizeLimit: Int? = nil,
+    launcher: [String] = []
+  ) throws {
+    if let program = launcher.first {
+      process.executableURL = URL(fileURLWithPath: program)
+      process.arguments = launcher.dropFirst() + [Self.executable.path] + arguments
+    } else if let fileSizeLimit {
       process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
       process.arguments = ["--fsize=\(fileSizeLimit)", Self.executable.path] + arguments
     } else {

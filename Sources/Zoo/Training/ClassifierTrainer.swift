@@ -93,6 +93,16 @@ public final class ClassifierTrainer {
   /// Puts the model in training mode before each epoch. Head-only fine-tuning replaces it to
   /// keep a frozen backbone in inference mode (no dropout, running batch-norm statistics).
   public var enterTrainingMode: (Module) -> Void = { $0.setTraining(true) }
+  /// The members of a data-parallel run this trainer is one of (nil: a single process). Each
+  /// member takes its shard of every batch, the gradients are averaged over the members after
+  /// each backward pass, and the figures reported are those of the whole batch. Every member
+  /// must start from the same parameters and optimiser state (`broadcastState`).
+  public var replicas: ReplicaGroup? {
+    didSet { averager = replicas.map { GradientAverager(parameters: trainedTensors, group: $0) } }
+  }
+  private var averager: GradientAverager?
+  /// Seconds the last epoch spent averaging gradients, and its steps.
+  public private(set) var reduction = (seconds: 0.0, steps: 0, buckets: 0)
 
   /// A trainer for `model` with `optimizer`; the schedule scales the optimiser's rate step by
   /// step.
@@ -127,31 +137,50 @@ public final class ClassifierTrainer {
     let batches = EpochBatches(
       source: epochBatches.source,
       order: Array(epochBatches.order.dropFirst(position.step * data.batchSize)),
-      augmentation: epochBatches.augmentation)
+      augmentation: epochBatches.augmentation,
+      shard: replicas.map { EpochBatches.Shard($0.rank, of: $0.size) })
     var reached = position
+    reduction = (0, 0, averager?.buckets.count ?? 0)
     for batch in batches.prefetched() {
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
       let logits = try model(batch.inputs)
-      let loss = try classificationLoss(
+      var loss = try classificationLoss(
         of: model, logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
-      guard loss.item.isFinite else {
-        throw TrainingError.nonFiniteLoss(epoch: epoch, step: reached.step + 1, value: loss.item)
+      let seen = batch.labels.count
+      let figures = try StepFigures(
+        lossSum: Double(loss.item) * Double(seen),
+        correct: Double(zip(argmax(logits), batch.labels).filter { $0 == $1 }.count),
+        seen: Double(seen), stopRequests: shouldStop?() == true ? 1 : 0
+      ).summed(over: replicas)
+      guard figures.lossSum.isFinite else {
+        throw TrainingError.nonFiniteLoss(
+          epoch: epoch, step: reached.step + 1, value: Float(figures.lossSum / figures.seen))
+      }
+      // Each member's loss is the mean over its shard; weighting it by the shard's share makes
+      // the averaged gradient that of the whole batch's mean loss when shards differ in size.
+      if let replicas, Double(seen * replicas.size) != figures.seen {
+        loss = scale(loss, by: Float(Double(seen * replicas.size) / figures.seen))
       }
       optimizer.zeroGrad()
       try loss.backward()
+      if let averager {
+        try averager.average()
+        reduction.seconds += averager.lastReductionSeconds.reduce(0, +)
+        reduction.steps += 1
+      }
       optimizer.step()
       globalStep += 1
       reached.step += 1
-      reached.lossSum += Double(loss.item) * Double(batch.labels.count)
-      reached.correct += zip(argmax(logits), batch.labels).filter { $0 == $1 }.count
-      reached.seen += batch.labels.count
+      reached.lossSum += figures.lossSum
+      reached.correct += Int(figures.correct)
+      reached.seen += Int(figures.seen)
       progress?(
         TrainingProgress(
           epoch: epoch, epochs: epochs, step: reached.step, steps: epochBatches.count,
           loss: Float(reached.lossSum / Double(reached.seen)),
           accuracy: Float(reached.correct) / Float(reached.seen),
           learningRate: optimizer.learningRate))
-      if reached.step < epochBatches.count, shouldStop?() == true {
+      if reached.step < epochBatches.count, figures.stopRequests > 0 {
         try TrainingError.checkParameters(of: model, epoch: epoch)
         throw TrainingInterrupted(epoch: epoch, position: reached)
       }
@@ -169,14 +198,21 @@ public final class ClassifierTrainer {
   }
 
   /// Loss, accuracy and predicted classes in inference mode, without recording gradients.
-  public static func evaluate(_ model: Module, on data: some ExampleSource) throws -> Evaluation {
+  ///
+  /// With `replicas`, each member evaluates its shard of every batch and the loss and accuracy
+  /// are summed over the members; `predictions` then holds this member's shard only.
+  public static func evaluate(
+    _ model: Module, on data: some ExampleSource, replicas: ReplicaGroup? = nil
+  ) throws -> Evaluation {
     model.setTraining(false)
     defer { model.setTraining(true) }
     var totalLoss = 0.0
     var predictions: [Int] = []
     var correct = 0
+    let batches = data.evaluationBatches.sharded(
+      replicas.map { EpochBatches.Shard($0.rank, of: $0.size) })
     try withoutGradients {
-      for batch in data.evaluationBatches.prefetched() {
+      for batch in batches.prefetched() where !batch.labels.isEmpty {
         let logits = try model(batch.inputs)
         totalLoss +=
           Double(try crossEntropy(logits: logits, labels: batch.labels).item)
@@ -186,9 +222,18 @@ public final class ClassifierTrainer {
         predictions += predicted
       }
     }
+    if let replicas {
+      let sums = try replicas.sum([totalLoss, Double(correct)])
+      (totalLoss, correct) = (sums[0], Int(sums[1]))
+    }
     return Evaluation(
       loss: Float(totalLoss / Double(max(data.count, 1))),
       accuracy: Float(correct) / Float(max(data.count, 1)), predictions: predictions)
+  }
+
+  /// The tensors the optimiser updates, in its order (which every member shares).
+  private var trainedTensors: [Tensor] {
+    optimizer.groups.flatMap { $0.parameters.map(\.tensor) }
   }
 }
 
@@ -198,5 +243,21 @@ public func argmax(_ logits: Tensor) -> [Int] {
   return (0..<logits.shape[0]).map { row in
     let values = logits.scalars[(row * classes)..<((row + 1) * classes)]
     return values.indices.max { values[$0] < values[$1] }! - row * classes
+  }
+}
+
+/// What one training step adds to the epoch's figures, summed over the members of a
+/// data-parallel run in one small reduction: the loss (a member's NaN reaches them all), the
+/// counts, and whether any member was asked to stop (so that all stop after the same step).
+struct StepFigures {
+  var lossSum: Double
+  var correct: Double
+  var seen: Double
+  var stopRequests: Double
+
+  func summed(over replicas: ReplicaGroup?) throws -> StepFigures {
+    guard let replicas else { return self }
+    let sums = try replicas.sum([lossSum, correct, seen, stopRequests])
+    return StepFigures(lossSum: sums[0], correct: sums[1], seen: sums[2], stopRequests: sums[3])
   }
 }

@@ -8,9 +8,13 @@ import Foundation
 /// `runningVar` in place as PyTorch does: `running = (1 - momentum) * running + momentum * stat`,
 /// with the unbiased batch variance for `runningVar`. Inference normalises with the running
 /// statistics. `weight` and `bias` (C) are optional.
+///
+/// With `replicas` (synchronised batch norm), training takes the statistics of the batch
+/// formed by every member's `x`, and the backward pass reduces the sums that flow through
+/// them, so the members together compute what one process computes on the whole batch.
 public func batchNorm(
   _ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: Tensor, runningVar: Tensor,
-  training: Bool, momentum: Float = 0.1, eps: Float = 1e-5
+  training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, replicas: ReplicaGroup? = nil
 ) throws -> Tensor {
   try OpTrace.traced(
     training ? .other("batchNorm in training mode") : .batchNorm(eps: eps),
@@ -40,14 +44,14 @@ public func batchNorm(
     let beta = bias?.scalars ?? [Float](repeating: 0, count: channels)
     var mean = [Float](repeating: 0, count: channels)
     var invStd = [Float](repeating: 0, count: channels)
+    let replicas = training ? replicas : nil
+    var count = Double(perChannel)
     if training {
-      var batchMean = [Double](repeating: 0, count: channels)
-      var batchVar = [Double](repeating: 0, count: channels)
-      BatchNormKernels.statistics(
-        mean: &batchMean, variance: &batchVar, x: x.scalars, n: n, channels: channels,
-        spatial: spatial)
+      let (batchMean, batchVar, total) = try BatchNormKernels.statistics(
+        x: x.scalars, n: n, channels: channels, spatial: spatial, replicas: replicas)
+      count = total
       let (keep, take) = (1 - Double(momentum), Double(momentum))
-      let unbiased = Double(perChannel) / Double(perChannel - 1)
+      let unbiased = count / (count - 1)
       for c in 0..<channels {
         mean[c] = Float(batchMean[c])
         invStd[c] = Float(1 / (batchVar[c] + Double(eps)).squareRoot())
@@ -73,6 +77,13 @@ public func batchNorm(
       var dGamma = [Float](repeating: 0, count: channels)
       var dBeta = [Float](repeating: 0, count: channels)
       func run(_ dx: UnsafeMutablePointer<Float>?, overwrite: Bool = false) {
+        if let replicas {
+          BatchNormKernels.synchronizedBackward(
+            dx: dx, dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean,
+            invStd: invStd, gamma: gamma, n: n, channels: channels, spatial: spatial,
+            count: count, overwrite: overwrite, replicas: replicas)
+          return
+        }
         BatchNormKernels.backward(
           dx: dx, dGamma: &dGamma, dBeta: &dBeta, dy: dy.scalars, x: xs, mean: mean,
           invStd: invStd, gamma: gamma, n: n, channels: channels, spatial: spatial,
@@ -102,24 +113,37 @@ enum BatchNormKernels {
     spatial == 1 ? 1 : 8 * n * spatial
   }
 
-  /// Batch mean and biased variance per channel, accumulated in Double.
+  /// Batch mean and biased variance per channel, accumulated in Double, and the number of
+  /// values per channel. With `replicas`, over the batch that every member's `x` forms: the
+  /// sums and then the squared deviations from the common mean are summed over the members.
   static func statistics(
-    mean: UnsafeMutablePointer<Double>, variance: UnsafeMutablePointer<Double>,
-    x: UnsafePointer<Float>, n: Int, channels: Int, spatial: Int
-  ) {
-    let count = Double(n * spatial)
-    Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
-      var total = 0.0
-      for i in 0..<n { total += LaneSums.sum(x + (i * channels + c) * spatial, spatial) }
-      let mu = total / count
-      var squares = 0.0
-      for i in 0..<n {
-        squares += LaneSums.squaredDeviations(
-          x + (i * channels + c) * spatial, spatial, from: Float(mu))
+    x: UnsafePointer<Float>, n: Int, channels: Int, spatial: Int, replicas: ReplicaGroup?
+  ) throws -> (mean: [Double], variance: [Double], count: Double) {
+    var sums = [Double](repeating: 0, count: channels + 1)
+    sums.withUnsafeMutableBufferPointer { out in
+      Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
+        var total = 0.0
+        for i in 0..<n { total += LaneSums.sum(x + (i * channels + c) * spatial, spatial) }
+        out[c] = total
       }
-      mean[c] = mu
-      variance[c] = squares / count
     }
+    sums[channels] = Double(n * spatial)
+    if let replicas { sums = try replicas.sum(sums) }
+    let count = sums[channels]
+    let mean = sums.prefix(channels).map { $0 / count }
+    var squares = [Double](repeating: 0, count: channels)
+    squares.withUnsafeMutableBufferPointer { out in
+      Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
+        var total = 0.0
+        for i in 0..<n {
+          total += LaneSums.squaredDeviations(
+            x + (i * channels + c) * spatial, spatial, from: Float(mean[c]))
+        }
+        out[c] = total
+      }
+    }
+    if let replicas { squares = try replicas.sum(squares) }
+    return (mean, squares.map { $0 / count }, count)
   }
 
   /// y = (x - mean) * invStd * gamma + beta
@@ -139,7 +163,8 @@ enum BatchNormKernels {
   }
 
   /// Writes dGamma = sum(dy * xhat) and dBeta = sum(dy) per channel (when `needSums`) and, if
-  /// `dx` is given, accumulates dx (or writes it, with `overwrite`). Training includes the path through the batch statistics:
+  /// `dx` is given, accumulates dx (or writes it, with `overwrite`). Training includes the path
+  /// through the batch statistics:
   /// dx = gamma * invStd * (dy - mean(dy) - xhat * mean(dy * xhat));
   /// inference: dx = gamma * invStd * dy.
   static func backward(
@@ -150,37 +175,91 @@ enum BatchNormKernels {
   ) {
     let count = Float(n * spatial)
     Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
-      let (mu, sigma) = (mean[c], invStd[c])
-      var sumDy = 0.0
-      var sumDyXhat = 0.0
+      let (sumDy, sumDyXhat) =
+        needSums
+        ? gradientSums(c, dy: dy, x: x, mean: mean, invStd: invStd, n, channels, spatial)
+        : (0, 0)
       if needSums {
-        var sumDyCentered = 0.0
-        for i in 0..<n {
-          let offset = (i * channels + c) * spatial
-          let (g, centered) = LaneSums.sumAndProducts(
-            dy + offset, x + offset, spatial, centeredOn: mu)
-          sumDy += g
-          sumDyCentered += centered
-        }
-        sumDyXhat = sumDyCentered * Double(sigma)
         dGamma[c] = Float(sumDyXhat)
         dBeta[c] = Float(sumDy)
       }
       guard let dx else { return }
-      let scale = gamma[c] * sigma
-      let meanDy = training ? Float(sumDy) / count : 0
-      let meanDyXhat = training ? Float(sumDyXhat) / count : 0
-      // dx = scale * (dy - meanDy - (x - mu) * sigma * meanDyXhat)
-      let slope = -scale * sigma * meanDyXhat
-      let shift = -scale * meanDy
-      for i in 0..<n {
-        let offset = (i * channels + c) * spatial
-        let (d, g, v) = (dx + offset, dy + offset, x + offset)
-        if overwrite {
-          for s in 0..<spatial { d[s] = scale * g[s] + slope * (v[s] - mu) + shift }
-        } else {
-          for s in 0..<spatial { d[s] += scale * g[s] + slope * (v[s] - mu) + shift }
-        }
+      inputGradient(
+        c, dx: dx, dy: dy, x: x, mean: mean, invStd: invStd, gamma: gamma,
+        meanDy: training ? Float(sumDy) / count : 0,
+        meanDyXhat: training ? Float(sumDyXhat) / count : 0, n, channels, spatial,
+        overwrite: overwrite)
+    }
+  }
+
+  /// Training backward of synchronised batch norm: dGamma and dBeta are this member's sums (the
+  /// members average them with the other gradients); dx needs mean(dy) and mean(dy * xhat)
+  /// over all `count` values of the members, so the sums are reduced between the two passes.
+  /// A failed reduction leaves the local sums; the group reports the failure at its next call.
+  static func synchronizedBackward(
+    dx: UnsafeMutablePointer<Float>?, dGamma: UnsafeMutablePointer<Float>,
+    dBeta: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+    n: Int, channels: Int, spatial: Int, count: Double, overwrite: Bool,
+    replicas: ReplicaGroup
+  ) {
+    var sums = [Double](repeating: 0, count: 2 * channels)
+    sums.withUnsafeMutableBufferPointer { out in
+      Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
+        (out[c], out[channels + c]) = gradientSums(
+          c, dy: dy, x: x, mean: mean, invStd: invStd, n, channels, spatial)
+        dBeta[c] = Float(out[c])
+        dGamma[c] = Float(out[channels + c])
+      }
+    }
+    guard let dx else { return }
+    let total = (try? replicas.sum(sums)) ?? sums
+    Parallel.forEach(channels, costPerItem: cost(n, spatial)) { c in
+      inputGradient(
+        c, dx: dx, dy: dy, x: x, mean: mean, invStd: invStd, gamma: gamma,
+        meanDy: Float(total[c]) / Float(count),
+        meanDyXhat: Float(total[channels + c]) / Float(count), n,
+        channels, spatial, overwrite: overwrite)
+    }
+  }
+
+  /// (sum(dy), sum(dy * xhat)) over channel `c`.
+  @inline(__always)
+  private static func gradientSums(
+    _ c: Int, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, mean: UnsafePointer<Float>,
+    invStd: UnsafePointer<Float>, _ n: Int, _ channels: Int, _ spatial: Int
+  ) -> (Double, Double) {
+    var sumDy = 0.0
+    var sumDyCentered = 0.0
+    for i in 0..<n {
+      let offset = (i * channels + c) * spatial
+      let (g, centered) = LaneSums.sumAndProducts(
+        dy + offset, x + offset, spatial, centeredOn: mean[c])
+      sumDy += g
+      sumDyCentered += centered
+    }
+    return (sumDy, sumDyCentered * Double(invStd[c]))
+  }
+
+  /// dx = scale * (dy - meanDy - (x - mu) * sigma * meanDyXhat) over channel `c`.
+  @inline(__always)
+  private static func inputGradient(
+    _ c: Int, dx: UnsafeMutablePointer<Float>, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+    mean: UnsafePointer<Float>, invStd: UnsafePointer<Float>, gamma: UnsafePointer<Float>,
+    meanDy: Float, meanDyXhat: Float, _ n: Int, _ channels: Int, _ spatial: Int,
+    overwrite: Bool
+  ) {
+    let (mu, sigma) = (mean[c], invStd[c])
+    let scale = gamma[c] * sigma
+    let slope = -scale * sigma * meanDyXhat
+    let shift = -scale * meanDy
+    for i in 0..<n {
+      let offset = (i * channels + c) * spatial
+      let (d, g, v) = (dx + offset, dy + offset, x + offset)
+      if overwrite {
+        for s in 0..<spatial { d[s] = scale * g[s] + slope * (v[s] - mu) + shift }
+      } else {
+        for s in 0..<spatial { d[s] += scale * g[s] + slope * (v[s] - mu) + shift }
       }
     }
   }

@@ -1,0 +1,189 @@
+import Foundation
+import Testing
+import Zoo
+import ZooIO
+import ZooTensor
+
+/// `zoo train` under `mpirun -np 2` on this machine (loopback). Open MPI comes with
+/// Tools/install-deps; without mpirun these tests fail rather than skip.
+@Suite(.serialized) struct DataParallelTests {
+  static let mpirun = [
+    "/usr/bin/mpirun", "--allow-run-as-root", "--oversubscribe", "-np", "2", "-x", "ZOO_THREADS=1",
+  ]
+
+  static func train(_ arguments: [String], ranks: Bool, in folder: URL) throws -> ZooProcess {
+    try #require(
+      FileManager.default.isExecutableFile(atPath: mpirun[0]),
+      "mpirun is missing: install Open MPI (Tools/install-deps)")
+    return try ZooProcess(["train"] + arguments, in: folder, launcher: ranks ? mpirun : [])
+  }
+
+  /// Trains with `arguments` in one process and over two ranks; returns both weight files.
+  static func trainBothWays(_ arguments: [String], rankOptions: [String] = []) throws -> (
+    one: [String: Tensor], two: [String: Tensor]
+  ) {
+    let folder = try Self.temporaryFolder()
+    for (name, ranks) in [("one", false), ("two", true)] {
+      let run = try train(
+        arguments + (ranks ? rankOptions : []) + ["--out", "\(name).h5"], ranks: ranks, in: folder
+      ).wait(timeout: 300)
+      try #require(run.status == 0, "\(name): \(run.stderr)")
+    }
+    return try (weights(folder, "one"), weights(folder, "two"))
+  }
+
+  static func weights(_ folder: URL, _ name: String) throws -> [String: Tensor] {
+    try WeightFile.read(contentsOf: folder.appendingPathComponent("\(name).h5")).tensors
+  }
+
+  static func temporaryFolder() throws -> URL {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "zoo-mpi-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    return folder
+  }
+
+  /// The largest difference of any tensor, relative to that tensor's largest value.
+  static func worstDifference(_ a: [String: Tensor], _ b: [String: Tensor]) -> Float {
+    a.map { path, tensor in
+      let other = b[path]!.scalars
+      let scale = max(tensor.scalars.map(abs).max() ?? 0, 1e-12)
+      return zip(tensor.scalars, other).map { abs($0 - $1) }.max()! / scale
+    }.max()!
+  }
+
+  /// |a - b| / |a| over every value of every tensor.
+  static func overallDifference(_ a: [String: Tensor], _ b: [String: Tensor]) -> Double {
+    var (difference, norm) = (0.0, 0.0)
+    for (path, tensor) in a {
+      for (x, y) in zip(tensor.scalars, b[path]!.scalars) {
+        difference += Double(x - y) * Double(x - y)
+        norm += Double(x) * Double(x)
+      }
+    }
+    return (difference / norm).squareRoot()
+  }
+
+  static let lenet = [
+    "lenet5", "--data", "fashion-mnist:0-1", "--shots", "400", "--batch-size", "16",
+  ]
+
+  @Test func twoRanksOfLeNetEqualOneProcessWithTheGlobalBatch() throws {
+    // 800 examples in batches of 16: 50 steps, 8 examples per rank.
+    let (one, two) = try Self.trainBothWays(Self.lenet + ["--epochs", "1"])
+    #expect(one.keys.sorted() == two.keys.sorted())
+    #expect(Self.worstDifference(one, two) < 1e-5)
+  }
+
+  @Test func twoRanksOfResNetWithSynchronisedBatchNormTakeTheSameStep() throws {
+    // One step of 16 examples, 8 per rank: summation order is the only difference.
+    let (one, two) = try Self.trainBothWays(
+      [
+        "resnet20", "--data", "fashion-mnist:0-1", "--shots", "8", "--batch-size", "16",
+        "--epochs", "1",
+      ],
+      rankOptions: ["--sync-bn"])
+    #expect(Self.overallDifference(one, two) < 1e-7)
+    #expect(Self.worstDifference(one, two) < 1e-5)
+  }
+
+  /// From scratch, resnet20's trajectory amplifies float rounding: nudging the learning rate
+  /// by 1e-5 of itself moves one process's weights after 50 steps by about 6e-3 (relative
+  /// norm). Two ranks must stay within that noise of one process; without synchronised batch
+  /// norm they land about six times as far.
+  @Test func twoRanksOfResNetWithSynchronisedBatchNormFollowOneProcess() throws {
+    let arguments = [
+      "resnet20", "--data", "fashion-mnist:0-1", "--shots", "200", "--batch-size", "8",
+      "--epochs", "1",
+    ]
+    let folder = try Self.temporaryFolder()
+    for (name, lr, ranks) in [
+      ("one", "0.001", false), ("nudged", "0.00100001", false), ("two", "0.001", true),
+    ] {
+      let run = try Self.train(
+        arguments + ["--lr", lr, "--out", "\(name).h5"] + (ranks ? ["--sync-bn"] : []),
+        ranks: ranks, in: folder
+      ).wait(timeout: 300)
+      try #require(run.status == 0, "\(name): \(run.stderr)")
+    }
+    let one = try Self.weights(folder, "one")
+    let noise = Self.overallDifference(one, try Self.weights(folder, "nudged"))
+    let ranks = Self.overallDifference(one, try Self.weights(folder, "two"))
+    #expect(ranks < 2 * noise, "two ranks \(ranks), nudged learning rate \(noise)")
+  }
+
+  @Test func twoRanksFineTuneAsOneProcess() throws {
+    let folder = try Self.temporaryFolder()
+    var summaries: [String] = []
+    for (name, ranks) in [("one", false), ("two", true)] {
+      let run = try ZooProcess(
+        [
+          "finetune", "--shots", "10", "--epochs", "2", "--unfreeze-epochs", "1", "--out",
+          "\(name).h5",
+        ]
+          + (ranks ? ["--sync-bn"] : []), in: folder, launcher: ranks ? Self.mpirun : []
+      ).wait(timeout: 300)
+      try #require(run.status == 0, "\(name): \(run.stderr)")
+      summaries.append(
+        run.stdout.split(separator: "\n").first { $0.hasPrefix("best:") }.map(String.init) ?? "")
+    }
+    #expect(!summaries[0].isEmpty && summaries[0] == summaries[1])
+    #expect(
+      Self.worstDifference(try Self.weights(folder, "one"), try Self.weights(folder, "two")) < 1e-5)
+  }
+
+  @Test func synchronisedBatchNormOutsideAJobIsOneLine() throws {
+    let result = try ZooProcess.run(["train", "lenet5", "--sync-bn"])
+    #expect(result.status == 1)
+    #expect(
+      result.stderr
+        == "Error: --sync-bn needs a data-parallel run: start zoo with mpirun, or add --distributed\n"
+    )
+  }
+
+  @Test func aKilledRankStopsTheJobAndResumeFinishes() throws {
+    let folder = try Self.temporaryFolder()
+    let arguments = Self.lenet + ["--epochs", "4", "--seed", "5", "--out", "run.h5"]
+    let checkpoint = folder.appendingPathComponent("run.checkpoint.json")
+    let job = try Self.train(arguments, ranks: true, in: folder)
+    ResumeCommandTests.waitFor("the first epoch's checkpoint", timeout: 120) {
+      FileManager.default.fileExists(atPath: checkpoint.path) || !job.process.isRunning
+    }
+    let rank = try #require(Self.rank(1, under: job.process.processIdentifier))
+    kill(rank, SIGTERM)
+    let killed = job.wait(timeout: 60)
+    #expect((1...127).contains(killed.status) && !killed.signalled, "\(killed.status)")
+    #expect(killed.stderr.contains("Error: rank 1 of 2 was terminated"), "\(killed.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("run.h5").path))
+    let saved = try TrainingCheckpoint.read(contentsOf: checkpoint).completedEpochs
+    #expect(saved >= 1)
+
+    let resumed = try Self.train(arguments + ["--resume"], ranks: true, in: folder).wait(
+      timeout: 300)
+    #expect(resumed.status == 0, "\(resumed.stderr)")
+    #expect(resumed.stdout.contains("resuming at epoch \(saved + 1)"))
+    // The same run without the kill gives the same weights bit for bit.
+    let whole = try Self.train(
+      Self.lenet + ["--epochs", "4", "--seed", "5", "--out", "whole.h5"], ranks: true, in: folder
+    ).wait(timeout: 300)
+    try #require(whole.status == 0, "\(whole.stderr)")
+    let (run, uninterrupted) = try (Self.weights(folder, "run"), Self.weights(folder, "whole"))
+    #expect(run.keys.sorted() == uninterrupted.keys.sorted())
+    for (path, tensor) in run {
+      #expect(tensor.scalars.map(\.bitPattern) == uninterrupted[path]?.scalars.map(\.bitPattern))
+    }
+  }
+
+  /// The process of rank `rank` among the children of mpirun `launcher`.
+  static func rank(_ rank: Int, under launcher: Int32) -> Int32? {
+    let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return processes.compactMap(Int32.init).first { pid in
+      guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+        status.contains("PPid:\t\(launcher)\n"),
+        let environment = FileManager.default.contents(atPath: "/proc/\(pid)/environ")
+      else { return false }
+      return environment.split(separator: 0).contains(
+        Array("OMPI_COMM_WORLD_RANK=\(rank)".utf8)[...])
+    }
+  }
+}
