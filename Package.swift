@@ -12,6 +12,7 @@ let package = Package(
     .library(name: "Zoo", targets: ["Zoo"]),
     .library(name: "ZooPlot", targets: ["ZooPlot"]),
     .library(name: "Transfer", targets: ["Transfer"]),
+    .library(name: "Explain", targets: ["Explain"]),
     .executable(name: "zoo", targets: ["zoo"]),
   ],
   dependencies: [
@@ -35,10 +36,11 @@ let package = Package(
     .target(name: "Zoo", dependencies: ["ZooNN", "ZooData", "ZooIO"]),
     .target(name: "ZooPlot", dependencies: ["ZooData", "ZooTensor"]),
     .target(name: "Transfer", dependencies: ["Zoo", "ZooNN", "ZooData", "ZooIO"]),
+    .target(name: "Explain", dependencies: ["Zoo", "ZooNN", "ZooTensor"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor",
+        "Zoo", "Transfer", "Explain", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -49,7 +51,7 @@ let package = Package(
     .executableTarget(name: "zoo-fuzz", dependencies: ["ZooFuzzTargets", "CLibFuzzer", "CHDF5"]),
 
     // Gradient checks and comparisons shared by the test targets.
-    .target(name: "ZooTestSupport", dependencies: ["ZooTensor"]),
+    .target(name: "ZooTestSupport", dependencies: ["ZooTensor", "ZooNN"]),
     .testTarget(
       // ZooNN for the modules checked against torch (squeeze-and-excitation).
       name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN", "ZooTestSupport"],
@@ -67,6 +69,10 @@ let package = Package(
     .testTarget(
       name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTestSupport"],
       resources: [.copy("Fixtures"), .copy("Golden")]),
+    .testTarget(
+      name: "ExplainTests",
+      dependencies: ["Explain", "Zoo", "ZooData", "ZooIO", "ZooNN", "ZooTensor", "ZooTestSupport"],
+      resources: [.copy("Fixtures")]),
     // Runs the built `zoo` executable as a child process; its fixtures are read by path.
     .testTarget(
       name: "ZooCommandTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTensor"],
