@@ -34,6 +34,9 @@ struct ExplainSanity: ParsableCommand {
   @Option(help: ArgumentHelp("The folder for the example grids.", valueName: "dir"))
   var outDir: String?
 
+  @Option(help: "KernelSHAP's coalitions per image (its 4x4 grid has 65,534 in all).")
+  var coalitions = 128
+
   @Option(help: "Images in the example grids.")
   var examples = 6
 
@@ -83,7 +86,9 @@ struct ExplainSanity: ParsableCommand {
       print(row("random map", nil, mean(deletion), mean(insertion), 0))
       for name in MethodName.allCases {
         let start = Date()
-        let method = name.method()
+        var settings = MethodSettings()
+        settings.coalitions = coalitions
+        let method = name.method(settings)
         let ours = try method.attribute(trained.model, inputs: inputs, classes: predicted)
         let theirs = try method.attribute(randomised, inputs: inputs, classes: predicted)
         let correlation = (0..<test.count).map {
