@@ -31,7 +31,9 @@ public struct TargetLayer {
   }
 
   /// Paths of the modules below the root whose output is a feature map other than the model's
-  /// output, in the order their calls finish in a pass over one zero image.
+  /// output, in the order their calls finish in a pass over one zero image. (Convolutions and
+  /// batch norms are not folded together while a trace or a capture is active, so each is
+  /// called, and listed, as itself.)
   public static func featureMapLayers(in model: Module, inputShape: [Int]) throws -> [String] {
     let trace = try ModuleTrace.run(model, inputShape: [1] + inputShape)
     let outputShape = trace.calls.last?.output ?? []

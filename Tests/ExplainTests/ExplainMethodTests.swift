@@ -172,6 +172,17 @@ func exactShapley(players: Int, value: ([[Bool]]) throws -> [Double]) throws -> 
   @Test func theDefaultLayerIsTheLastConvolutionalStage() throws {
     let resnet = try ModelRegistry.entry(named: "resnet18").build(classCount: 4)
     #expect(try TargetLayer(nil, in: resnet, inputShape: [3, 32, 32]).path == "layer4")
+    // Every listed layer can be captured, those inside a block too (no batch norm is folded
+    // into its convolution while a capture is active).
+    let layers = try TargetLayer.featureMapLayers(in: resnet, inputShape: [3, 32, 32])
+    #expect(layers.contains("layer1.0") && layers.contains("layer1.0.conv1"))
+    resnet.setTraining(false)
+    var generator = SeededGenerator(seed: 4)
+    let input = Tensor(
+      shape: [1, 3, 32, 32], scalars: (0..<3072).map { _ in generator.nextNormal() })
+    for path in layers {
+      _ = try GradCAM(layerPath: path).attribute(resnet, inputs: input, classes: [1])
+    }
     #expect(try TargetLayer(nil, in: tinyClassifier(), inputShape: [1, 12, 12]).path == "conv2")
     #expect(throws: ExplainError.self) {
       try TargetLayer("layer9", in: resnet, inputShape: [3, 32, 32])
