@@ -15,6 +15,9 @@ public struct KernelSHAP: AttributionMethod {
   /// Patch grid: rows and columns of regions.
   public var gridRows: Int
   public var gridColumns: Int
+  /// About this many SLIC superpixels per image instead of the grid; `values` then has as many
+  /// columns as the image with the most, zero where an image has fewer.
+  public var superpixels: Int?
   public var masking: RegionMasking
   /// Coalitions evaluated per image, besides the full and the empty one.
   public var samples: Int
@@ -23,11 +26,12 @@ public struct KernelSHAP: AttributionMethod {
   public var batchSize: Int
 
   public init(
-    grid: Int = 4, masking: RegionMasking = .value(0), samples: Int = 512, seed: UInt64 = 0,
-    batchSize: Int = 128
+    grid: Int = 4, masking: RegionMasking = .value(0), samples: Int = 512,
+    superpixels: Int? = nil, seed: UInt64 = 0, batchSize: Int = 128
   ) {
     self.gridRows = grid
     self.gridColumns = grid
+    self.superpixels = superpixels
     self.masking = masking
     self.samples = samples
     self.seed = seed
@@ -40,14 +44,22 @@ public struct KernelSHAP: AttributionMethod {
   public func attribute(_ model: Module, inputs: Tensor, classes: [Int]) throws -> Attribution {
     try checkRequest(inputs, classes: classes)
     let (channels, height, width) = (inputs.shape[1], inputs.shape[2], inputs.shape[3])
-    let regions = try ImageRegions.grid(
+    let grid = try ImageRegions.grid(
       height: height, width: width, rows: gridRows, columns: gridColumns)
-    var generator = SeededGenerator(seed: seed)
     let size = inputs.count / inputs.shape[0]
+    let partitions = try (0..<inputs.shape[0]).map { row in
+      try superpixels.map {
+        try ImageRegions.superpixels(
+          Array(inputs.scalars[(row * size)..<((row + 1) * size)]), channels: channels,
+          height: height, width: width, count: $0)
+      } ?? grid
+    }
+    let columns = partitions.map(\.count).max() ?? grid.count
+    var generator = SeededGenerator(seed: seed)
     var values: [Float] = []
     var heatmap: [Float] = []
     var deltas: [Float] = []
-    for row in 0..<inputs.shape[0] {
+    for (row, regions) in partitions.enumerated() {
       let image = Array(inputs.scalars[(row * size)..<((row + 1) * size)])
       let background = masking.background(image, channels: channels, height: height, width: width)
       let game = { (members: [[Bool]]) throws -> [Double] in
@@ -66,11 +78,11 @@ public struct KernelSHAP: AttributionMethod {
         [Bool](repeating: false, count: regions.count),
       ])
       deltas.append(Float(phi.reduce(0, +) - (ends[0] - ends[1])))
-      values += phi.map(Float.init)
+      values += phi.map(Float.init) + [Float](repeating: 0, count: columns - phi.count)
       heatmap += regions.paint(phi.map(Float.init))
     }
     return Attribution(
-      classes: classes, values: Tensor(shape: [inputs.shape[0], regions.count], scalars: values),
+      classes: classes, values: Tensor(shape: [inputs.shape[0], columns], scalars: values),
       heatmap: Tensor(shape: [inputs.shape[0], height, width], scalars: heatmap),
       convergenceDelta: deltas)
   }

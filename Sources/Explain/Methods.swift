@@ -26,7 +26,7 @@ public enum MethodName: String, CaseIterable, Sendable {
       KernelSHAP(
         grid: settings.grid,
         masking: settings.blurRadius.map { .blur(radius: $0) } ?? .value(settings.baseline),
-        samples: settings.coalitions, seed: settings.seed)
+        samples: settings.coalitions, superpixels: settings.superpixels, seed: settings.seed)
     }
   }
 }
@@ -42,6 +42,8 @@ public struct MethodSettings: Sendable {
   /// KernelSHAP's coalitions per image and its grid of patches (grid x grid).
   public var coalitions = 512
   public var grid = 4
+  /// KernelSHAP over about this many SLIC superpixels instead of the grid.
+  public var superpixels: Int?
   /// Occlusion's window and stride.
   public var window = 4
   public var stride = 2

@@ -23,8 +23,9 @@ struct ExplainCommand: ParsableCommand {
       saliency (|gradient|), smoothgrad (gradients of noisy copies averaged), \
       integrated-gradients (from a baseline image of --baseline, --steps points; prints its \
       convergence delta), occlusion (a --window square sliding by --stride), kernelshap \
-      (Shapley values of a --grid x --grid patch grid from --coalitions samples; patches left \
-      out take --baseline or, with --blur, the blurred image).
+      (Shapley values of a --grid x --grid patch grid, or of about --superpixels SLIC \
+      superpixels, from --coalitions samples; regions left out take --baseline or, with \
+      --blur, the blurred image).
       """)
 
   @Argument(help: "A weight file written by `zoo train`, or a shipped weight file's name.")
@@ -62,6 +63,9 @@ struct ExplainCommand: ParsableCommand {
   @Option(help: "KernelSHAP: patches per side.")
   var grid = 4
 
+  @Option(help: "KernelSHAP: about this many SLIC superpixels instead of the grid.")
+  var superpixels: Int?
+
   @Option(help: "KernelSHAP: coalitions evaluated per image.")
   var coalitions = 512
 
@@ -96,6 +100,7 @@ struct ExplainCommand: ParsableCommand {
     settings.window = window
     settings.stride = stride
     settings.grid = grid
+    settings.superpixels = superpixels
     settings.coalitions = coalitions
     settings.blurRadius = blur
     settings.noisySamples = samples

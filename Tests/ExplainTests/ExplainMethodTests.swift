@@ -94,6 +94,33 @@ func exactShapley(players: Int, value: ([[Bool]]) throws -> [Double]) throws -> 
   }
 }
 
+@Suite struct ImageRegionsTests {
+  /// Two flat halves with a little noise become exactly two superpixels, whatever the seeds.
+  @Test func superpixelsFollowEdges() throws {
+    var generator = SeededGenerator(seed: 6)
+    let image = (0..<(12 * 16)).map { i -> Float in
+      (i % 16 < 5 ? -1 : 1) + 0.01 * generator.nextNormal()
+    }
+    let regions = try ImageRegions.superpixels(
+      image, channels: 1, height: 12, width: 16, count: 2, compactness: 0.1)
+    #expect(regions.count == 2)
+    for (i, label) in regions.labels.enumerated() {
+      #expect(label == regions.labels[i % 16 < 5 ? 0 : 15])
+    }
+    #expect(regions.labels[0] != regions.labels[15])
+    let grid = try ImageRegions.grid(height: 12, width: 16, rows: 3, columns: 4)
+    #expect(grid.labels[0] == 0 && grid.labels[12 * 16 - 1] == 11 && grid.count == 12)
+  }
+
+  @Test func kernelSHAPOverSuperpixelsIsEfficient() throws {
+    let model = tinyClassifier()
+    let attribution = try KernelSHAP(samples: 256, superpixels: 9).attribute(
+      model, inputs: tinyInput(), classes: [0, 1])
+    #expect(attribution.heatmap.shape == [2, 12, 12])
+    for delta in try #require(attribution.convergenceDelta) { #expect(abs(delta) <= 1e-4) }
+  }
+}
+
 @Suite struct AttributionMethodTests {
   /// A linear model: logits = W x + b, where every method has a closed form.
   func linearModel() -> (Module, Tensor) {
