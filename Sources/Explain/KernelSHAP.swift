@@ -43,6 +43,12 @@ public struct KernelSHAP: AttributionMethod {
 
   public func attribute(_ model: Module, inputs: Tensor, classes: [Int]) throws -> Attribution {
     try checkRequest(inputs, classes: classes)
+    guard samples >= 1 else {
+      throw ExplainError.invalidSetting("KernelSHAP needs at least 1 coalition, got \(samples)")
+    }
+    if case .blur(let radius) = masking, radius < 0 {
+      throw ExplainError.invalidSetting("the blur radius must be at least 0, got \(radius)")
+    }
     let (channels, height, width) = (inputs.shape[1], inputs.shape[2], inputs.shape[3])
     let grid = try ImageRegions.grid(
       height: height, width: width, rows: gridRows, columns: gridColumns)

@@ -49,6 +49,19 @@ struct ExplainSanity: ParsableCommand {
   @Option(help: "The input side --cost times at.")
   var costSize = 224
 
+  func validate() throws {
+    guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+    guard (0...count).contains(examples) else {
+      throw ValidationError("--examples must be in 0...\(count) (--count), got \(examples)")
+    }
+    guard coalitions >= 1 else {
+      throw ValidationError("--coalitions must be at least 1, got \(coalitions)")
+    }
+    guard costSize >= 32 else {
+      throw ValidationError("--cost-size must be at least 32, got \(costSize)")
+    }
+  }
+
   func run() throws {
     try reportingErrors {
       if cost { return try measureCost() }
@@ -73,7 +86,8 @@ struct ExplainSanity: ParsableCommand {
       print("\(trained.entry.name) (\(model)), \(test.count) test images, predicted classes")
       print(
         "method                rank corr. trained/random   deletion AUC   insertion AUC   seconds")
-      var trainedCells: [[PlotImage]] = (0..<examples).map { [PlotImage(test, index: $0)] }
+      let shown = min(examples, test.count)
+      var trainedCells: [[PlotImage]] = (0..<shown).map { [PlotImage(test, index: $0)] }
       var randomCells = trainedCells
       var titles = ["image"]
       var generator = SeededGenerator(seed: 3)
@@ -104,16 +118,16 @@ struct ExplainSanity: ParsableCommand {
           completeness = completenessSummary(ours, deltas)
         }
         titles.append(name.rawValue)
-        for index in 0..<min(examples, test.count) {
+        for index in 0..<shown {
           trainedCells[index].append(overlay(ours, index, test, method.isSigned))
           randomCells[index].append(overlay(theirs, index, test, method.isSigned))
         }
       }
       print(completeness)
-      if let outDir {
+      if let outDir, shown > 0 {
         let folder = URL(fileURLWithPath: outDir)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let captions = (0..<examples).map { index in
+        let captions = (0..<shown).map { index in
           titles.enumerated().map { $0 == 0 ? trained.classNames[predicted[index]] : $1 }
         }
         try writeOverlayGrid(

@@ -112,6 +112,18 @@ func exactShapley(players: Int, value: ([[Bool]]) throws -> [Double]) throws -> 
     #expect(grid.labels[0] == 0 && grid.labels[12 * 16 - 1] == 11 && grid.count == 12)
   }
 
+  @Test func badSettingsAreRefused() throws {
+    let model = tinyClassifier()
+    for method in [
+      KernelSHAP(masking: .blur(radius: -1)), KernelSHAP(samples: 0),
+      KernelSHAP(superpixels: 0), KernelSHAP(grid: 13),
+    ] {
+      #expect(throws: ExplainError.self) {
+        try method.attribute(model, inputs: tinyInput(), classes: [0, 1])
+      }
+    }
+  }
+
   @Test func kernelSHAPOverSuperpixelsIsEfficient() throws {
     let model = tinyClassifier()
     let attribution = try KernelSHAP(samples: 256, superpixels: 9).attribute(
