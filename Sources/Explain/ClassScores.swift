@@ -66,12 +66,14 @@ private func checkOutput(_ output: Tensor, classes: [Int]) throws {
 func withFrozenParameters<T>(_ model: Module, _ body: () throws -> T) rethrows -> T {
   let parameters = model.namedParameters().map(\.tensor)
   let trainable = parameters.map(\.requiresGrad)
-  let wasTraining = model.isTraining
+  // Parents come before their children, so restoring in this order leaves each module's own
+  // mode (a frozen batch norm in inference inside a model in training, say).
+  let modes = model.namedModules().map { ($0.module, $0.module.isTraining) }
   model.setTrainable(false)
   model.setTraining(false)
   defer {
     for (tensor, flag) in zip(parameters, trainable) { tensor.requiresGrad = flag }
-    model.setTraining(wasTraining)
+    for (module, training) in modes { module.setTraining(training) }
   }
   return try body()
 }

@@ -206,6 +206,12 @@ func exactShapley(players: Int, value: ([[Bool]]) throws -> [Double]) throws -> 
     #expect(try withoutGradients { try model(input) }.scalars == before.scalars)
     #expect(model.namedParameters().map(\.tensor.requiresGrad) == flags)
     #expect(model.namedParameters().allSatisfy { $0.tensor.grad == nil })
+    // Each module's own mode comes back, not the root's everywhere.
+    model.setTraining(true)
+    model.child(at: "relu1")!.setTraining(false)
+    _ = try Saliency().attribute(model, inputs: input, classes: [0, 2])
+    #expect(model.isTraining && !model.child(at: "relu1")!.isTraining)
+    #expect(model.child(at: "conv2")!.isTraining)
   }
 
   @Test func theDefaultLayerIsTheLastConvolutionalStage() throws {
