@@ -13,6 +13,7 @@ let package = Package(
     .library(name: "ZooPlot", targets: ["ZooPlot"]),
     .library(name: "Transfer", targets: ["Transfer"]),
     .library(name: "ZooONNX", targets: ["ZooONNX"]),
+    .library(name: "Explain", targets: ["Explain"]),
     .executable(name: "zoo", targets: ["zoo"]),
   ],
   dependencies: [
@@ -43,10 +44,12 @@ let package = Package(
     // command line links it: the library products stay free of MPI.
     .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
     .target(name: "ZooMPI", dependencies: ["CMPI", "ZooTensor"]),
+    .target(name: "Explain", dependencies: ["Zoo", "ZooNN", "ZooTensor"]),
     .executableTarget(
       name: "zoo",
       dependencies: [
-        "Zoo", "Transfer", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor", "ZooONNX", "ZooMPI",
+        "Zoo", "Transfer", "Explain", "ZooData", "ZooIO", "ZooNN", "ZooPlot", "ZooTensor",
+        "ZooONNX", "ZooMPI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
 
@@ -57,7 +60,7 @@ let package = Package(
     .executableTarget(name: "zoo-fuzz", dependencies: ["ZooFuzzTargets", "CLibFuzzer", "CHDF5"]),
 
     // Gradient checks and comparisons shared by the test targets.
-    .target(name: "ZooTestSupport", dependencies: ["ZooTensor"]),
+    .target(name: "ZooTestSupport", dependencies: ["ZooTensor", "ZooNN"]),
     .testTarget(
       // ZooNN for the modules checked against torch (squeeze-and-excitation).
       name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN", "ZooTestSupport"],
@@ -75,6 +78,10 @@ let package = Package(
     .testTarget(
       name: "ZooTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTestSupport"],
       resources: [.copy("Fixtures"), .copy("Golden")]),
+    .testTarget(
+      name: "ExplainTests",
+      dependencies: ["Explain", "Zoo", "ZooData", "ZooIO", "ZooNN", "ZooTensor", "ZooTestSupport"],
+      resources: [.copy("Fixtures")]),
     // Runs the built `zoo` executable as a child process; its fixtures are read by path.
     .testTarget(
       name: "ZooCommandTests", dependencies: ["Zoo", "ZooData", "ZooIO", "ZooTensor"],

@@ -59,11 +59,12 @@ private func foldedConvolution(
 
 /// The folded weight and bias, or nil when the layers must run as they are: batch
 /// statistics, a parameter that needs a gradient, a trace that counts every layer or records
-/// every op (a graph export keeps the batch norm as its own node), or shapes
-/// that do not match (the unfolded layers then report the error).
+/// every op (a graph export keeps the batch norm as its own node), a capture that may want any
+/// layer's output, or shapes that do not match (the unfolded layers then report the error).
 private func foldedParameters(_ conv: Conv2d, _ bn: BatchNorm) -> (weight: Tensor, bias: Tensor)? {
   let parameters = [conv.weight, bn.weight, bn.bias] + (conv.bias.map { [$0] } ?? [])
-  guard ModuleTrace.current == nil, !OpTrace.isRecording, !bn.usesBatchStatistics,
+  guard ModuleTrace.current == nil, !OpTrace.isRecording, ActivationCapture.current == nil,
+    !bn.usesBatchStatistics,
     !GradientRecording.needsRecording(parameters)
   else { return nil }
   let channels = conv.weight.shape[0]

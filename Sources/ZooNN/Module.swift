@@ -19,9 +19,11 @@ open class Module {
     preconditionFailure("\(type(of: self)) does not override forward")
   }
 
-  /// Runs the module, reporting its output to the active `ModuleTrace`, if any.
+  /// Runs the module, reporting its output to the active `ModuleTrace`, if any, and handing
+  /// it to the active `ActivationCapture`, if any.
   public final func callAsFunction(_ x: Tensor) throws -> Tensor {
-    let y = try forward(x)
+    var y = try forward(x)
+    if let capture = ActivationCapture.current { y = capture.intercept(self, output: y) }
     ModuleTrace.current?.record(self, input: x.shape, output: y.shape)
     return y
   }

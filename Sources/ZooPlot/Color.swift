@@ -73,9 +73,5 @@ public enum Palette {
   ].map { RGBColor(hex: $0) }
 
   /// The heat-map colour of `value` in 0...1 (clamped); darker means larger.
-  public static func heat(_ value: Double) -> RGBColor {
-    let position = min(max(value, 0), 1) * Double(bluesStops.count - 1)
-    let lower = min(Int(position), bluesStops.count - 2)
-    return bluesStops[lower].mixed(with: bluesStops[lower + 1], amount: position - Double(lower))
-  }
+  public static func heat(_ value: Double) -> RGBColor { interpolate(bluesStops, value) }
 }

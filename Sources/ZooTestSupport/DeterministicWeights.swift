@@ -3,26 +3,30 @@ import ZooNN
 import ZooTensor
 
 /// Weights and inputs from a formula of the state-dict key and the element index, the same as
-/// `Tools/make_torchvision_fixtures.py` computes them, so parity fixtures need store only the
-/// reference outputs. Values are computed in float64 and rounded once to float32.
+/// `Tools/make_torchvision_fixtures.py` computes them (`Tools/make_explain_fixtures.py` imports
+/// it), so parity fixtures need store only the reference outputs. Values are computed in
+/// float64 and rounded once to float32.
 ///
 /// Element `i` of the tensor `key` starts from `base`, the `i`-th output of splitmix64 seeded
 /// with the FNV-1a hash of the key, mapped to [-1, 1). Integer arithmetic makes it bit-identical
 /// in both languages. Batch-norm tensors are told from convolution and linear ones by rank.
-struct DeterministicWeights: Decodable, Equatable {
+public struct DeterministicWeights: Decodable, Equatable, Sendable {
   /// Convolution and linear weights (rank >= 2) are `base * sqrt(weightGain / fanIn)`.
-  var weightGain = 6.0
+  public var weightGain = 6.0
   /// Biases are `biasScale * base`.
-  var biasScale = 0.1
+  public var biasScale = 0.1
   /// Batch-norm weights (rank-1 `.weight`) are `1 + normWeightScale * base`.
-  var normWeightScale = 0.1
+  public var normWeightScale = 0.1
   /// Running means are `runningMeanScale * base`.
-  var runningMeanScale = 0.1
+  public var runningMeanScale = 0.1
   /// Running variances are `1 + runningVarScale * (base + 1)`, in [1, 1 + 2 * runningVarScale].
-  var runningVarScale = 0.25
+  public var runningVarScale = 0.25
   /// Input element `i` is `inputAmplitude * sin(inputFrequency * i)`.
-  var inputFrequency = 0.011
-  var inputAmplitude = 1.5
+  public var inputFrequency = 0.011
+  public var inputAmplitude = 1.5
+
+  /// The formula's constants as the scripts use them.
+  public init() {}
 
   enum CodingKeys: String, CodingKey {
     case weightGain = "weight_gain"
@@ -46,12 +50,12 @@ struct DeterministicWeights: Decodable, Equatable {
     }
   }
 
-  static func fnv1a64(_ key: String) -> UInt64 {
+  public static func fnv1a64(_ key: String) -> UInt64 {
     key.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
   }
 
   /// Element `i` of splitmix64 seeded with the key's hash, in [-1, 1).
-  static func base(_ key: String, count: Int) -> [Double] {
+  public static func base(_ key: String, count: Int) -> [Double] {
     let seed = fnv1a64(key)
     return (0..<count).map { i in
       var z = seed &+ UInt64(i + 1) &* 0x9e37_79b9_7f4a_7c15
@@ -63,7 +67,7 @@ struct DeterministicWeights: Decodable, Equatable {
   }
 
   /// The values of the tensor `key` of `shape`, row-major.
-  func values(_ key: String, shape: [Int]) throws -> [Float] {
+  public func values(_ key: String, shape: [Int]) throws -> [Float] {
     let count = shape.reduce(1, *)
     let base = Self.base(key, count: count)
     let values: [Double]
@@ -85,14 +89,14 @@ struct DeterministicWeights: Decodable, Equatable {
   }
 
   /// Sets every parameter and buffer of `model` from the formula.
-  func fill(_ model: Module) throws {
+  public func fill(_ model: Module) throws {
     for (path, tensor) in model.stateDict() {
       tensor.scalars = try values(path, shape: tensor.shape)
     }
   }
 
   /// The fixed input of `shape`.
-  func input(shape: [Int]) -> Tensor {
+  public func input(shape: [Int]) -> Tensor {
     let scalars = (0..<shape.reduce(1, *)).map {
       Float(inputAmplitude * sin(inputFrequency * Double($0)))
     }

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Writes the reference attributions for the zoo's explanation parity tests.
+
+Builds torchvision's resnet18 with 10 classes, fills it from the deterministic formula of
+Tools/make_torchvision_fixtures.py (the Swift test regenerates the same weights and input), runs
+a fixed input (2, 3, 32, 32) in eval mode with one class per image, and writes
+Tests/ExplainTests/Fixtures/explain_resnet18.json with:
+
+    gradcam, gradcam_plus_plus   pytorch-grad-cam's GradCAM / GradCAMPlusPlus on `layer2`
+                                 (output of __call__: scaled, resized, scaled) and the raw map
+                                 (the rectified weighted sum before scaling), per image
+    saliency                     Captum's Saliency(abs=True), (2, 3, 32, 32)
+    integrated_gradients         Captum's IntegratedGradients, baseline 0, 50 steps,
+                                 Gauss-Legendre (Captum's default), and its convergence delta
+    integrated_gradients_float32_error
+                                 the largest difference between Captum's float32 result and the
+                                 same sum computed in float64: where a path point sits near a
+                                 ReLU or max-pool kink, float32 rounding flips it, so this is
+                                 how closely two float32 implementations can be asked to agree
+
+Computed on one CPU thread; running the script twice gives identical files.
+
+Usage: python3 Tools/make_explain_fixtures.py [--out DIR]
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+from captum.attr import IntegratedGradients, Saliency
+from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
+from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from make_torchvision_fixtures import FORMULA, deterministic_input, deterministic_value  # noqa: E402
+
+INPUT_SHAPE = [2, 3, 32, 32]
+CLASSES = [3, 7]
+LAYER = "layer2"
+STEPS = 50
+
+
+def build():
+    model = torchvision.models.resnet18(num_classes=10)
+    state = {
+        key: deterministic_value(key, list(value.shape))
+        for key, value in model.state_dict().items()
+        if not key.endswith("num_batches_tracked")
+    }
+    model.load_state_dict(state, strict=False)
+    return model.eval()
+
+
+def flat(t):
+    """Float32 values to 8 significant digits, far below the tests' 1e-4 tolerance."""
+    return [float(f"{v:.8g}") for v in np.asarray(t, dtype=np.float32).reshape(-1)]
+
+
+def cams(method, model, x):
+    cam = method(model=model, target_layers=[model.get_submodule(LAYER)])
+    targets = [ClassifierOutputTarget(c) for c in CLASSES]
+    heatmap = cam(input_tensor=x, targets=targets)
+    activations = cam.activations_and_grads.activations[0].cpu().numpy()
+    gradients = cam.activations_and_grads.gradients[0].cpu().numpy()
+    raw = np.maximum(cam.get_cam_image(x, LAYER, targets, activations, gradients, False), 0)
+    return {"heatmap": flat(heatmap), "raw": flat(raw), "raw_shape": list(raw.shape)}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--out", default=os.path.join(os.path.dirname(__file__), "..", "Tests", "ExplainTests", "Fixtures"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.use_deterministic_algorithms(True)
+    model = build()
+    x = deterministic_input(INPUT_SHAPE)
+    target = torch.tensor(CLASSES)
+    saliency = Saliency(model).attribute(x.clone().requires_grad_(), target=target, abs=True)
+    ig, delta = IntegratedGradients(model).attribute(
+        x, baselines=torch.zeros_like(x), target=target, n_steps=STEPS,
+        return_convergence_delta=True)
+    float64 = build().double()
+    alphas, weights = np.polynomial.legendre.leggauss(STEPS)
+    total = torch.zeros_like(x, dtype=torch.float64)
+    for alpha, weight in zip(0.5 * (alphas + 1), 0.5 * weights):
+        point = (alpha * x.double()).requires_grad_()
+        out = float64(point)
+        (gradient,) = torch.autograd.grad(out[torch.arange(len(CLASSES)), target].sum(), point)
+        total += weight * gradient
+    float32_error = (ig.detach().double() - total * x.double()).abs().max().item()
+    fixture = {
+        "model": "resnet18",
+        "torch": torch.__version__,
+        "captum": __import__("captum").__version__,
+        "pytorch_grad_cam": getattr(__import__("pytorch_grad_cam"), "__version__", "unknown"),
+        "formula": FORMULA,
+        "class_count": 10,
+        "input_shape": INPUT_SHAPE,
+        "classes": CLASSES,
+        "layer": LAYER,
+        "steps": STEPS,
+        "gradcam": cams(GradCAM, model, x),
+        "gradcam_plus_plus": cams(GradCAMPlusPlus, model, x),
+        "saliency": flat(saliency.detach()),
+        "integrated_gradients": flat(ig.detach()),
+        "integrated_gradients_delta": flat(delta.detach()),
+        "integrated_gradients_float32_error": float(f"{float32_error:.8g}"),
+    }
+    os.makedirs(args.out, exist_ok=True)
+    path = os.path.join(args.out, "explain_resnet18.json")
+    with open(path, "w") as f:
+        json.dump(fixture, f, separators=(",", ":"))
+        f.write("\n")
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
