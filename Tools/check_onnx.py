@@ -14,7 +14,7 @@ ZOO defaults to .build/release/zoo. For each model, `zoo export NAME --format on
 output on it (ONNX test data: input_0.pb, output_0.pb); onnxruntime then runs the graph on that
 batch. The difference is max|onnxruntime - zoo| / max|zoo| over the whole output, and must be
 at most 1e-5. Images are S x S (default 64; the architecture's own size when that is smaller,
-75 for inception_v3, whose stem needs it); a model of table rows (mlp) takes its own features.
+75 for the Inceptions, whose stems need it); a model of table rows (mlp) takes its own features.
 Weight files (--weight-files, such as the shipped ones in zoo/) are exported at the input size
 they record and must carry their class names into the ONNX metadata.
 """
@@ -35,7 +35,8 @@ from onnx import numpy_helper
 
 TOLERANCE = 1e-5
 # Smallest square input at which a model runs in inference, where the default size is smaller.
-MINIMUM_SIZE = {"inception_v3": 75, "xception-keras": 71}
+MINIMUM_SIZE = {"inception_v3": 75, "inception_v3-keras": 75, "inception_resnet_v2-keras": 75,
+                "xception-keras": 71}
 
 
 def input_shape(model, size):

@@ -140,7 +140,8 @@ public final class BatchNorm: Module {
 
   public override func forward(_ x: Tensor) throws -> Tensor {
     try batchNorm(
-      x, weight: weight, bias: bias, runningMean: runningMean, runningVar: runningVar,
-      training: usesBatchStatistics, momentum: momentum, eps: eps, replicas: replicas)
+      x, weight: hasScale ? weight : nil, bias: bias, runningMean: runningMean,
+      runningVar: runningVar, training: usesBatchStatistics, momentum: momentum, eps: eps,
+      replicas: replicas)
   }
 }

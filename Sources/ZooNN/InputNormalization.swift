@@ -27,17 +27,15 @@ public final class InputNormalization: Module {
     register(buffer: "count", count)
   }
 
-  /// One affine map per channel, x · (rescale / deviation) − mean / deviation, through the
-  /// batch-norm kernel in inference (zero mean, unit variance, eps 0), so that the input's
-  /// gradient flows back as through any layer.
+  /// Rescaling, then the batch-norm kernel in inference with the data's mean and variance as
+  /// its statistics, so that an exported graph reads the layer's own buffers and the input's
+  /// gradient flows back as through any layer. Keras divides by max(√variance, 1e-7); this
+  /// divides by √(variance + 1e-14), the same at zero variance and within 1e-14 / variance
+  /// (relative) elsewhere.
   public override func forward(_ x: Tensor) throws -> Tensor {
-    let deviations = variance.scalars.map { max($0.squareRoot(), Self.minimumDeviation) }
-    let channels = deviations.count
-    let scale = Tensor(shape: [channels], scalars: deviations.map { rescale / $0 })
-    let shift = Tensor(
-      shape: [channels], scalars: zip(mean.scalars, deviations).map { -$0 / $1 })
+    let floor = Self.minimumDeviation * Self.minimumDeviation
     return try batchNorm(
-      x, weight: scale, bias: shift, runningMean: Tensor(shape: [channels]),
-      runningVar: Tensor(shape: [channels], repeating: 1), training: false, eps: 0)
+      rescale == 1 ? x : scale(x, by: rescale), weight: nil, bias: nil, runningMean: mean,
+      runningVar: variance, training: false, eps: floor)
   }
 }
