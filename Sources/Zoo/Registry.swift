@@ -44,6 +44,13 @@ public struct ModelEntry: Sendable {
   public let defaultClassCount: Int
   /// Parameters at the default class count and input channels.
   public let parameterCount: Int
+  /// Non-trainable state that the followed framework counts as parameters: Keras counts batch
+  /// norm's moving statistics (and an input normalization's mean, variance and count); 0 for
+  /// torchvision, which counts parameters only.
+  public let stateCount: Int
+  /// Parameters as the followed framework reports them (Keras's `count_params()`,
+  /// torchvision's sum over `parameters()`).
+  public var reportedParameterCount: Int { parameterCount + stateCount }
   /// Multiply-accumulates of one forward pass at the default input, in billions (what
   /// torchvision and most papers call GFLOPs).
   public let gigaMultiplyAccumulates: Double
@@ -53,7 +60,7 @@ public struct ModelEntry: Sendable {
   public let definition: ModelDefinition
   /// Size of the float32 parameters in MB of 2^20 bytes, as Keras Applications' table gives
   /// it (VGG16: 528).
-  public var sizeInMegabytes: Double { Double(parameterCount * 4) / 1_048_576 }
+  public var sizeInMegabytes: Double { Double(reportedParameterCount * 4) / 1_048_576 }
   /// The smallest height and width the network trains at, where smaller inputs would shrink a
   /// feature map below a kernel (Inception v3's auxiliary classifier needs its 17x17 grid);
   /// nil when a few pixels do.
@@ -108,15 +115,16 @@ public enum RegistryError: Error, Equatable, LocalizedError {
 public enum ModelRegistry {
   private static func entry(
     _ name: String, _ family: String, _ task: ModelTask = .classification, paper: String,
-    input: [Int], classes: Int, parameters: Int, gmacs: Double, depth: Int,
-    follows definition: ModelDefinition = .torchvision, minimumInput: Int? = nil,
+    input: [Int], classes: Int, parameters: Int, kerasCount: Int? = nil, gmacs: Double,
+    depth: Int, follows definition: ModelDefinition = .torchvision, minimumInput: Int? = nil,
     weights: [ShippedWeights] = [], keras: KerasNames? = nil,
     _ builder: @escaping @Sendable (Int, Int, RandomStream) -> Module
   ) -> ModelEntry {
     ModelEntry(
       name: name, family: family, task: task, paper: paper, inputShape: input,
       defaultClassCount: classes,
-      parameterCount: parameters, gigaMultiplyAccumulates: gmacs, depth: depth,
+      parameterCount: parameters, stateCount: kerasCount.map { $0 - parameters } ?? 0,
+      gigaMultiplyAccumulates: gmacs, depth: depth,
       definition: definition, minimumInputSize: minimumInput, weights: weights, kerasNames: keras,
       builder: builder)
   }
@@ -183,28 +191,32 @@ public enum ModelRegistry {
 
   private static func resnet(
     _ name: String, _ configuration: ResNetConfiguration, input: [Int], classes: Int,
-    parameters: Int, gmacs: Double, depth: Int, follows definition: ModelDefinition = .torchvision,
-    weights: [ShippedWeights] = [], keras: KerasNames? = nil
+    parameters: Int, kerasCount: Int? = nil, gmacs: Double, depth: Int,
+    follows definition: ModelDefinition = .torchvision, weights: [ShippedWeights] = [],
+    keras: KerasNames? = nil
   ) -> ModelEntry {
     entry(
       name, "resnet", paper: he, input: input, classes: classes, parameters: parameters,
-      gmacs: gmacs, depth: depth, follows: definition, weights: weights, keras: keras
+      kerasCount: kerasCount, gmacs: gmacs, depth: depth, follows: definition, weights: weights,
+      keras: keras
     ) {
       ResNet(configuration, classCount: $0, inputChannels: $1, rng: $2)
     }
   }
 
-  /// torchvision's densenet, or (`keras`) Keras Applications' with Keras's names and eps.
+  /// torchvision's densenet, or (given Keras's count) Keras Applications' with Keras's names
+  /// and eps.
   private static func densenet(
     _ depth: Int, _ configuration: DenseNetConfiguration, parameters: Int, gmacs: Double,
-    layers: Int, keras: Bool = false
+    layers: Int, kerasCount: Int? = nil
   ) -> ModelEntry {
+    let keras = kerasCount != nil
     let names = KerasApplications.densenet(
       configuration, source: "keras.applications.DenseNet\(depth)")
     let built = keras ? configuration.keras : configuration
     return entry(
       "densenet\(depth)\(keras ? "-keras" : "")", "densenet", paper: huang, input: [3, 224, 224],
-      classes: 1000, parameters: parameters, gmacs: gmacs, depth: layers,
+      classes: 1000, parameters: parameters, kerasCount: kerasCount, gmacs: gmacs, depth: layers,
       follows: keras ? .keras : .torchvision, keras: keras ? names : nil
     ) {
       DenseNet(built, classCount: $0, inputChannels: $1, rng: $2)
@@ -307,14 +319,17 @@ public enum ModelRegistry {
     densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242),
     densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338),
     densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402),
-    // Keras counts the moving statistics too: 8,062,504, 14,307,880 and 20,242,984.
-    densenet(121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242, keras: true),
-    densenet(169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338, keras: true),
-    densenet(201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402, keras: true),
-    // Keras counts the moving statistics too: 25,636,712.
+    densenet(
+      121, .densenet121, parameters: 7_978_856, gmacs: 2.834, layers: 242, kerasCount: 8_062_504),
+    densenet(
+      169, .densenet169, parameters: 14_149_480, gmacs: 3.360, layers: 338,
+      kerasCount: 14_307_880),
+    densenet(
+      201, .densenet201, parameters: 20_013_928, gmacs: 4.291, layers: 402,
+      kerasCount: 20_242_984),
     resnet(
       "resnet50-keras", ResNetConfiguration.resnet50.keras, input: [3, 224, 224], classes: 1000,
-      parameters: 25_583_592, gmacs: 3.858, depth: 107, follows: .keras,
+      parameters: 25_583_592, kerasCount: 25_636_712, gmacs: 3.858, depth: 107, follows: .keras,
       keras: KerasApplications.resnet(.resnet50, source: "keras.applications.ResNet50")),
     entry(
       "mobilenet_v2", "mobilenet", paper: sandler, input: [3, 224, 224], classes: 1000,
@@ -330,27 +345,26 @@ public enum ModelRegistry {
     ) {
       EfficientNet(.b0, classCount: $0, inputChannels: $1, rng: $2)
     },
-    // Keras counts the moving statistics too: 4,253,864.
     entry(
       "mobilenet-keras", "mobilenet",
       paper: "Howard et al. 2017, MobileNets: Efficient CNNs for mobile vision applications",
-      input: [3, 224, 224], classes: 1000, parameters: 4_231_976, gmacs: 0.569, depth: 55,
+      input: [3, 224, 224], classes: 1000, parameters: 4_231_976, kerasCount: 4_253_864,
+      gmacs: 0.569, depth: 55,
       follows: .keras, keras: KerasApplications.mobilenet
     ) {
       MobileNet(classCount: $0, inputChannels: $1, rng: $2)
     },
-    // Keras counts the moving statistics too: 3,538,984.
     entry(
       "mobilenet_v2-keras", "mobilenet", paper: sandler, input: [3, 224, 224], classes: 1000,
-      parameters: 3_504_872, gmacs: 0.3008, depth: 105, follows: .keras,
+      parameters: 3_504_872, kerasCount: 3_538_984, gmacs: 0.3008, depth: 105, follows: .keras,
       keras: KerasApplications.mobilenetV2
     ) {
       MobileNetV2(classCount: $0, inputChannels: $1, source: .keras, rng: $2)
     },
-    // Keras counts the moving statistics too: 22,910,480.
     entry(
       "xception-keras", "xception", paper: chollet, input: [3, 299, 299], classes: 1000,
-      parameters: 22_855_952, gmacs: 8.357, depth: 81, follows: .keras, minimumInput: 71,
+      parameters: 22_855_952, kerasCount: 22_910_480, gmacs: 8.357, depth: 81, follows: .keras,
+      minimumInput: 71,
       keras: KerasApplications.xception()
     ) {
       Xception(classCount: $0, inputChannels: $1, rng: $2)
@@ -396,26 +410,25 @@ public enum ModelRegistry {
     ) {
       ConvNeXt(.tiny, classCount: $0, inputChannels: $1, rng: $2)
     },
-    // Keras counts the moving statistics too: 23,851,784.
     entry(
       "inception_v3-keras", "inception", paper: szegedy, input: [3, 299, 299], classes: 1000,
-      parameters: 23_817_352, gmacs: 5.713, depth: 189, follows: .keras, minimumInput: 75,
+      parameters: 23_817_352, kerasCount: 23_851_784, gmacs: 5.713, depth: 189, follows: .keras,
+      minimumInput: 75,
       keras: KerasApplications.inceptionV3
     ) {
       InceptionV3(classCount: $0, inputChannels: $1, source: .keras, rng: $2)
     },
-    // Keras counts the moving statistics and the input normalization's 7 values: 5,330,571.
     entry(
       "efficientnet_b0-keras", "efficientnet", paper: tan, input: [3, 224, 224], classes: 1000,
-      parameters: 5_288_548, gmacs: 0.386, depth: 131, follows: .keras,
+      parameters: 5_288_548, kerasCount: 5_330_571, gmacs: 0.386, depth: 131, follows: .keras,
       keras: KerasApplications.efficientNet(.b0)
     ) {
       EfficientNet(.b0.keras, classCount: $0, inputChannels: $1, rng: $2)
     },
-    // Keras counts the moving statistics too: 55,873,736.
     entry(
       "inception_resnet_v2-keras", "inception", paper: szegedy2017, input: [3, 299, 299],
-      classes: 1000, parameters: 55_813_192, gmacs: 13.156, depth: 449, follows: .keras,
+      classes: 1000, parameters: 55_813_192, kerasCount: 55_873_736, gmacs: 13.156, depth: 449,
+      follows: .keras,
       minimumInput: 75, keras: KerasApplications.inceptionResNetV2()
     ) {
       InceptionResNetV2(classCount: $0, inputChannels: $1, rng: $2)

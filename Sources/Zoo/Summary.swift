@@ -16,7 +16,7 @@ public enum Summary {
       [
         entry.name, entry.inputShape.map(String.init).joined(separator: "x"),
         megabytes(entry.sizeInMegabytes),
-        abbreviated(entry.parameterCount),
+        abbreviated(entry.reportedParameterCount),
         String(
           format: entry.gigaMultiplyAccumulates < 0.1 ? "%.2g" : "%.2f",
           entry.gigaMultiplyAccumulates),
@@ -29,16 +29,21 @@ public enum Summary {
 
   /// Every layer's path, type, output shape, own parameters and whether they train, then
   /// totals, for one forward pass on a batch of one `inputShape` (channels, height, width).
-  public static func modelSummary(_ model: Module, name: String, inputShape: [Int]) throws -> String
-  {
+  /// `countingState` counts buffers (moving statistics) as non-trainable parameters, as Keras
+  /// does; torchvision counts parameters only.
+  public static func modelSummary(
+    _ model: Module, name: String, inputShape: [Int], countingState: Bool = false
+  ) throws -> String {
     let trace = try ModuleTrace.run(model, inputShape: [1] + inputShape)
     let rows = trace.calls.filter { !$0.isContainer }.map { call in
       [
-        call.path, call.typeName, describe(shape: call.output), grouped(call.parameters),
+        call.path, call.typeName, describe(shape: call.output),
+        grouped(call.parameters + (countingState ? call.buffers : 0)),
         call.parameters == 0 ? "" : (call.trainableParameters == call.parameters ? "yes" : "no"),
       ]
     }
-    let total = model.parameterCount
+    let state = countingState ? model.namedBuffers().reduce(0) { $0 + $1.tensor.count } : 0
+    let total = model.parameterCount + state
     let trainable = model.trainableParameterCount
     var text = "Model: \(name), input \(inputShape.map(String.init).joined(separator: "x"))\n"
     text += table(

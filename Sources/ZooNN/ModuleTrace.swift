@@ -11,6 +11,8 @@ public final class ModuleTrace: @unchecked Sendable {
     /// Parameters the module owns itself (not its children's).
     public var parameters: Int
     public var trainableParameters: Int
+    /// Buffer elements the module owns itself (batch norm's moving statistics).
+    public var buffers: Int
     public var multiplyAccumulates: Int
     /// Whether the module has children (a block) or is a layer.
     public var isContainer: Bool
@@ -35,6 +37,7 @@ public final class ModuleTrace: @unchecked Sendable {
         output: output,
         parameters: own.reduce(0) { $0 + $1.count },
         trainableParameters: own.filter(\.requiresGrad).reduce(0) { $0 + $1.count },
+        buffers: module.ownBuffers.reduce(0) { $0 + $1.tensor.count },
         multiplyAccumulates: module.multiplyAccumulates(input: input, output: output),
         isContainer: !module.children.isEmpty))
   }

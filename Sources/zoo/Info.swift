@@ -36,7 +36,9 @@ struct Info: ParsableCommand {
       let shape = input?.dimensions ?? entry.inputShape
       let model = entry.build(
         classCount: classes, inputChannels: shape[0], rng: RandomStream(seed: 0))
-      print(try Summary.modelSummary(model, name: entry.name, inputShape: shape), terminator: "")
+      let text = try Summary.modelSummary(
+        model, name: entry.name, inputShape: shape, countingState: entry.definition == .keras)
+      print(text, terminator: "")
     }
   }
 }

@@ -12,6 +12,11 @@ import ZooTensor
     #expect(
       model.parameterCount == entry.parameterCount, "\(name) has \(model.parameterCount) parameters"
     )
+    let state = model.namedBuffers().reduce(0) { $0 + $1.tensor.count }
+    // Keras counts the moving statistics as parameters; torchvision does not.
+    #expect(
+      entry.stateCount == (entry.definition == .keras ? state : 0),
+      "\(name) has \(state) buffer elements, declared \(entry.stateCount)")
     let depth = model.namedModules().filter { !$0.module.ownParameters.isEmpty }.count
     #expect(depth == entry.depth, "\(name) has \(depth) layers with parameters")
     let trace = try ModuleTrace.run(model, inputShape: [1] + entry.inputShape)

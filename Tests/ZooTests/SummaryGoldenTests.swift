@@ -26,6 +26,19 @@ import ZooTensor
     #expect(text == (try Self.golden("info-resnet18")))
   }
 
+  /// Keras's `model.summary()` of `MobileNetV2(weights=None)` reports these three totals.
+  @Test func kerasEntriesCountMovingStatisticsAsKerasDoes() throws {
+    let entry = try ModelRegistry.entry(named: "mobilenet_v2-keras")
+    let text = try Summary.modelSummary(
+      entry.build(rng: RandomStream(seed: 0)), name: entry.name, inputShape: entry.inputShape,
+      countingState: true)
+    #expect(text.contains("Total params: 3,538,984\n"))
+    #expect(text.contains("Trainable params: 3,504,872\n"))
+    #expect(text.contains("Non-trainable params: 34,112\n"))
+    let firstNorm = text.split(separator: "\n").first { $0.hasPrefix("features.0.2 ") }
+    #expect(firstNorm?.hasSuffix(" 128  yes") == true, "Keras counts 4 x 32 for it")
+  }
+
   @Test func summaryReportsFrozenParameters() throws {
     let model = LeNet5(rng: RandomStream(seed: 0))
     model.setTrainable(false, prefix: "features")
