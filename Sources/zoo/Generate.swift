@@ -152,8 +152,10 @@ struct Generate: ParsableCommand {
         xs: members.map { Double(codes.scalars[2 * $0]) }, connected: false)
     }
     var chart = LineChart(
-      title: "\(trained.url.lastPathComponent): posterior means of \(labels.count) test images",
-      panels: [.init(title: "latent plane", xLabel: "z1", yLabel: "z2", series: series)])
+      title: "posterior means of \(labels.count) test images",
+      panels: [
+        .init(title: trained.url.lastPathComponent, xLabel: "z1", yLabel: "z2", series: series)
+      ])
     chart.panelWidth = 760
     chart.panelHeight = 640
     return chart.render()
