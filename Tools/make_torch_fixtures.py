@@ -410,6 +410,43 @@ def cross_entropy_cases():
     return out
 
 
+# --- autoencoder and VAE losses -----------------------------------------------------------
+
+
+def vae_loss_cases():
+    """Reconstruction terms summed per image and averaged over the batch, the Gaussian KL term,
+    and the reparameterised sample (whose gradients are those of sum(out * w))."""
+    out = []
+    seeded(9, 0)
+    logits = randn(4, 1, 6, 6, scale=2.0)
+    targets = torch.rand(4, 1, 6, 6)
+    loss = F.binary_cross_entropy_with_logits(logits, targets, reduction="sum") / 4
+    loss.backward()
+    out.append(case("bce_per_image", {}, {"logits": logits, "targets": targets}, loss))
+    seeded(9, 1)
+    prediction = randn(3, 1, 5, 5)
+    target = torch.rand(3, 1, 5, 5)
+    loss = F.mse_loss(prediction, target, reduction="sum") / 3
+    loss.backward()
+    out.append(
+        case("squared_error_per_image", {}, {"prediction": prediction, "target": target}, loss))
+    seeded(9, 2)
+    mean = randn(5, 3)
+    log_var = randn(5, 3, scale=0.7)
+    loss = -0.5 * torch.sum(1 + log_var - mean.pow(2) - log_var.exp()) / 5
+    loss.backward()
+    out.append(case("gaussian_kl", {}, {"mean": mean, "log_var": log_var}, loss))
+    seeded(9, 3)
+    mean = randn(5, 3)
+    log_var = randn(5, 3, scale=0.7)
+    noise = torch.randn(5, 3)
+    z = mean + torch.exp(0.5 * log_var) * noise
+    w = weighted_backward(z)
+    out.append(
+        case("reparameterize", {}, {"mean": mean, "log_var": log_var, "noise": noise}, z, w))
+    return out
+
+
 FAMILIES = {
     "conv2d": conv2d_cases,
     "conv_transpose2d": conv_transpose2d_cases,
@@ -423,6 +460,7 @@ FAMILIES = {
     "convnext_block": convnext_block_cases,
     "softmax": softmax_cases,
     "cross_entropy": cross_entropy_cases,
+    "vae_losses": vae_loss_cases,
 }
 
 

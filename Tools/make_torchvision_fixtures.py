@@ -55,6 +55,7 @@ import os
 import numpy as np
 import torch
 import torchvision
+from autoencoder_torch import ConvAutoencoder
 
 torch.set_num_threads(1)
 torch.set_default_dtype(torch.float32)
@@ -85,8 +86,13 @@ MODELS = {
     # torchvision's smallest inference input is 75 px; the auxiliary classifier runs only in
     # training, so its weights are set but do not reach these logits.
     "inception_v3": 96,
+    # The zoo's own autoencoders against their PyTorch twins (Tools/autoencoder_torch.py):
+    # reconstruction logits through the code or posterior mean, latent size 8.
+    "autoencoder": 28,
+    "vae": 28,
 }
 UNET_CLASS_COUNT = 2
+AUTOENCODER_LATENT = 8
 UNET_BATCH = 1
 
 FORMULA = {
@@ -212,6 +218,9 @@ def build(name):
         height, width = MODELS[name]
         return ResNetUNet(UNET_CLASS_COUNT), UNET_CLASS_COUNT, (UNET_BATCH, 3, height, width)
     size = MODELS[name]
+    if name in ("autoencoder", "vae"):
+        model = ConvAutoencoder(variational=name == "vae", latent=AUTOENCODER_LATENT)
+        return model, AUTOENCODER_LATENT, (BATCH, 1, size, size)
     model = torchvision.models.get_model(name, weights=None, num_classes=CLASS_COUNT)
     return model, CLASS_COUNT, (BATCH, 3, size, size)
 

@@ -10,6 +10,9 @@ public enum ModelTask: String, Sendable, Codable {
   case classification
   /// One label per pixel.
   case segmentation
+  /// Images to a latent code and back (an autoencoder or a VAE): the entry's class count is
+  /// the latent size.
+  case generation
 }
 
 /// Whose definition an architecture follows, layer for layer and name for name.
@@ -40,7 +43,7 @@ public struct ModelEntry: Sendable {
   /// Default input: (channels, height, width) for images, (features) for a model that takes
   /// table rows.
   public let inputShape: [Int]
-  /// Classes of the default head (1000 for ImageNet layouts).
+  /// Classes of the default head (1000 for ImageNet layouts); a generative model's latent size.
   public let defaultClassCount: Int
   /// Parameters at the default class count and input channels.
   public let parameterCount: Int
@@ -78,7 +81,7 @@ public struct ModelEntry: Sendable {
     builder(classCount ?? defaultClassCount, inputChannels ?? inputShape[0], rng)
   }
 
-  /// A freshly initialised classifier; throws for segmentation models.
+  /// A freshly initialised classifier; throws for segmentation and generative models.
   public func buildClassifier(
     classCount: Int? = nil, inputChannels: Int? = nil, rng: RandomStream = .global
   ) throws
@@ -88,7 +91,7 @@ public struct ModelEntry: Sendable {
       let model = build(classCount: classCount, inputChannels: inputChannels, rng: rng)
         as? Classifier
     else {
-      throw RegistryError.notAClassifier(name)
+      throw RegistryError.notAClassifier(name, task: task)
     }
     return model
   }
@@ -98,15 +101,15 @@ public struct ModelEntry: Sendable {
 public enum RegistryError: Error, Equatable, LocalizedError {
   /// No entry has this name; `known` lists those that exist.
   case unknownModel(String, known: [String])
-  /// The entry builds a segmentation model where a classifier was asked for.
-  case notAClassifier(String)
+  /// The entry builds a segmentation or generative model where a classifier was asked for.
+  case notAClassifier(String, task: ModelTask)
 
   public var errorDescription: String? {
     switch self {
     case .unknownModel(let name, let known):
       return "no model named '\(name)'; known models: \(known.joined(separator: ", "))"
-    case .notAClassifier(let name):
-      return "\(name) is a segmentation model, not a classifier"
+    case .notAClassifier(let name, let task):
+      return "\(name) is a \(task.rawValue) model, not a classifier"
     }
   }
 }
@@ -141,6 +144,14 @@ public enum ModelRegistry {
       testAccuracy: testAccuracy, sliceAccuracy: sliceAccuracy, foregroundIoU: nil)
   }
 
+  /// An autoencoder's weights trained on all of Fashion-MNIST's training images, labels unused;
+  /// `testLoss` is its loss per image on the test split.
+  private static func fashionMNISTCodes(_ file: String, testLoss: Float) -> ShippedWeights {
+    ShippedWeights(
+      file: file, data: "fashion-mnist", classNames: [], testAccuracy: 0,
+      sliceAccuracy: 0, testLoss: testLoss)
+  }
+
   /// Weights trained on the built-in Fashion-MNIST scenes (`--data scenes`, 11 classes).
   private static func scenes(
     _ file: String, pixelAccuracy: Float, slicePixelAccuracy: Float, foregroundIoU: Float
@@ -169,6 +180,9 @@ public enum ModelRegistry {
   private static let liu = "Liu et al. 2022, A ConvNet for the 2020s"
   private static let szegedy2017 =
     "Szegedy et al. 2017, Inception-v4, Inception-ResNet and the impact of residual connections"
+  private static let kingma = "Kingma & Welling 2014, Auto-Encoding Variational Bayes"
+  private static let hinton =
+    "Hinton & Salakhutdinov 2006, Reducing the dimensionality of data with neural networks"
   private static let rumelhart =
     "Rumelhart, Hinton & Williams 1986, Learning representations by back-propagating errors"
 
@@ -432,6 +446,20 @@ public enum ModelRegistry {
       minimumInput: 75, keras: KerasApplications.inceptionResNetV2()
     ) {
       InceptionResNetV2(classCount: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "autoencoder", "autoencoder", .generation, paper: hinton, input: [1, 28, 28], classes: 16,
+      parameters: 68_721, gmacs: 0.0009533, depth: 6, follows: .paper,
+      weights: [fashionMNISTCodes("autoencoder-fashion-mnist.h5", testLoss: 220.6226)]
+    ) {
+      ConvAutoencoder(.plain, latentSize: $0, inputChannels: $1, rng: $2)
+    },
+    entry(
+      "vae", "autoencoder", .generation, paper: kingma, input: [1, 28, 28], classes: 16,
+      parameters: 93_825, gmacs: 0.0009784, depth: 7, follows: .paper,
+      weights: [fashionMNISTCodes("vae-fashion-mnist.h5", testLoss: 247.1705)]
+    ) {
+      ConvAutoencoder(.variational, latentSize: $0, inputChannels: $1, rng: $2)
     },
   ]
 

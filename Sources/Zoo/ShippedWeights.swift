@@ -8,7 +8,7 @@ public struct ShippedWeights: Sendable, Equatable {
   public let file: String
   /// The data source it was trained on, as `--data` takes it.
   public let data: String
-  /// The classes the head predicts, in label order.
+  /// The classes the head predicts, in label order (none for a generative model).
   public let classNames: [String]
   /// Accuracy on the data's whole test split, as the model card records it (pixel accuracy on
   /// the held-out split for a segmentation model).
@@ -19,6 +19,24 @@ public struct ShippedWeights: Sendable, Equatable {
   /// A segmentation model's foreground IoU on the whole held-out split (every garment class
   /// counted as one), as its model card records it; nil for a classifier.
   public let foregroundIoU: Float?
+  /// A generative model's loss per image on the whole test split, as its model card records it
+  /// and the test suite re-measures (negative ELBO in nats for a VAE, reconstruction
+  /// cross-entropy for an autoencoder); nil for other models. A generative model's accuracies
+  /// are 0.
+  public let testLoss: Float?
+
+  public init(
+    file: String, data: String, classNames: [String], testAccuracy: Float, sliceAccuracy: Float,
+    foregroundIoU: Float? = nil, testLoss: Float? = nil
+  ) {
+    self.file = file
+    self.data = data
+    self.classNames = classNames
+    self.testAccuracy = testAccuracy
+    self.sliceAccuracy = sliceAccuracy
+    self.foregroundIoU = foregroundIoU
+    self.testLoss = testLoss
+  }
 
   /// Where the file is: `$ZOO_WEIGHTS` if set, else the nearest `zoo/` folder holding it above
   /// the working directory or the executable (a source checkout), nil when none is found.
@@ -46,6 +64,7 @@ public struct ShippedWeights: Sendable, Equatable {
   /// model.
   public var summary: String {
     if let foregroundIoU { return "\(data) fg IoU \(String(format: "%.3f", foregroundIoU))" }
+    if let testLoss { return "\(data) \(String(format: "%.1f", testLoss)) nats" }
     return "\(data) \(String(format: "%.1f", 100 * testAccuracy))%"
   }
 }

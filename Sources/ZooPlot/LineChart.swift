@@ -13,8 +13,13 @@ public struct LineChart: Sendable {
     /// Nil takes the palette colour of the series' position in its panel, so "train" and
     /// "validation" keep their colours from panel to panel.
     public var color: RGBColor?
+    /// False draws the points as small dots without a line: a scatter plot.
+    public var connected: Bool
 
-    public init(_ name: String, values: [Double], xs: [Double]? = nil, color: RGBColor? = nil) {
+    public init(
+      _ name: String, values: [Double], xs: [Double]? = nil, color: RGBColor? = nil,
+      connected: Bool = true
+    ) {
       precondition(
         xs == nil || xs!.count == values.count,
         "series \(name): \(values.count) values but \(xs!.count) xs")
@@ -22,6 +27,7 @@ public struct LineChart: Sendable {
       self.values = values
       self.xs = xs
       self.color = color
+      self.connected = connected
     }
 
     var points: [(x: Double, y: Double)] {
@@ -182,10 +188,14 @@ public struct LineChart: Sendable {
 
     // Curves, with a dot on each point while points are few enough to tell apart.
     let colors = panel.series.indices.map { panel.series[$0].color ?? Palette.categorical($0) }
-    let dotted = panel.series.map { $0.values.count <= 30 }
+    let dotted = panel.series.map { $0.values.count <= 30 || !$0.connected }
     var curves: [[Point]] = []
     for (index, series) in panel.series.enumerated() {
       let (color, points) = (colors[index], series.points.map { Point(x: px($0.x), y: py($0.y)) })
+      guard series.connected else {
+        for point in points { canvas.fillCircle(center: point, radius: 1.5, color: color) }
+        continue
+      }
       curves.append(points)
       canvas.drawPolyline(points, color: color, width: 2)
       if dotted[index] {

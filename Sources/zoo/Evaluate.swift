@@ -15,7 +15,9 @@ struct Evaluate: ParsableCommand {
       drawn as MODEL.confusion.png beside the model or in --out-dir. A segmentation model \
       takes --data scenes, scenes:binary or folder:PATH (images/ and masks/) and counts \
       pixels; with --out-dir it also draws image | truth | prediction strips of the first \
-      --strips images.
+      --strips images. An autoencoder or a VAE reports its reconstruction error and negative \
+      ELBO per image, and with --anomaly CLASS the AUROC of the reconstruction error for that \
+      class, which it must have been trained without.
       """)
 
   @Argument(help: "A weight file written by `zoo train`, or a shipped weight file's name.")
@@ -38,10 +40,17 @@ struct Evaluate: ParsableCommand {
   @Option(help: "Segmentation: how many image | truth | prediction strips to draw in --out-dir.")
   var strips = 4
 
+  @Option(
+    help: ArgumentHelp(
+      "Autoencoder or VAE trained without this Fashion-MNIST class: AUROC of the reconstruction error for telling it from the others.",
+      valueName: "CLASS"))
+  var anomaly: Int?
+
   func run() throws {
     try reportingErrors {
       let source = try PretrainedSource(model)
       if source.entry.task == .segmentation { return try evaluateSegmentation(source) }
+      if source.entry.task == .generation { return try evaluateGenerative(source) }
       let trained = try TrainedModel(source)
       guard trained.entry.task == .classification else {
         throw ValidationErrorLine(

@@ -131,12 +131,18 @@ struct Finetune: ParsableCommand {
       seed: seed, epochs: recipe.epochs + (recipe.unfreezeEpochs ?? 0), evaluatedOn: "test",
       accuracy: accuracy, wallSeconds: wall,
       command: (["zoo"] + CommandLine.arguments.dropFirst()).joined(separator: " "))
+    // An autoencoder's encoder with a head is no registry architecture: the file records none.
     let metadata = WeightFileMetadata(
-      architecture: entry.name, classCount: classNames.count, inputShape: entry.inputShape,
+      architecture: model is EncoderClassifier ? nil : entry.name, classCount: classNames.count,
+      inputShape: entry.inputShape,
       classNames: classNames,
       normalizationMean: normalization?.mean, normalizationStd: normalization?.std,
       modelCard: try card.json())
     try WeightFile.write(model, metadata: metadata, to: url)
-    print("wrote \(out)")
+    print(
+      "wrote \(out)"
+        + (model is EncoderClassifier
+          ? " (an encoder and its head, recorded without an architecture: read it as weights)" : "")
+    )
   }
 }

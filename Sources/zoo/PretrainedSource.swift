@@ -2,6 +2,7 @@ import Foundation
 import Zoo
 import ZooData
 import ZooIO
+import ZooTensor
 
 /// A pretrained model named on the command line: a shipped weight file's name (`zoo list`
 /// shows them) or the path of a weight file that records its architecture.
@@ -50,8 +51,30 @@ struct PretrainedSource {
     "\(url.lastPathComponent) (\(entry.name), \(weights.metadata.classNames?.joined(separator: ", ") ?? "?"))"
   }
 
-  /// A fresh copy of the pretrained classifier, with its original head.
+  /// The same architecture from random weights with a head for `classCount` classes (an
+  /// autoencoder's: its encoder under the head contract), for training from scratch.
+  func untrainedClassifier(classCount: Int, rng: RandomStream) throws -> Classifier {
+    guard entry.task == .generation else {
+      return try entry.buildClassifier(classCount: classCount, rng: rng)
+    }
+    let latent = weights.metadata.classCount ?? entry.defaultClassCount
+    guard let model = entry.build(classCount: latent, rng: rng) as? ConvAutoencoder else {
+      throw ValidationErrorLine(message: "\(entry.name) has no encoder to train")
+    }
+    return EncoderClassifier(model, classCount: classCount, rng: rng)
+  }
+
+  /// A fresh copy of the pretrained classifier, with its original head; for an autoencoder or
+  /// a VAE, its encoder with a head of no classes (the code as output) for a head swap.
   func classifier() throws -> Classifier {
+    if entry.task == .generation {
+      let model = entry.build(classCount: weights.metadata.classCount, inputChannels: inputShape[0])
+      try namingWeightFile(url.path) { try weights.load(into: model) }
+      guard let autoencoder = model as? ConvAutoencoder else {
+        throw ValidationErrorLine(message: "\(entry.name) has no encoder to fine-tune")
+      }
+      return EncoderClassifier(autoencoder, classCount: 0)
+    }
     let model = try entry.buildClassifier(classCount: weights.metadata.classCount)
     try namingWeightFile(url.path) { try weights.load(into: model) }
     return model

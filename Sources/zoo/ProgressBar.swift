@@ -10,9 +10,14 @@ final class ProgressBar {
   private var lastTitle = ""
   private var lastStep = 0
   private var lastReportedTenth = -1
+  /// Whether the figures include accuracy (not for a generative model).
+  var showsAccuracy = true
 
   func update(_ p: TrainingProgress) {
-    let stats = String(format: "loss %.4f  acc %5.1f%%", p.loss, 100 * p.accuracy)
+    let stats =
+      showsAccuracy
+      ? String(format: "loss %.4f  acc %5.1f%%", p.loss, 100 * p.accuracy)
+      : String(format: "loss %.4f", p.loss)
     draw("epoch \(p.epoch)/\(p.epochs)", step: p.step, steps: p.steps, stats: stats)
   }
 

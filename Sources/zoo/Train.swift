@@ -70,6 +70,8 @@ struct Train: ParsableCommand {
   )
   var freeze = "none"
 
+  @OptionGroup var generativeOptions: GenerativeArguments
+
   @Option(
     help: ArgumentHelp(
       "Segmentation: load a ResNet's weights (a zoo weight file, fc left out) into the encoder first.",
@@ -127,18 +129,26 @@ struct Train: ParsableCommand {
       let data = try dataOptions.load(inputShape: entry.inputShape, seed: seed)
       for line in data.report.lines { print(line) }
       let inputShape = try self.inputShape(of: entry, for: data)
-      let normalization = dataOptions.normalization(for: data)
+      let generative = entry.task == .generation
+      // A generative model reconstructs pixels in [0, 1]: they are not normalised.
+      let normalization =
+        generative ? .none(channels: inputShape[0]) : dataOptions.normalization(for: data)
       let train = data.train.batches(
         batchSize: batchSize, normalization: normalization,
         augmentation: dataOptions.augment.augmentation)
       let held = data.validation.batches(batchSize: 256, normalization: normalization)
       // Initial weights and dropout draw from one stream, which checkpoints save.
       let random = RandomStream(seed: seed)
-      let model = try entry.buildClassifier(
-        classCount: data.classNames.count, inputChannels: inputShape[0], rng: random)
+      let model =
+        generative
+        ? entry.build(
+          classCount: generativeOptions.latent, inputChannels: inputShape[0], rng: random)
+        : try entry.buildClassifier(
+          classCount: data.classNames.count, inputChannels: inputShape[0], rng: random)
       print(
-        "\(entry.name): \(Summary.grouped(model.parameterCount)) parameters, \(data.classNames.count) classes"
-      )
+        "\(entry.name): \(Summary.grouped(model.parameterCount)) parameters, "
+          + (generative
+            ? generativeOptions.describe(model) : "\(data.classNames.count) classes"))
       print(
         "data: \(dataOptions.data), \(train.count) training and \(held.count) \(data.validationName) examples"
       )
@@ -148,6 +158,10 @@ struct Train: ParsableCommand {
           model.trainableParameters(), lr: lr, momentum: momentum, weightDecay: weightDecay),
         schedule: schedule.schedule(totalSteps: epochs * train.batchCount),
         labelSmoothing: labelSmoothing)
+      let autoencoder = model as? ConvAutoencoder
+      if let autoencoder {
+        trainer.batchLoss = generativeOptions.objective(autoencoder, random: random)
+      }
       var history: [EpochFigures] = []
       var firstEpoch = 1
       var position = EpochPosition()
@@ -184,10 +198,12 @@ struct Train: ParsableCommand {
       }
       Interrupt.install()
       let progress = ProgressBar()
+      progress.showsAccuracy = !generative
       for epoch in firstEpoch..<(epochs + 1) {
         let epochStart = Date()
         let (loss, accuracy): (Float, Float)
-        let evaluation: Evaluation
+        let evaluation: (loss: Float, accuracy: Float)
+        var generated: GenerativeEvaluation?
         do {
           (loss, accuracy) = try trainer.trainEpoch(
             train, epoch: epoch, epochs: epochs, seed: seed,
@@ -196,7 +212,14 @@ struct Train: ParsableCommand {
           parallel?.reportReduction(
             of: trainer, images: train.count - (epoch == firstEpoch ? position.seen : 0),
             seconds: Date().timeIntervalSince(epochStart))
-          evaluation = try ClassifierTrainer.evaluate(model, on: held, replicas: parallel?.group)
+          if let autoencoder {
+            generated = try GenerativeEvaluation.evaluate(
+              autoencoder, on: held, reconstruction: generativeOptions.reconstruction.loss)
+            evaluation = (generated!.loss, 0)
+          } else {
+            let scores = try ClassifierTrainer.evaluate(model, on: held, replicas: parallel?.group)
+            evaluation = (scores.loss, scores.accuracy)
+          }
           try TrainingError.checkEvaluation(evaluation.loss, epoch: epoch)
         } catch let interrupted as TrainingInterrupted {
           try stop(epoch: epoch, position: interrupted.position)
@@ -208,14 +231,25 @@ struct Train: ParsableCommand {
           EpochFigures(
             epoch: epoch, trainLoss: loss, trainAccuracy: accuracy, validationLoss: evaluation.loss,
             validationAccuracy: evaluation.accuracy, learningRate: trainer.optimizer.learningRate,
-            seconds: Date().timeIntervalSince(epochStart)))
-        print(
-          String(
-            format:
-              "epoch %d: train loss %.4f, train accuracy %.2f%%, %@ loss %.4f, %@ accuracy %.2f%%",
-            epoch, loss, 100 * accuracy, data.validationName, evaluation.loss, data.validationName,
-            100 * evaluation.accuracy))
-        try output?.writeLog(history, title: "\(entry.name) on \(dataOptions.data)")
+            seconds: Date().timeIntervalSince(epochStart),
+            validationReconstruction: generated?.reconstruction, validationKL: generated?.kl))
+        if let generated {
+          print(
+            String(
+              format:
+                "epoch %d: train loss %.4f, %@ loss %.4f (reconstruction %.4f, KL %.4f) per image",
+              epoch, loss, data.validationName, generated.loss, generated.reconstruction,
+              generated.kl))
+        } else {
+          print(
+            String(
+              format:
+                "epoch %d: train loss %.4f, train accuracy %.2f%%, %@ loss %.4f, %@ accuracy %.2f%%",
+              epoch, loss, 100 * accuracy, data.validationName, evaluation.loss,
+              data.validationName, 100 * evaluation.accuracy))
+        }
+        try output?.writeLog(
+          history, title: "\(entry.name) on \(dataOptions.data)", generative: generative)
         try save(completedEpochs: epoch, position: EpochPosition())
         if Interrupt.isRequested && epoch < epochs {
           try stop(epoch: epoch + 1, position: EpochPosition())
@@ -228,9 +262,12 @@ struct Train: ParsableCommand {
           recipe: recipe, seed: seed, epochs: epochs, evaluatedOn: data.validationName,
           accuracy: history.last!.validationAccuracy, wallSeconds: wall,
           command: (["zoo"] + CommandLine.arguments.dropFirst().filter { $0 != "--resume" })
-            .joined(separator: " "))
+            .joined(separator: " "),
+          metrics: generative ? history.last!.generativeMetrics : nil)
         try output.writeModel(
-          model, entry: entry, inputShape: inputShape, classNames: data.classNames,
+          model, entry: entry, inputShape: inputShape,
+          classNames: generative ? [] : data.classNames,
+          classCount: generative ? generativeOptions.latent : nil,
           normalization: normalization
             ?? data.scaler.map {
               Normalization(mean: $0.center, std: $0.spread)
@@ -291,7 +328,10 @@ struct Train: ParsableCommand {
         "architecture": architecture, "data": dataOptions.data, "epochs": "\(epochs)",
         "seed": "\(seed)", "val_split": "\(dataOptions.valSplit)",
         "scaling": dataOptions.scaling.rawValue, "skip_corrupt": "\(dataOptions.skipCorrupt)",
-      ], uniquingKeysWith: { a, _ in a })
+      ], uniquingKeysWith: { a, _ in a }
+    ).merging(
+      (try? ModelRegistry.entry(named: architecture).task) == .generation
+        ? generativeOptions.settings : [:], uniquingKeysWith: { a, _ in a })
   }
 
   /// This command line with `--resume` added.

@@ -231,7 +231,7 @@ struct TransferBench: ParsableCommand {
         unfreezeEpochs: arm == .head ? 0 : (recipe.unfreezeEpochs ?? 10))
       return (model, configuration)
     case .scratch:
-      let model = try source.entry.buildClassifier(
+      let model = try source.untrainedClassifier(
         classCount: classCount, rng: RandomStream(seed: seed))
       var configuration = recipe.configuration(freeze: .none, seed: seed, unfreezeEpochs: 0)
       configuration.headEpochs = scratchEpochs

@@ -9,7 +9,7 @@ struct ZooCommand: ParsableCommand {
     subcommands: [
       List.self, Info.self, Train.self, Evaluate.self, Predict.self, Finetune.self, Embed.self,
       Export.self, Import.self, Bench.self, TransferBench.self, Scenes.self, CheckWeightFile.self,
-      ExplainCommand.self, ExplainSanity.self,
+      ExplainCommand.self, ExplainSanity.self, Generate.self,
     ])
 
   static func main() {

@@ -231,4 +231,50 @@ import ZooTestSupport
       try diceLoss(probabilities: p, targets: Tensor(shape: [2, 3, 4, 5]))
     }
   }
+
+  @Test func variationalLossGradientsMatchFiniteDifferences() throws {
+    var g = SeededGenerator(seed: 11)
+    let logits = Tensor.normal(shape: [3, 1, 4, 4], std: 2, generator: &g, requiresGrad: true)
+    let targets = Tensor.uniform(shape: [3, 1, 4, 4], low: 0, high: 1, generator: &g)
+    let bce = try checkGradients([logits]) {
+      try binaryCrossEntropyPerImage(logits: $0[0], targets: targets)
+    }
+    #expect(bce.passed, "\(bce)")
+    let squared = try checkGradients([logits]) { try squaredErrorPerImage($0[0], targets) }
+    #expect(squared.passed, "\(squared)")
+    let mean = Tensor.normal(shape: [4, 3], generator: &g, requiresGrad: true)
+    let logVariance = Tensor.normal(shape: [4, 3], std: 0.7, generator: &g, requiresGrad: true)
+    let kl = try checkGradients([mean, logVariance]) {
+      try gaussianKLDivergence(mean: $0[0], logVariance: $0[1])
+    }
+    #expect(kl.passed, "\(kl)")
+    let noise = Tensor.normal(shape: [4, 3], generator: &g)
+    let weights = Tensor.normal(shape: [4, 3], generator: &g)
+    let sample = try checkGradients([mean, logVariance]) {
+      try weightedSum(
+        try reparameterize(mean: $0[0], logVariance: $0[1], noise: noise), weights: weights)
+    }
+    #expect(sample.passed, "\(sample)")
+  }
+
+  @Test func variationalLossesRejectBadShapes() {
+    #expect(
+      throws: TensorError.shapeMismatch(
+        op: "gaussianKLDivergence logVariance", expected: [2, 3], actual: [2, 4])
+    ) {
+      try gaussianKLDivergence(mean: Tensor(shape: [2, 3]), logVariance: Tensor(shape: [2, 4]))
+    }
+    #expect(
+      throws: TensorError.invalidArgument(
+        op: "gaussianKLDivergence", message: "expected a non-empty (N, ...) batch, got shape []")
+    ) { try gaussianKLDivergence(mean: Tensor(0), logVariance: Tensor(0)) }
+    #expect(throws: TensorError.self) {
+      try reparameterize(
+        mean: Tensor(shape: [2, 3]), logVariance: Tensor(shape: [2, 3]), noise: Tensor(shape: [3]))
+    }
+    #expect(throws: TensorError.self) {
+      try binaryCrossEntropyPerImage(
+        logits: Tensor(shape: [2, 4]), targets: Tensor(shape: [2, 5]))
+    }
+  }
 }

@@ -134,6 +134,39 @@ import ZooTestSupport
     try Self.compare(c, "cross_entropy", ["out": loss, "grad_logits": logits.grad])
   }
 
+  @Test(arguments: try TorchFixture.caseNames("vae_losses"))
+  func variationalLossMatchesTorch(_ name: String) throws {
+    let c = try TorchFixture.case(name, in: "vae_losses")
+    switch name {
+    case "bce_per_image":
+      let logits = try c.tensor("logits", requiresGrad: true)
+      let loss = try binaryCrossEntropyPerImage(logits: logits, targets: try c.tensor("targets"))
+      try loss.backward()
+      try Self.compare(c, "vae_losses", ["out": loss, "grad_logits": logits.grad])
+    case "squared_error_per_image":
+      let prediction = try c.tensor("prediction", requiresGrad: true)
+      let loss = try squaredErrorPerImage(prediction, try c.tensor("target"))
+      try loss.backward()
+      try Self.compare(c, "vae_losses", ["out": loss, "grad_prediction": prediction.grad])
+    case "gaussian_kl", "reparameterize":
+      let mean = try c.tensor("mean", requiresGrad: true)
+      let logVariance = try c.tensor("log_var", requiresGrad: true)
+      let out: Tensor
+      if name == "gaussian_kl" {
+        out = try gaussianKLDivergence(mean: mean, logVariance: logVariance)
+        try out.backward()
+      } else {
+        out = try reparameterize(
+          mean: mean, logVariance: logVariance, noise: try c.tensor("noise"))
+        try Self.backward(out, c)
+      }
+      try Self.compare(
+        c, "vae_losses", ["out": out, "grad_mean": mean.grad, "grad_log_var": logVariance.grad])
+    default:
+      Issue.record("no test for vae_losses case \(name)")
+    }
+  }
+
   /// Back-propagates `sum(out * w)` with the case's `w`, once `out` has PyTorch's shape.
   static func backward(
     _ out: Tensor, _ c: TorchFixture.Case, sourceLocation: SourceLocation = #_sourceLocation

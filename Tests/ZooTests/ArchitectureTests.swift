@@ -33,6 +33,13 @@ import ZooTensor
       #expect(out.shape == [2, classes, shape[2], shape[3]])
       let labels = (0..<(2 * shape[2] * shape[3])).map { $0 % classes }
       loss = try crossEntropy(logits: out, labels: labels)
+    case .generation:
+      #expect(out.shape == shape)
+      let autoencoder = try #require(model as? ConvAutoencoder)
+      let pixels = Tensor(shape: shape, scalars: x.scalars.map { 1 / (1 + exp(-$0)) })
+      loss = try generativeLoss(
+        of: autoencoder, inputs: pixels, targets: pixels, random: RandomStream(seed: 3)
+      ).total
     }
     try loss.backward()
     #expect(loss.item.isFinite, "\(name): loss \(loss.item)")

@@ -66,6 +66,9 @@ struct TorchvisionFixture: Decodable {
     // Layer norms over channels, channels-last linear layers and layer scales (C, 1, 1), which
     // the formula fills as weights of fan-in 1.
     "convnext_tiny",
+    // The zoo's autoencoders against PyTorch twins (Tools/autoencoder_torch.py): transposed
+    // convolutions up from a dense layer's (32, 7, 7) map, latent size 8.
+    "autoencoder", "vae",
   ]
 
   @Test(arguments: models)

@@ -93,6 +93,9 @@ public final class ClassifierTrainer {
   /// Puts the model in training mode before each epoch. Head-only fine-tuning replaces it to
   /// keep a frozen backbone in inference mode (no dropout, running batch-norm statistics).
   public var enterTrainingMode: (Module) -> Void = { $0.setTraining(true) }
+  /// The loss of one batch (a mean over its examples) and how many examples were right; nil
+  /// trains a classifier with cross-entropy. A generative model sets its own objective here.
+  public var batchLoss: ((Batch) throws -> (loss: Tensor, correct: Int))?
   /// The members of a data-parallel run this trainer is one of (nil: a single process). Each
   /// member takes its shard of every batch, the gradients are averaged over the members after
   /// each backward pass, and the figures reported are those of the whole batch. Every member
@@ -143,13 +146,10 @@ public final class ClassifierTrainer {
     reduction = (0, 0, averager?.buckets.count ?? 0)
     for batch in batches.prefetched() {
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
-      let logits = try model(batch.inputs)
-      var loss = try classificationLoss(
-        of: model, logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
+      var (loss, correct) = try (batchLoss ?? classificationStep)(batch)
       let seen = batch.labels.count
       let figures = try StepFigures(
-        lossSum: Double(loss.item) * Double(seen),
-        correct: Double(zip(argmax(logits), batch.labels).filter { $0 == $1 }.count),
+        lossSum: Double(loss.item) * Double(seen), correct: Double(correct),
         seen: Double(seen), stopRequests: shouldStop?() == true ? 1 : 0
       ).summed(over: replicas)
       guard figures.lossSum.isFinite else {
@@ -190,6 +190,14 @@ public final class ClassifierTrainer {
       Float(reached.lossSum / Double(max(reached.seen, 1))),
       Float(reached.correct) / Float(max(reached.seen, 1))
     )
+  }
+
+  /// The cross-entropy of a batch's logits and how many of them put the label first.
+  private func classificationStep(_ batch: Batch) throws -> (loss: Tensor, correct: Int) {
+    let logits = try model(batch.inputs)
+    let loss = try classificationLoss(
+      of: model, logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
+    return (loss, zip(argmax(logits), batch.labels).filter { $0 == $1 }.count)
   }
 
   /// Sets the step count a checkpoint recorded, so the schedule continues from there.

@@ -20,12 +20,19 @@ public struct EpochFigures: Codable, Sendable, Equatable {
   public var learningRate: Float
   /// Wall time of the epoch, evaluation included.
   public var seconds: Double
+  /// A generative model's held-out reconstruction and KL terms (`validationLoss` is their
+  /// sum); nil for a classifier.
+  public var validationReconstruction: Float?
+  public var validationKL: Float?
 
   /// An epoch's figures.
   public init(
     epoch: Int, trainLoss: Float, trainAccuracy: Float, validationLoss: Float,
-    validationAccuracy: Float, learningRate: Float, seconds: Double
+    validationAccuracy: Float, learningRate: Float, seconds: Double,
+    validationReconstruction: Float? = nil, validationKL: Float? = nil
   ) {
+    self.validationReconstruction = validationReconstruction
+    self.validationKL = validationKL
     self.epoch = epoch
     self.trainLoss = trainLoss
     self.trainAccuracy = trainAccuracy
@@ -38,6 +45,17 @@ public struct EpochFigures: Codable, Sendable, Equatable {
   /// The CSV log's header row.
   public static let csvHeader =
     "epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,learning_rate,seconds"
+
+  /// The CSV log's header row for a generative model.
+  public static let generativeCSVHeader =
+    "epoch,train_loss,validation_loss,validation_reconstruction,validation_kl,learning_rate,seconds"
+
+  /// This epoch as a CSV row under `generativeCSVHeader`.
+  public var generativeCSVRow: String {
+    String(
+      format: "%d,%.6f,%.6f,%.6f,%.6f,%.6g,%.2f", epoch, trainLoss, validationLoss,
+      validationReconstruction ?? 0, validationKL ?? 0, learningRate, seconds)
+  }
 
   /// This epoch as a CSV row under `csvHeader`.
   public var csvRow: String {
