@@ -143,7 +143,8 @@ public final class ClassifierTrainer {
     reduction = (0, 0, averager?.buckets.count ?? 0)
     for batch in batches.prefetched() {
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
-      let logits = try model(batch.inputs)
+      // A shard's ops choose as the whole batch would (BatchShard).
+      let logits = try BatchShard.$current.withValue(batch.shard) { try model(batch.inputs) }
       var loss = try classificationLoss(
         of: model, logits: logits, labels: batch.labels, labelSmoothing: labelSmoothing)
       let seen = batch.labels.count
@@ -162,7 +163,7 @@ public final class ClassifierTrainer {
         loss = scale(loss, by: Float(Double(seen * replicas.size) / figures.seen))
       }
       optimizer.zeroGrad()
-      try loss.backward()
+      try BatchShard.$current.withValue(batch.shard) { try loss.backward() }
       if let averager {
         try averager.average()
         reduction.seconds += averager.lastReductionSeconds.reduce(0, +)
@@ -213,7 +214,7 @@ public final class ClassifierTrainer {
       replicas.map { EpochBatches.Shard($0.rank, of: $0.size) })
     try withoutGradients {
       for batch in batches.prefetched() where !batch.labels.isEmpty {
-        let logits = try model(batch.inputs)
+        let logits = try BatchShard.$current.withValue(batch.shard) { try model(batch.inputs) }
         totalLoss +=
           Double(try crossEntropy(logits: logits, labels: batch.labels).item)
           * Double(batch.labels.count)
