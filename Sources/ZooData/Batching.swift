@@ -26,6 +26,9 @@ public struct Batch: Sendable, Equatable {
   public let labels: [Int]
   /// The examples in the batch, as indices into the source.
   public let indices: [Int]
+  /// Where the batch sits in the global batch of a data-parallel step (nil: it is the whole
+  /// batch); the ops of the step run with it as `BatchShard.current`.
+  public var shard: BatchShard? = nil
 
   /// The inputs as a tensor.
   public var inputs: Tensor { Tensor(shape: shape, scalars: values) }
@@ -104,9 +107,13 @@ public struct EpochBatches: Sendable, RandomAccessCollection {
 
     /// This part of `members`.
     public func part(of members: ArraySlice<Int>) -> [Int] {
-      let (start, length) = (members.startIndex, members.count)
-      return Array(
-        members[(start + length * index / count)..<(start + length * (index + 1) / count)])
+      let (start, part) = (members.startIndex, range(inBatchOf: members.count))
+      return Array(members[(start + part.lowerBound)..<(start + part.upperBound)])
+    }
+
+    /// The positions of this part in a batch of `length`.
+    public func range(inBatchOf length: Int) -> Range<Int> {
+      (length * index / count)..<(length * (index + 1) / count)
     }
   }
 
@@ -129,8 +136,11 @@ public struct EpochBatches: Sendable, RandomAccessCollection {
   public subscript(index: Int) -> Batch {
     let members = order[
       (index * source.batchSize)..<Swift.min((index + 1) * source.batchSize, order.count)]
-    return source.batch(
-      of: shard.map { $0.part(of: members) } ?? Array(members), augmentation: augmentation)
+    guard let shard else { return source.batch(of: Array(members), augmentation: augmentation) }
+    var batch = source.batch(of: shard.part(of: members), augmentation: augmentation)
+    batch.shard = BatchShard(
+      offset: shard.range(inBatchOf: members.count).lowerBound, globalBatch: members.count)
+    return batch
   }
 }
 

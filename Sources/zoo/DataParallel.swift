@@ -58,7 +58,10 @@ struct DataParallelRun {
       Parallel.threadCount = threads
       BLAS.threadCount = threads
     }
-    if group.rank != 0 { _ = freopen("/dev/null", "w", stdout) }
+    if group.rank != 0 {
+      _ = freopen("/dev/null", "w", stdout)
+      ProgressBar.isSilent = true
+    }
     print(
       "data-parallel over \(group.size) ranks, \(Parallel.threadCount) threads each\(syncBatchNorm ? ", synchronised batch norm" : "")"
     )
@@ -80,11 +83,19 @@ struct DataParallelRun {
   /// rank, each global batch of `batches` split over the ranks, batch norm synchronised when
   /// asked.
   func join(_ trainer: ClassifierTrainer, batches: some ExampleSource) throws {
-    try checkBatches(batches.count, batchSize: batches.batchSize)
-    try trainer.model.broadcastState(over: group)
-    try trainer.optimizer.broadcastState(over: group)
-    trainer.model.synchronizeBatchNorm(over: syncBatchNorm ? group : nil)
+    try join(
+      model: trainer.model, optimizer: trainer.optimizer, examples: batches.count,
+      batchSize: batches.batchSize)
     trainer.replicas = group
+  }
+
+  /// Rank 0's parameters and optimiser state on every rank, after checking that every batch
+  /// of an epoch of `examples` gives every rank a part; batch norm synchronised when asked.
+  func join(model: Module, optimizer: Optimizer, examples: Int, batchSize: Int) throws {
+    try checkBatches(examples, batchSize: batchSize)
+    try model.broadcastState(over: group)
+    try optimizer.broadcastState(over: group)
+    model.synchronizeBatchNorm(over: syncBatchNorm ? group : nil)
   }
 
   /// Throws unless every batch of an epoch of `count` examples gives every rank an example.

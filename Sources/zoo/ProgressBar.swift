@@ -5,6 +5,8 @@ import Zoo
 /// terminal, or a plain line every tenth of an epoch when output goes to a file or a pipe.
 /// Passes that are not epochs (computing features) show the same bar without the figures.
 final class ProgressBar {
+  /// Set on the ranks other than 0 of a data-parallel run, which print nothing.
+  nonisolated(unsafe) static var isSilent = false
   private let isTerminal = isatty(STDERR_FILENO) == 1
   private var passStart = Date()
   private var lastTitle = ""
@@ -33,6 +35,7 @@ final class ProgressBar {
       lastReportedTenth = -1
     }
     lastStep = step
+    guard !Self.isSilent else { return }
     let elapsed = Date().timeIntervalSince(passStart)
     let remaining = elapsed / Double(step) * Double(steps - step)
     let stats = stats.isEmpty ? "" : "  " + stats

@@ -109,14 +109,7 @@ struct Train: ParsableCommand {
             "\(entry.name) is a \(entry.task.rawValue) model; --task \(task.rawValue) needs a \(task.modelTask.rawValue) one"
         )
       }
-      if entry.task == .segmentation {
-        guard parallel == nil else {
-          throw ValidationErrorLine(
-            message: "data-parallel training covers classifiers; train \(entry.name) in one process"
-          )
-        }
-        return try trainSegmentation(entry)
-      }
+      if entry.task == .segmentation { return try trainSegmentation(entry, parallel: parallel) }
       let started = Date()
       // Rank 0 alone writes files; the others read the checkpoint from it.
       let output =

@@ -26,8 +26,10 @@ enum LossChoice: String, ExpressibleByArgument, CaseIterable {
 
 extension Train {
   /// `zoo train` for a segmentation architecture: masks from `--data` (scenes or a mask
-  /// folder), the loss from `--loss`, held-out mean IoU after every epoch.
-  func trainSegmentation(_ entry: ModelEntry) throws {
+  /// folder), the loss from `--loss`, held-out mean IoU after every epoch. As one rank of
+  /// `parallel`, it trains on its part of every batch; every rank scores the whole held-out
+  /// set, and rank 0 alone writes files.
+  func trainSegmentation(_ entry: ModelEntry, parallel: DataParallelRun?) throws {
     guard dataOptions.shots == nil else {
       throw ValidationErrorLine(message: "--shots applies to classification, not to \(entry.name)")
     }
@@ -71,8 +73,16 @@ extension Train {
         model.trainableParameters(), lr: lr, momentum: momentum, weightDecay: weightDecay),
       schedule: schedule.schedule(totalSteps: epochs * train.batchCount), loss: loss.loss)
     trainer.enterTrainingMode = { _ in model.enterFrozenEncoderTrainingMode() }
+    if let parallel {
+      try parallel.join(
+        model: model, optimizer: trainer.optimizer, examples: train.count,
+        batchSize: train.batchSize)
+      trainer.replicas = parallel.group
+    }
     let progress = ProgressBar()
-    let output = out.map { SegmentationOutput(modelURL: URL(fileURLWithPath: $0)) }
+    let output =
+      parallel?.isRoot == false
+      ? nil : out.map { SegmentationOutput(modelURL: URL(fileURLWithPath: $0)) }
     var history: [SegmentationEpoch] = []
     var last: SegmentationEvaluation?
     for epoch in 1...epochs {

@@ -19,10 +19,10 @@ import ZooTensor
   }
 
   /// Trains with `arguments` in one process and over two ranks; returns both weight files.
-  static func trainBothWays(_ arguments: [String], rankOptions: [String] = []) throws -> (
-    one: [String: Tensor], two: [String: Tensor]
-  ) {
-    let folder = try Self.temporaryFolder()
+  static func trainBothWays(
+    _ arguments: [String], rankOptions: [String] = [], in given: URL? = nil
+  ) throws -> (one: [String: Tensor], two: [String: Tensor]) {
+    let folder = try given ?? Self.temporaryFolder()
     for (name, ranks) in [("one", false), ("two", true)] {
       let run = try train(
         arguments + (ranks ? rankOptions : []) + ["--out", "\(name).h5"], ranks: ranks, in: folder
@@ -87,10 +87,11 @@ import ZooTensor
     #expect(Self.worstDifference(one, two) < 1e-5)
   }
 
-  /// From scratch, resnet20's trajectory amplifies float rounding: nudging the learning rate
-  /// by 1e-5 of itself moves one process's weights after 50 steps by about 6e-3 (relative
-  /// norm). Two ranks must stay within that noise of one process; without synchronised batch
-  /// norm they land about six times as far.
+  /// From scratch, resnet20's trajectory amplifies float rounding: raising the learning rate
+  /// by one float step (0.001 to 0.0010000002, 1.6e-7 of itself) moves one process's weights
+  /// after 50 steps by about 5e-3 (relative norm; 4e-10 after one step). Two ranks, which
+  /// differ from one process only in the order of the batch's sums, must stay within that
+  /// noise of one process; without synchronised batch norm they land several times as far.
   @Test func twoRanksOfResNetWithSynchronisedBatchNormFollowOneProcess() throws {
     let arguments = [
       "resnet20", "--data", "fashion-mnist:0-1", "--shots", "200", "--batch-size", "8",
@@ -98,7 +99,7 @@ import ZooTensor
     ]
     let folder = try Self.temporaryFolder()
     for (name, lr, ranks) in [
-      ("one", "0.001", false), ("nudged", "0.00100001", false), ("two", "0.001", true),
+      ("one", "0.001", false), ("nudged", "0.0010000002", false), ("two", "0.001", true),
     ] {
       let run = try Self.train(
         arguments + ["--lr", lr, "--out", "\(name).h5"] + (ranks ? ["--sync-bn"] : []),
@@ -132,6 +133,59 @@ import ZooTensor
       Self.worstDifference(try Self.weights(folder, "one"), try Self.weights(folder, "two")) < 1e-5)
   }
 
+  /// The draws spread over the ranks give the table and runs of one process (times aside).
+  @Test func transferBenchOverTwoRanksGivesOneProcesssTable() throws {
+    let folder = try Self.temporaryFolder()
+    var tables: [String] = []
+    var runs: [[[String: String]]] = []
+    for (name, ranks) in [("one", false), ("two", true)] {
+      let run = try ZooProcess(
+        [
+          "transfer-bench", "--shots", "3", "--seeds", "0,1", "--arms", "head", "--epochs", "3",
+          "--json", "\(name).json",
+        ], in: folder, launcher: ranks ? Self.mpirun : []
+      ).wait(timeout: 300)
+      try #require(run.status == 0, "\(name): \(run.stderr)")
+      // The table without the times of the runs.
+      tables.append(
+        run.stdout.split(separator: "\n").filter { $0.hasPrefix("|") }
+          .map { $0.replacing(/\s\([0-9.]+ s\)/, with: "") }.joined(separator: "\n"))
+      let report = try JSONSerialization.jsonObject(
+        with: Data(contentsOf: folder.appendingPathComponent("\(name).json")))
+      let entries = try #require((report as? [String: Any])?["runs"] as? [[String: Any]])
+      runs.append(
+        entries.map { $0.filter { $0.key != "seconds" }.mapValues { "\($0)" } })
+    }
+    #expect(tables[0].contains("| 3 |") && tables[0] == tables[1], "\(tables)")
+    #expect(runs[0].count == 2 && runs[0] == runs[1], "\(runs)")
+  }
+
+  /// U-Net training with cross-entropy and Dice, 4 steps of 4 (2 per rank): Dice is taken over
+  /// the whole global batch, so two ranks follow one process (4.0e-7 against one process on
+  /// two threads, 4.0e-8 on one; without --sync-bn 1.3e-2). Plain SGD: Adam's first steps divide near-zero gradients by their own size,
+  /// which turns rounding into whole steps (3.4e-6 after one).
+  @Test func twoRanksOfUNetTrainAsOneProcess() throws {
+    let folder = try Self.temporaryFolder()
+    let data = folder.appendingPathComponent("data")
+    for (split, indices) in [("train", 0..<8), ("val", 8..<10)] {
+      for i in indices {
+        let (image, mask) = SegmentationCommandTests.scene(i, binary: true)
+        let name = String(format: "s%02d.png", i)
+        try SegmentationCommandTests.writePNG(
+          image, to: data.appendingPathComponent("\(split)/images/\(name)"))
+        try SegmentationCommandTests.writePNG(
+          mask, to: data.appendingPathComponent("\(split)/masks/\(name)"))
+      }
+    }
+    let (one, two) = try Self.trainBothWays(
+      [
+        "unet-tiny", "--data", "folder:\(data.path)", "--batch-size", "4", "--epochs", "2",
+        "--lr", "0.01",
+      ], rankOptions: ["--sync-bn"], in: folder)
+    #expect(one.keys.sorted() == two.keys.sorted())
+    #expect(Self.overallDifference(one, two) < 1e-6, "\(Self.overallDifference(one, two))")
+  }
+
   @Test func synchronisedBatchNormOutsideAJobIsOneLine() throws {
     let result = try ZooProcess.run(["train", "lenet5", "--sync-bn"])
     #expect(result.status == 1)
@@ -141,9 +195,12 @@ import ZooTensor
     )
   }
 
-  @Test func aKilledRankStopsTheJobAndResumeFinishes() throws {
+  /// A rank killed from outside ends the job in one line; Ctrl-C on mpirun (which ends the
+  /// ranks) ends the resumed job; each time the checkpoint stays, and the second resume
+  /// finishes with the uninterrupted run's weights.
+  @Test func aKilledRankOrCtrlCStopsTheJobAndResumeFinishes() throws {
     let folder = try Self.temporaryFolder()
-    let arguments = Self.lenet + ["--epochs", "4", "--seed", "5", "--out", "run.h5"]
+    let arguments = Self.lenet + ["--epochs", "12", "--seed", "5", "--out", "run.h5"]
     let checkpoint = folder.appendingPathComponent("run.checkpoint.json")
     let job = try Self.train(arguments, ranks: true, in: folder)
     ResumeCommandTests.waitFor("the first epoch's checkpoint", timeout: 120) {
@@ -158,13 +215,36 @@ import ZooTensor
     let saved = try TrainingCheckpoint.read(contentsOf: checkpoint).completedEpochs
     #expect(saved >= 1)
 
+    // Ctrl-C once the resumed job has written a checkpoint of its own.
+    let written = Self.modified(checkpoint)
+    // mpirun inherits the test runner's ignored SIGINT unless reset, as a shell would.
+    let resumedJob = try ZooProcess(
+      ["train"] + arguments + ["--resume"], in: folder,
+      launcher: ["/usr/bin/env", "--default-signal=INT"] + Self.mpirun)
+    ResumeCommandTests.waitFor("the resumed job's checkpoint", timeout: 120) {
+      Self.modified(checkpoint) != written || !resumedJob.process.isRunning
+    }
+    let ranks = (0..<2).compactMap { Self.rank($0, under: resumedJob.process.processIdentifier) }
+    kill(resumedJob.process.processIdentifier, SIGINT)
+    let interrupted = resumedJob.wait(timeout: 60)
+    ResumeCommandTests.waitFor("the ranks to end", timeout: 10) {
+      ranks.allSatisfy { kill($0, 0) != 0 }
+    }
+    #expect(interrupted.stdout.contains("resuming at epoch \(saved + 1)"))
+    #expect(
+      (1...127).contains(interrupted.status) && !interrupted.signalled, "\(interrupted.status)")
+    #expect(ranks.count == 2)
+    #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("run.h5").path))
+    let later = try TrainingCheckpoint.read(contentsOf: checkpoint).completedEpochs
+    #expect(later > saved)
+
     let resumed = try Self.train(arguments + ["--resume"], ranks: true, in: folder).wait(
       timeout: 300)
     #expect(resumed.status == 0, "\(resumed.stderr)")
-    #expect(resumed.stdout.contains("resuming at epoch \(saved + 1)"))
-    // The same run without the kill gives the same weights bit for bit.
+    #expect(resumed.stdout.contains("resuming at epoch \(later + 1)"))
+    // The same run without the interruptions gives the same weights bit for bit.
     let whole = try Self.train(
-      Self.lenet + ["--epochs", "4", "--seed", "5", "--out", "whole.h5"], ranks: true, in: folder
+      Self.lenet + ["--epochs", "12", "--seed", "5", "--out", "whole.h5"], ranks: true, in: folder
     ).wait(timeout: 300)
     try #require(whole.status == 0, "\(whole.stderr)")
     let (run, uninterrupted) = try (Self.weights(folder, "run"), Self.weights(folder, "whole"))
@@ -172,6 +252,13 @@ import ZooTensor
     for (path, tensor) in run {
       #expect(tensor.scalars.map(\.bitPattern) == uninterrupted[path]?.scalars.map(\.bitPattern))
     }
+  }
+
+  /// When `file` was last written, in nanoseconds (nil when it does not exist).
+  static func modified(_ file: URL) -> Int? {
+    var status = stat()
+    guard stat(file.path, &status) == 0 else { return nil }
+    return status.st_mtim.tv_sec * 1_000_000_000 + status.st_mtim.tv_nsec
   }
 
   /// The process of rank `rank` among the children of mpirun `launcher`.

@@ -20,6 +20,26 @@ import ZooTestSupport
     #expect(relativeDifference(x.grad!.scalars, dx.scalars) < 1e-6)
   }
 
+  /// A data-parallel shard (rows 3 and 4 of a global batch of 6) draws the masks one process
+  /// draws for those rows.
+  @Test func aShardDrawsTheMasksOfItsRowsInTheGlobalBatch() throws {
+    let whole = try dropout(
+      Tensor(shape: [6, 10], repeating: 1), probability: 0.5, training: true,
+      rng: RandomStream(seed: 3))
+    let shard = try BatchShard.$current.withValue(BatchShard(offset: 3, globalBatch: 6)) {
+      try dropout(
+        Tensor(shape: [2, 10], repeating: 1), probability: 0.5, training: true,
+        rng: RandomStream(seed: 3))
+    }
+    #expect(shard.scalars == Array(whole.scalars[30..<50]))
+    #expect(
+      shard.scalars
+        == DropoutReference.forward(
+          Tensor(shape: [2, 10], repeating: 1), probability: 0.5, seed: 3, offset: 3
+        ).mask)
+    #expect(Array(whole.scalars[30..<40]) != Array(whole.scalars[40..<50]))
+  }
+
   @Test func keptElementsAreScaledAndFractionIsOneMinusP() throws {
     let x = Tensor(shape: [200_000], repeating: 2)
     let p: Float = 0.25

@@ -49,6 +49,33 @@ import ZooTestSupport
     #expect(try forward(winograd: true) == forward(winograd: false), "\(k)")
   }
 
+  /// A data-parallel shard takes its global batch's path: 8x8 maps go through Winograd in a
+  /// batch of 8 and through im2col in a batch of 4, so the second half of a batch of 8, run
+  /// as a shard of 4, must give the whole batch's outputs and input gradients for it.
+  @Test func aShardChoosesByItsGlobalBatch() throws {
+    let k = ConvCase(n: 8, c: 16, o: 16, h: 8, w: 8, kh: 3, kw: 3, padding: 1, bias: false)
+    let (x, weight, _) = k.inputs(transposed: false, seed: 90)
+    let dy = Tensor(shape: [8, 16, 8, 8], scalars: (0..<8192).map { Float($0 % 7) - 3 })
+    let whole = try conv2d(x, weight: weight, padding: 1)
+    try whole.backward(seed: dy)
+    let half = 4 * 16 * 64
+    func secondHalf(_ shard: BatchShard?) throws -> (y: [Float], dx: [Float]) {
+      let part = Tensor(
+        shape: [4, 16, 8, 8], scalars: Array(x.scalars[half...]), requiresGrad: true)
+      let y = try BatchShard.$current.withValue(shard) {
+        let y = try conv2d(part, weight: weight, padding: 1)
+        try y.backward(seed: Tensor(shape: y.shape, scalars: Array(dy.scalars[half...])))
+        return y
+      }
+      return (y.scalars, part.grad!.scalars)
+    }
+    let shard = try secondHalf(BatchShard(offset: 4, globalBatch: 8))
+    #expect(shard.y == Array(whole.scalars[half...]))
+    #expect(shard.dx == Array(x.grad!.scalars[half...]))
+    // Alone, the four take im2col, which rounds differently.
+    #expect(try secondHalf(nil).y != shard.y)
+  }
+
   @Test(arguments: cases)
   func winogradMatchesReferenceAndIm2col(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 91)

@@ -146,7 +146,10 @@ public final class ClassifierTrainer {
     reduction = (0, 0, averager?.buckets.count ?? 0)
     for batch in batches.prefetched() {
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
-      var (loss, correct) = try (batchLoss ?? classificationStep)(batch)
+      // A shard's ops choose as the whole batch would (BatchShard).
+      var (loss, correct) = try BatchShard.$current.withValue(batch.shard) {
+        try (batchLoss ?? classificationStep)(batch)
+      }
       let seen = batch.labels.count
       let figures = try StepFigures(
         lossSum: Double(loss.item) * Double(seen), correct: Double(correct),
@@ -162,7 +165,7 @@ public final class ClassifierTrainer {
         loss = scale(loss, by: Float(Double(seen * replicas.size) / figures.seen))
       }
       optimizer.zeroGrad()
-      try loss.backward()
+      try BatchShard.$current.withValue(batch.shard) { try loss.backward() }
       if let averager {
         try averager.average()
         reduction.seconds += averager.lastReductionSeconds.reduce(0, +)
@@ -221,7 +224,7 @@ public final class ClassifierTrainer {
       replicas.map { EpochBatches.Shard($0.rank, of: $0.size) })
     try withoutGradients {
       for batch in batches.prefetched() where !batch.labels.isEmpty {
-        let logits = try model(batch.inputs)
+        let logits = try BatchShard.$current.withValue(batch.shard) { try model(batch.inputs) }
         totalLoss +=
           Double(try crossEntropy(logits: logits, labels: batch.labels).item)
           * Double(batch.labels.count)

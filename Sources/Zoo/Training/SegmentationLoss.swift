@@ -12,8 +12,12 @@ public enum SegmentationLoss: String, Sendable, CaseIterable, Codable {
   case crossEntropyDice = "ce+dice"
   case binaryCrossEntropyDice = "bce+dice"
 
-  /// The loss of `logits` against `masks` (N * H * W classes in (n, y, x) order).
-  public func callAsFunction(logits: Tensor, masks: [Int]) throws -> Tensor {
+  /// The loss of `logits` against `masks` (N * H * W classes in (n, y, x) order). With
+  /// `replicas`, Dice is the whole data-parallel batch's (`diceLoss`); the pixel losses stay
+  /// means over this member's pixels, which averaging the gradients combines.
+  public func callAsFunction(logits: Tensor, masks: [Int], replicas: ReplicaGroup? = nil)
+    throws -> Tensor
+  {
     switch self {
     case .crossEntropy:
       return try ZooTensor.crossEntropy(logits: logits, labels: masks)
@@ -22,17 +26,19 @@ public enum SegmentationLoss: String, Sendable, CaseIterable, Codable {
         logits: logits, targets: try oneHot(masks, like: logits))
     case .dice:
       return try diceLoss(
-        probabilities: try softmax(logits, axis: 1), targets: try oneHot(masks, like: logits))
+        probabilities: try softmax(logits, axis: 1), targets: try oneHot(masks, like: logits),
+        replicas: replicas)
     case .crossEntropyDice:
       return try add(
         try ZooTensor.crossEntropy(logits: logits, labels: masks),
         try diceLoss(
-          probabilities: try softmax(logits, axis: 1), targets: try oneHot(masks, like: logits)))
+          probabilities: try softmax(logits, axis: 1), targets: try oneHot(masks, like: logits),
+          replicas: replicas))
     case .binaryCrossEntropyDice:
       let targets = try oneHot(masks, like: logits)
       return try add(
         try binaryCrossEntropyWithLogits(logits: logits, targets: targets),
-        try diceLoss(probabilities: sigmoid(logits), targets: targets))
+        try diceLoss(probabilities: sigmoid(logits), targets: targets, replicas: replicas))
     }
   }
 }

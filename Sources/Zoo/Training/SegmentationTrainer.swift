@@ -23,6 +23,18 @@ public final class SegmentationTrainer {
   /// Puts the model in training mode before each epoch; a frozen encoder replaces it to keep
   /// its batch norms in inference mode.
   public var enterTrainingMode: (Module) -> Void = { $0.setTraining(true) }
+  /// The members of a data-parallel run this trainer is one of (nil: a single process), as
+  /// `ClassifierTrainer.replicas`: each takes its part of every batch, Dice is taken over the
+  /// whole batch, and the gradients are averaged after each backward pass.
+  public var replicas: ReplicaGroup? {
+    didSet {
+      averager = replicas.map {
+        GradientAverager(
+          parameters: optimizer.groups.flatMap { $0.parameters.map(\.tensor) }, group: $0)
+      }
+    }
+  }
+  private var averager: GradientAverager?
 
   public init(
     model: Module, optimizer: Optimizer, schedule: LearningRateSchedule = .constant,
@@ -44,26 +56,45 @@ public final class SegmentationTrainer {
     enterTrainingMode(model)
     let key = AugmentationKey(seed: seed, epoch: epoch)
     let order = data.trainingEpoch(epoch, seed: seed)
-    var (totalLoss, correct, pixels) = (0.0, 0, 0)
-    for (step, members) in order.enumerated() {
+    var (totalLoss, correct, pixels, examples) = (0.0, 0, 0, 0)
+    let part = replicas.map { EpochBatches.Shard($0.rank, of: $0.size) }
+    for (step, whole) in order.enumerated() {
+      let members = part.map { $0.part(of: whole[...]) } ?? whole
+      let shard = part.map {
+        BatchShard(offset: $0.range(inBatchOf: whole.count).lowerBound, globalBatch: whole.count)
+      }
       let batch = data.batch(members, augmentation: key)
       optimizer.learningRate = schedule.learningRate(base: baseLearningRate, step: globalStep)
-      let logits = try model(batch.inputs)
-      let value = try loss(logits: logits, masks: batch.masks)
-      guard value.item.isFinite else {
-        throw TrainingError.nonFiniteLoss(epoch: epoch, step: step + 1, value: value.item)
+      var (logits, value) = try BatchShard.$current.withValue(shard) {
+        let logits = try model(batch.inputs)
+        return (logits, try loss(logits: logits, masks: batch.masks, replicas: replicas))
+      }
+      let figures = try StepFigures(
+        lossSum: Double(value.item) * Double(members.count),
+        correct: Double(zip(pixelClasses(logits), batch.masks).filter { $0 == $1 }.count),
+        seen: Double(batch.masks.count), stopRequests: 0
+      ).summed(over: replicas)
+      guard figures.lossSum.isFinite else {
+        throw TrainingError.nonFiniteLoss(
+          epoch: epoch, step: step + 1, value: Float(figures.lossSum / Double(whole.count)))
+      }
+      // As in ClassifierTrainer: parts of different sizes weigh by their share of the batch.
+      if let replicas, members.count * replicas.size != whole.count {
+        value = scale(value, by: Float(members.count * replicas.size) / Float(whole.count))
       }
       optimizer.zeroGrad()
-      try value.backward()
+      try BatchShard.$current.withValue(shard) { try value.backward() }
+      try averager?.average()
       optimizer.step()
       globalStep += 1
-      totalLoss += Double(value.item) * Double(members.count)
-      correct += zip(pixelClasses(logits), batch.masks).filter { $0 == $1 }.count
-      pixels += batch.masks.count
+      totalLoss += figures.lossSum
+      correct += Int(figures.correct)
+      pixels += Int(figures.seen)
+      examples += whole.count
       progress?(
         TrainingProgress(
           epoch: epoch, epochs: epochs, step: step + 1, steps: order.count,
-          loss: Float(totalLoss / Double((step * data.batchSize) + members.count)),
+          loss: Float(totalLoss / Double(examples)),
           accuracy: Float(correct) / Float(pixels), learningRate: optimizer.learningRate))
     }
     try TrainingError.checkParameters(of: model, epoch: epoch)

@@ -2,8 +2,10 @@
 
 /// Keeps each element with probability `1 - probability` and scales the kept ones by
 /// `1 / (1 - probability)`, so inference needs no rescaling. Returns `x` itself when not
-/// training or when `probability` is 0. The mask is drawn from `rng`, one value per element in
-/// order, so a seed fixes it.
+/// training or when `probability` is 0. Each sample (along the first dimension) draws its
+/// mask, one value per element in order, from a stream of its own, keyed by one draw from `rng`
+/// and the sample's position in the global batch (`BatchShard`): a seed fixes the mask, and a
+/// data-parallel shard draws what one process draws for the same samples.
 public func dropout(_ x: Tensor, probability: Float, training: Bool, rng: RandomStream) throws
   -> Tensor
 {
@@ -15,7 +17,8 @@ public func dropout(_ x: Tensor, probability: Float, training: Bool, rng: Random
         op: "dropout", message: "probability must be in [0, 1], got \(probability)")
     }
     guard training, probability > 0 else { return x }
-    let mask = rng.withGenerator { DropoutKernels.mask(count: x.count, probability, &$0) }
+    let mask = DropoutKernels.mask(
+      count: x.count, samples: x.rank == 0 ? 1 : x.shape[0], probability, rng: rng)
     let y = Tensor(shape: x.shape)
     DropoutKernels.multiply(y: &y.scalars, x: x.scalars, mask: mask)
     y.record("dropout", inputs: [x]) { dy in
@@ -28,15 +31,20 @@ public func dropout(_ x: Tensor, probability: Float, training: Bool, rng: Random
 }
 
 enum DropoutKernels {
-  /// Per-element factors: `1 / (1 - p)` for kept elements, 0 for dropped ones (all 0 when p is 1).
-  static func mask(count: Int, _ probability: Float, _ generator: inout SeededGenerator)
-    -> [Float]
-  {
+  /// Per-element factors for `samples` equal runs of `count` elements: `1 / (1 - p)` for kept
+  /// elements, 0 for dropped ones (all 0 when p is 1), each run from its sample's stream.
+  static func mask(count: Int, samples: Int, _ probability: Float, rng: RandomStream) -> [Float] {
+    let seed = rng.withGenerator { $0.next() }
     let kept = probability < 1 ? 1 / (1 - probability) : 0
+    let perSample = samples == 0 ? 0 : count / samples
     var mask = [Float](repeating: 0, count: count)
     mask.withUnsafeMutableBufferPointer { mask in
-      for i in 0..<count {
-        if generator.nextUniform() >= probability { mask[i] = kept }
+      for sample in 0..<samples {
+        var generator = SeededGenerator.sampleStream(
+          seed, position: BatchShard.globalPosition(sample))
+        for i in (sample * perSample)..<((sample + 1) * perSample) {
+          if generator.nextUniform() >= probability { mask[i] = kept }
+        }
       }
     }
     return mask
@@ -67,14 +75,29 @@ enum DropoutKernels {
   }
 }
 
-/// The mask and output that `dropout` must produce for a stream seeded with `seed`.
+extension SeededGenerator {
+  /// The stream of the sample at `position` of a global batch, for the random draw `seed`.
+  static func sampleStream(_ seed: UInt64, position: Int) -> SeededGenerator {
+    var mixer = SeededGenerator(seed: seed ^ (UInt64(position) &* 0xD1B5_4A32_D192_ED03))
+    return SeededGenerator(seed: mixer.next())
+  }
+}
+
+/// The mask and output that `dropout` must produce for a stream seeded with `seed`, the
+/// batch's first sample at `offset` in its global batch.
 public enum DropoutReference {
-  public static func forward(_ x: Tensor, probability: Float, seed: UInt64) -> (
-    y: Tensor, mask: [Float]
-  ) {
-    var generator = SeededGenerator(seed: seed)
+  public static func forward(_ x: Tensor, probability: Float, seed: UInt64, offset: Int = 0)
+    -> (y: Tensor, mask: [Float])
+  {
+    var stream = SeededGenerator(seed: seed)
+    let draw = stream.next()
+    let perSample = x.rank == 0 ? 1 : x.count / max(x.shape[0], 1)
+    var generator = stream
     var mask = [Float](repeating: 0, count: x.count)
     for i in 0..<x.count {
+      if i % perSample == 0 {
+        generator = .sampleStream(draw, position: offset + i / perSample)
+      }
       let keep = generator.nextUniform() >= probability
       mask[i] = keep ? Float(1 / (1 - Double(probability))) : 0
     }

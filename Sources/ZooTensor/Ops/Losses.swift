@@ -228,7 +228,13 @@ public func meanSquaredError(_ prediction: Tensor, _ target: Tensor) throws -> T
 /// Soft Dice loss: per channel `dice_c = (2 sum(p t) + smooth) / (sum(p) + sum(t) + smooth)` with
 /// sums over N, H and W, and `loss = 1 - mean_c dice_c`. probabilities and targets (N, C, H, W);
 /// the gradient flows to the probabilities only.
-public func diceLoss(probabilities: Tensor, targets: Tensor, smooth: Float = 1) throws -> Tensor {
+///
+/// With `replicas` (data-parallel), the sums run over the batch that every member's inputs
+/// form, so the loss is the whole batch's. The members' gradients are then averaged, so each
+/// member's is multiplied by the batch's samples over its own.
+public func diceLoss(
+  probabilities: Tensor, targets: Tensor, smooth: Float = 1, replicas: ReplicaGroup? = nil
+) throws -> Tensor {
   try expectRank(probabilities, 4, "diceLoss")
   try expectShape(targets, probabilities.shape, "diceLoss targets")
   let (n, channels) = (probabilities.shape[0], probabilities.shape[1])
@@ -238,9 +244,16 @@ public func diceLoss(probabilities: Tensor, targets: Tensor, smooth: Float = 1) 
       op: "diceLoss",
       message: "needs at least one channel, got shape \(describe(shape: probabilities.shape))")
   }
-  let (numerators, denominators) = DiceKernels.forward(
+  var (numerators, denominators) = DiceKernels.forward(
     p: probabilities.scalars, t: targets.scalars, n: n, channels: channels, plane: plane,
-    smooth: Double(smooth))
+    smooth: replicas == nil ? Double(smooth) : 0)
+  var share = 1.0
+  if let replicas {
+    let sums = try replicas.sum(numerators + denominators + [Double(n)])
+    numerators = sums[0..<channels].map { $0 + Double(smooth) }
+    denominators = sums[channels..<(2 * channels)].map { $0 + Double(smooth) }
+    share = sums[2 * channels] / Double(max(n, 1))
+  }
   var meanDice = 0.0
   for c in 0..<channels { meanDice += numerators[c] / denominators[c] }
   let y = Tensor(Float(1 - meanDice / Double(channels)))
@@ -248,7 +261,7 @@ public func diceLoss(probabilities: Tensor, targets: Tensor, smooth: Float = 1) 
     probabilities.accumulateGrad { dp in
       DiceKernels.backward(
         dp: dp, t: ts, numerators: numerators, denominators: denominators, n: n,
-        channels: channels, plane: plane, scale: Double(dy.scalars[0]) / Double(channels))
+        channels: channels, plane: plane, scale: share * Double(dy.scalars[0]) / Double(channels))
     }
   }
   return y

@@ -3,8 +3,9 @@
 
 /// Zeroes each sample (row along the first dimension) with probability `probability` and
 /// scales the kept ones by `1 / (1 - probability)`, so inference needs no rescaling. Returns `x`
-/// itself when not training or when `probability` is 0. One uniform value per sample is drawn
-/// from `rng`, in order, as `dropout` draws one per element, so a seed fixes which rows survive.
+/// itself when not training or when `probability` is 0. Each sample draws one uniform value
+/// from its own stream, as `dropout` draws its elements, so a seed fixes which rows survive and
+/// a data-parallel shard keeps the rows one process keeps.
 public func stochasticDepth(
   _ x: Tensor, probability: Float, training: Bool, rng: RandomStream
 ) throws -> Tensor {
@@ -21,7 +22,8 @@ public func stochasticDepth(
     }
     let samples = x.shape[0]
     guard training, probability > 0, samples > 0 else { return x }
-    let factors = rng.withGenerator { DropoutKernels.mask(count: samples, probability, &$0) }
+    let factors = DropoutKernels.mask(
+      count: samples, samples: samples, probability, rng: rng)
     let rows = try x.reshaped([samples, 1, x.count / samples])
     let y = try scaleChannels(rows, by: Tensor(shape: [samples, 1, 1], scalars: factors))
     return try y.reshaped(x.shape)

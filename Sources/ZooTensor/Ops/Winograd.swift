@@ -45,7 +45,9 @@ public enum Winograd {
   /// Whether a convolution of `g`'s geometry with `o` output channels over a batch of `n`
   /// goes this way: per channel pair, im2col multiplies 9 times per output, Winograd 36 times
   /// per tile (whole tiles, also where they overhang the map) plus the kernels' transform.
-  static func applies(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
+  /// A data-parallel shard chooses by its global batch, as one process would.
+  static func applies(batch shard: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
+    let n = BatchShard.planningBatch(shard)
     guard isEnabled, isThreeByThreeStrideOne(g), g.channels >= minimumChannels,
       o >= minimumChannels
     else { return false }

@@ -12,12 +12,14 @@ enum WinogradTile {
   /// Transformed values per tile.
   static let positions = 16
 
-  /// Whether a convolution of `g`'s geometry over a batch of `n` goes this way.
+  /// Whether a convolution of `g`'s geometry over a batch of `n` goes this way (a
+  /// data-parallel shard chooses by its global batch).
   static func applies(batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry) -> Bool {
     Winograd.isEnabled && g.kernelHeight == 3 && g.kernelWidth == 3 && g.strideHeight == 1
       && g.strideWidth == 1 && g.dilation == 1 && g.paddingHeight == 1 && g.paddingWidth == 1
       && g.height == 2 && g.width == 2
-      && g.channels >= Winograd.minimumChannels && o >= Winograd.minimumChannels && n >= 8
+      && g.channels >= Winograd.minimumChannels && o >= Winograd.minimumChannels
+      && BatchShard.planningBatch(n) >= 8
   }
 
   /// y (n, o, 2, 2) = (or +=, with `accumulate`) bias + conv(x, w), x (n, c, 2, 2); w is
