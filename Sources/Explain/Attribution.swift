@@ -15,12 +15,18 @@ public struct Attribution {
   /// Integrated Gradients: sum of attributions minus (f(x) - f(baseline)) per image; KernelSHAP:
   /// the same for its regions (zero up to rounding, efficiency holding by construction).
   public var convergenceDelta: [Float]?
+  /// Integrated Gradients: the path points each image took.
+  public var pathPoints: [Int]?
 
-  public init(classes: [Int], values: Tensor, heatmap: Tensor, convergenceDelta: [Float]? = nil) {
+  public init(
+    classes: [Int], values: Tensor, heatmap: Tensor, convergenceDelta: [Float]? = nil,
+    pathPoints: [Int]? = nil
+  ) {
     self.classes = classes
     self.values = values
     self.heatmap = heatmap
     self.convergenceDelta = convergenceDelta
+    self.pathPoints = pathPoints
   }
 
   /// Row `index` of the heatmap, H * W values.

@@ -26,11 +26,14 @@ public struct ImageRegions: Sendable, Equatable {
   /// SLIC superpixels (Achanta et al. 2012) of one image (C, H, W): about `count` regions of
   /// similar values that stay compact. A pixel joins the seed nearest in
   /// value^2 + (compactness * distance / step)^2, where step is the seeds' grid spacing; seeds
-  /// move to their pixels' mean for `iterations` rounds. Seeds that end with no pixel are
-  /// dropped, so there may be fewer regions than asked (and a region need not be connected).
+  /// move to their pixels' mean for `iterations` rounds. Then SLIC's connectivity step: each
+  /// 4-connected piece of a seed's pixels becomes a region, and pieces smaller than
+  /// `minimumSizeFactor` times the average region (scikit-image's default, 0.5) join the
+  /// neighbour they share the longest border with. So every region is connected, and there
+  /// may be fewer or more regions than asked.
   public static func superpixels(
     _ image: [Float], channels: Int, height: Int, width: Int, count: Int,
-    compactness: Float = 1, iterations: Int = 10
+    compactness: Float = 1, iterations: Int = 10, minimumSizeFactor: Float = 0.5
   ) throws -> ImageRegions {
     let plane = height * width
     guard (1...plane).contains(count), image.count == channels * plane else {
@@ -81,11 +84,61 @@ public struct ImageRegions: Sendable, Equatable {
         seeds[k] = (sums[k].y / n, sums[k].x / n, sums[k].value.map { $0 / n })
       }
     }
-    // Number the regions that kept pixels 0, 1, ... in seed order.
+    let minimumSize = Int(minimumSizeFactor * Float(plane) / Float(count))
+    return connected(labels, height: height, width: width, minimumSize: minimumSize)
+  }
+
+  /// Regions that are the 4-connected pieces of `labels`, pieces smaller than `minimumSize`
+  /// merged into the neighbour they share the longest border with (the smallest first),
+  /// numbered 0, 1, ... in the order their first pixel comes row by row.
+  public static func connected(_ labels: [Int], height: Int, width: Int, minimumSize: Int)
+    -> ImageRegions
+  {
+    let plane = height * width
+    func neighbours(_ pixel: Int) -> [Int] {
+      let (y, x) = (pixel / width, pixel % width)
+      var result: [Int] = []
+      if x > 0 { result.append(pixel - 1) }
+      if x + 1 < width { result.append(pixel + 1) }
+      if y > 0 { result.append(pixel - width) }
+      if y + 1 < height { result.append(pixel + width) }
+      return result
+    }
+    // Flood fill: one piece per 4-connected run of equal labels.
+    var piece = [Int](repeating: -1, count: plane)
+    var pieceCount = 0
+    for start in 0..<plane where piece[start] < 0 {
+      piece[start] = pieceCount
+      var stack = [start]
+      while let pixel = stack.popLast() {
+        for next in neighbours(pixel) where piece[next] < 0 && labels[next] == labels[start] {
+          piece[next] = pieceCount
+          stack.append(next)
+        }
+      }
+      pieceCount += 1
+    }
+    var sizes = [Int](repeating: 0, count: pieceCount)
+    for p in piece { sizes[p] += 1 }
+    while let small = sizes.indices.filter({ sizes[$0] > 0 && sizes[$0] < minimumSize })
+      .min(by: { sizes[$0] < sizes[$1] })
+    {
+      var border: [Int: Int] = [:]
+      for pixel in 0..<plane where piece[pixel] == small {
+        for next in neighbours(pixel) where piece[next] != small {
+          border[piece[next], default: 0] += 1
+        }
+      }
+      guard let target = border.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) })?.key
+      else { break }  // the whole image is one small piece
+      for pixel in 0..<plane where piece[pixel] == small { piece[pixel] = target }
+      sizes[target] += sizes[small]
+      sizes[small] = 0
+    }
     var numbers: [Int: Int] = [:]
-    for k in Set(labels).sorted() { numbers[k] = numbers.count }
+    for p in piece where numbers[p] == nil { numbers[p] = numbers.count }
     return ImageRegions(
-      height: height, width: width, labels: labels.map { numbers[$0]! }, count: numbers.count)
+      height: height, width: width, labels: piece.map { numbers[$0]! }, count: numbers.count)
   }
 
   /// One value per region painted onto its pixels.

@@ -88,17 +88,29 @@ public struct SmoothGrad: AttributionMethod {
 /// Integrated Gradients: (x - x') times the average gradient along the straight path from the
 /// baseline x' to x, integrated by Gauss-Legendre quadrature (Captum's default). Completeness:
 /// the attributions sum to f(x) - f(x'); `convergenceDelta` reports how far they are from it.
+/// With a `tolerance`, an image whose |delta| exceeds that fraction of |f(x) - f(x')| is done
+/// again with twice the points, up to `maximumSteps`: the gradient of a ReLU network jumps along
+/// the path, and a fixed number of points can miss completeness by several percent.
 public struct IntegratedGradients: AttributionMethod {
   /// The baseline's value at every input element (0: black after normalisation's shift).
   public var baseline: Float
-  /// Points on the path.
+  /// Points on the path (the first attempt's, with a tolerance).
   public var steps: Int
+  /// The largest |delta| / |f(x) - f(x')| accepted before doubling the points; nil: `steps`.
+  public var tolerance: Float?
+  /// The most points doubling may reach.
+  public var maximumSteps: Int
   /// Path points per forward and backward pass.
   public var batchSize: Int
 
-  public init(baseline: Float = 0, steps: Int = 50, batchSize: Int = 64) {
+  public init(
+    baseline: Float = 0, steps: Int = 50, tolerance: Float? = nil, maximumSteps: Int = 800,
+    batchSize: Int = 64
+  ) {
     self.baseline = baseline
     self.steps = steps
+    self.tolerance = tolerance
+    self.maximumSteps = maximumSteps
     self.batchSize = batchSize
   }
 
@@ -110,36 +122,57 @@ public struct IntegratedGradients: AttributionMethod {
     guard steps >= 1 else {
       throw ExplainError.invalidSetting("Integrated Gradients needs at least 1 step, got \(steps)")
     }
-    let (alphas, weights) = gaussLegendre(steps)
     let size = inputs.count / inputs.shape[0]
     var attributions: [Float] = []
     var deltas: [Float] = []
+    var pathPoints: [Int] = []
     for row in 0..<inputs.shape[0] {
       let image = Array(inputs.scalars[(row * size)..<((row + 1) * size)])
-      let path = repeated(inputs, row: row, count: steps)
-      for (s, alpha) in alphas.enumerated() {
-        for i in 0..<size {
-          path.scalars[s * size + i] = baseline + Float(alpha) * (image[i] - baseline)
-        }
-      }
-      let gradient = try inputGradients(
-        model, path, classes: Array(repeating: classes[row], count: steps), batchSize: batchSize)
-      var total = [Double](repeating: 0, count: size)
-      for (s, weight) in weights.enumerated() {
-        for i in 0..<size { total[i] += weight * Double(gradient.scalars[s * size + i]) }
-      }
-      let attribution = (0..<size).map { Float(total[$0] * Double(image[$0] - baseline)) }
-      attributions += attribution
       let ends = Tensor(
         shape: [2] + inputs.shape.dropFirst(),
         scalars: image + [Float](repeating: baseline, count: size))
       let f = try scores(model, ends, classes: [classes[row], classes[row]], batchSize: 2)
-      deltas.append(attribution.reduce(0, +) - (f[0] - f[1]))
+      let gap = f[0] - f[1]
+      var points = steps
+      while true {
+        let attribution = try integrate(model, inputs, row: row, class: classes[row], points)
+        let delta = attribution.reduce(0, +) - gap
+        if let tolerance, abs(delta) > tolerance * abs(gap), points * 2 <= maximumSteps {
+          points *= 2
+          continue
+        }
+        attributions += attribution
+        deltas.append(delta)
+        pathPoints.append(points)
+        break
+      }
     }
     let values = Tensor(shape: inputs.shape, scalars: attributions)
     return Attribution(
       classes: classes, values: values, heatmap: collapseChannels(values, maxAbsolute: false),
-      convergenceDelta: deltas)
+      convergenceDelta: deltas, pathPoints: pathPoints)
+  }
+
+  /// Row `row`'s attributions with `points` Gauss-Legendre points.
+  private func integrate(_ model: Module, _ inputs: Tensor, row: Int, class k: Int, _ points: Int)
+    throws -> [Float]
+  {
+    let (alphas, weights) = gaussLegendre(points)
+    let size = inputs.count / inputs.shape[0]
+    let image = Array(inputs.scalars[(row * size)..<((row + 1) * size)])
+    let path = repeated(inputs, row: row, count: points)
+    for (s, alpha) in alphas.enumerated() {
+      for i in 0..<size {
+        path.scalars[s * size + i] = baseline + Float(alpha) * (image[i] - baseline)
+      }
+    }
+    let gradient = try inputGradients(
+      model, path, classes: Array(repeating: k, count: points), batchSize: batchSize)
+    var total = [Double](repeating: 0, count: size)
+    for (s, weight) in weights.enumerated() {
+      for i in 0..<size { total[i] += weight * Double(gradient.scalars[s * size + i]) }
+    }
+    return (0..<size).map { Float(total[$0] * Double(image[$0] - baseline)) }
   }
 }
 

@@ -19,7 +19,9 @@ public enum MethodName: String, CaseIterable, Sendable {
     case .saliency: Saliency()
     case .smoothgrad: SmoothGrad(samples: settings.noisySamples, seed: settings.seed)
     case .integratedGradients:
-      IntegratedGradients(baseline: settings.baseline, steps: settings.steps)
+      IntegratedGradients(
+        baseline: settings.baseline, steps: settings.steps,
+        tolerance: settings.completenessTolerance)
     case .occlusion:
       Occlusion(window: settings.window, stride: settings.stride, baseline: settings.baseline)
     case .kernelshap:
@@ -37,6 +39,8 @@ public struct MethodSettings: Sendable {
   public var layerPath: String?
   /// Integrated Gradients' path points.
   public var steps = 50
+  /// Integrated Gradients doubles its points until |delta| <= this * |f(x) - f(x')| (nil: no).
+  public var completenessTolerance: Float?
   /// SmoothGrad's noisy copies per image.
   public var noisySamples = 25
   /// KernelSHAP's coalitions per image and its grid of patches (grid x grid).

@@ -110,3 +110,35 @@ public struct DeletionInsertion: Sendable {
     return total / Double(values.count - 1)
   }
 }
+
+/// The cascading model-parameter randomisation test (Adebayo et al. 2018, section 4.1): the
+/// model's layers re-initialised one after another from the output back, the maps compared
+/// with the trained model's after each step.
+public enum CascadingRandomisation {
+  /// The units re-initialised in turn, the last in the forward order first: each block of a
+  /// stage that holds several (ResNet's `layer3.2`), else each top-level module with
+  /// parameters (`fc`, `bn1`, `conv1`).
+  public static func units(of model: Module) -> [String] {
+    var units: [String] = []
+    for (name, child) in model.children where !child.namedParameters().isEmpty {
+      let blocks = child.children.filter { !$0.module.namedParameters().isEmpty }
+      if blocks.count >= 2, blocks.count == child.children.count {
+        units += blocks.map { "\(name).\($0.name)" }
+      } else {
+        units.append(name)
+      }
+    }
+    return units.reversed()
+  }
+
+  /// Copies the parameters and buffers at and below `prefix` ("" for all) from `source` into
+  /// `target`, a model of the same architecture.
+  public static func copy(_ prefix: String, from source: Module, into target: Module) {
+    let values = Dictionary(
+      source.stateDict().map { ($0.path, $0.tensor.scalars) }, uniquingKeysWith: { a, _ in a })
+    for (path, tensor) in target.stateDict()
+    where prefix.isEmpty || path == prefix || path.hasPrefix(prefix + ".") {
+      if let scalars = values[path], scalars.count == tensor.count { tensor.scalars = scalars }
+    }
+  }
+}

@@ -291,6 +291,12 @@ public struct HDF5Group {
     HDF5Group(file: file, path: absolutePath(name))
   }
 
+  /// The dataset at `name` (relative), for its attributes: `attribute`, `setAttribute` and
+  /// `removeAttribute` work on it; group operations fail.
+  public func dataset(_ name: String) -> HDF5Group {
+    HDF5Group(file: file, path: absolutePath(name))
+  }
+
   /// Creates a group at `name`, with any missing intermediate groups.
   @discardableResult
   public func createGroup(_ name: String) throws -> HDF5Group {
@@ -522,7 +528,7 @@ public struct HDF5Group {
 
   /// Whether this group has an attribute called `name`.
   public func hasAttribute(_ name: String) throws -> Bool {
-    try withHandle { group in
+    try withObjectHandle { group in
       let exists = H5Aexists(group, name)
       guard exists >= 0 else { throw HDF5Library.failure("look up attribute \(name) of", path) }
       return exists > 0
@@ -533,7 +539,7 @@ public struct HDF5Group {
   /// (null- or space-padded) or variable-length; integers read as Int64, floats as Double.
   public func attribute(_ name: String) throws -> HDF5Attribute? {
     let object = "attribute \(name) of \(path)"
-    return try withHandle { group -> HDF5Attribute? in
+    return try withObjectHandle { group -> HDF5Attribute? in
       let exists = H5Aexists(group, name)
       guard exists >= 0 else { throw HDF5Library.failure("look up", object) }
       guard exists > 0 else { return nil }
@@ -657,7 +663,7 @@ public struct HDF5Group {
 
   /// Removes the attribute called `name`, if there is one.
   public func removeAttribute(_ name: String) throws {
-    try withHandle { group in
+    try withObjectHandle { group in
       guard H5Aexists(group, name) > 0 else {
         HDF5Library.clearErrors()
         return
@@ -672,7 +678,7 @@ public struct HDF5Group {
     _ name: String, shape: [Int], fileType: hid_t, memoryType: hid_t, _ data: UnsafeRawPointer
   ) throws {
     let object = "attribute \(name) of \(path)"
-    try withHandle { group in
+    try withObjectHandle { group in
       if H5Aexists(group, name) > 0, H5Adelete(group, name) < 0 {
         throw HDF5Library.failure("replace", object)
       }
@@ -696,6 +702,17 @@ public struct HDF5Group {
       guard group >= 0 else { throw HDF5Library.failure("open group", path) }
       defer { H5Gclose(group) }
       return try body(group)
+    }
+  }
+
+  /// Opens the group, or the dataset when this value was made by `dataset(_:)`: attributes
+  /// live on either.
+  private func withObjectHandle<T>(_ body: (hid_t) throws -> T) throws -> T {
+    try file.withHandle { file in
+      let object = H5Oopen(file, path, HDF5Library.defaultList)
+      guard object >= 0 else { throw HDF5Library.failure("open", path) }
+      defer { H5Oclose(object) }
+      return try body(object)
     }
   }
 

@@ -21,6 +21,16 @@ struct ExplainSanity: ParsableCommand {
       lower deletion and higher insertion is better) against a random map. Prints a table and \
       writes example grids to --out-dir (trained.png, randomised.png).
 
+      --cascade instead runs the cascading randomisation test (Adebayo et al. 2018): the \
+      layers re-initialised from the output back (fc, then each residual block, then the \
+      stem), one more at each step, with the mean rank correlation of each method's maps \
+      with the trained model's after each step; writes cascade.png (the first image's maps \
+      at each step) to --out-dir.
+
+      --completeness instead measures Integrated Gradients' completeness on those images: \
+      |delta| / |f(x) - f(baseline)| at 50 Gauss-Legendre points, and with the points doubled \
+      (up to 800) until it is within 1%.
+
       --cost instead times Grad-CAM of --cost-model at --cost-size px against one forward and \
       backward pass (training's, with weight gradients).
       """)
@@ -39,6 +49,12 @@ struct ExplainSanity: ParsableCommand {
 
   @Option(help: "Images in the example grids.")
   var examples = 6
+
+  @Flag(help: "Run the cascading randomisation test instead.")
+  var cascade = false
+
+  @Flag(help: "Measure Integrated Gradients' completeness instead.")
+  var completeness = false
 
   @Flag(help: "Time Grad-CAM against a forward and backward pass instead.")
   var cost = false
@@ -78,6 +94,8 @@ struct ExplainSanity: ParsableCommand {
           logits.scalars[row * classes.count + $0] < logits.scalars[row * classes.count + $1]
         }!
       }
+      if completeness { return try measureCompleteness(trained.model, inputs, predicted) }
+      if cascade { return try measureCascade(trained, test, inputs, predicted) }
       let randomised = trained.entry.build(
         classCount: trained.classNames.count, inputChannels: trained.inputShape[0],
         rng: RandomStream(seed: 1))
@@ -164,6 +182,87 @@ struct ExplainSanity: ParsableCommand {
         seconds)
   }
 
+  /// The cascading randomisation test: per method, the mean rank correlation with the trained
+  /// model's maps after each unit (and every unit above it) is re-initialised.
+  func measureCascade(
+    _ trained: TrainedModel, _ test: LabeledImages, _ inputs: Tensor, _ predicted: [Int]
+  ) throws {
+    func build(seed: UInt64) -> Module {
+      let model = trained.entry.build(
+        classCount: trained.classNames.count, inputChannels: trained.inputShape[0],
+        rng: RandomStream(seed: seed))
+      model.setTraining(false)
+      return model
+    }
+    let fresh = build(seed: 1)
+    let cascaded = build(seed: 2)
+    let units = CascadingRandomisation.units(of: trained.model)
+    print(
+      "\(trained.entry.name) (\(model)), \(test.count) test images; mean rank correlation with the trained model's maps, layers re-initialised from the top down to:"
+    )
+    var table: [[Double]] = []
+    var cells: [[PlotImage]] = []
+    var settings = MethodSettings()
+    settings.coalitions = coalitions
+    for name in MethodName.allCases {
+      let method = name.method(settings)
+      CascadingRandomisation.copy("", from: trained.model, into: cascaded)
+      let ours = try method.attribute(trained.model, inputs: inputs, classes: predicted)
+      var row: [Double] = []
+      var pictures = [PlotImage(test, index: 0), overlay(ours, 0, test, method.isSigned)]
+      for unit in units {
+        CascadingRandomisation.copy(unit, from: fresh, into: cascaded)
+        let theirs = try method.attribute(cascaded, inputs: inputs, classes: predicted)
+        row.append(
+          mean(
+            (0..<test.count).map { rankCorrelation(ours.heatmap(row: $0), theirs.heatmap(row: $0)) }
+          ))
+        pictures.append(overlay(theirs, 0, test, method.isSigned))
+      }
+      print(
+        name.rawValue + ": "
+          + zip(units, row).map { String(format: "%@ %.3f", $0, $1) }.joined(separator: ", "))
+      table.append(row)
+      cells.append(pictures)
+    }
+    print(
+      "| re-initialised down to | " + MethodName.allCases.map(\.rawValue).joined(separator: " | ")
+        + " |")
+    for (step, unit) in units.enumerated() {
+      print(
+        "| \(unit) | " + table.map { String(format: "%.3f", $0[step]) }.joined(separator: " | ")
+          + " |")
+    }
+    if let outDir {
+      let folder = URL(fileURLWithPath: outDir)
+      try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+      let captions = MethodName.allCases.map { [$0.rawValue, "trained"] + units }
+      try writeOverlayGrid(
+        cells, captions: captions, scale: 4,
+        title: "\(model): cascading randomisation, top layer first",
+        to: folder.appendingPathComponent("cascade.png"))
+    }
+  }
+
+  /// Integrated Gradients' completeness at 50 points, then with points doubled to reach 1%.
+  func measureCompleteness(_ model: Module, _ inputs: Tensor, _ classes: [Int]) throws {
+    for tolerance in [nil, 0.01] as [Float?] {
+      let start = Date()
+      let attribution = try IntegratedGradients(steps: 50, tolerance: tolerance).attribute(
+        model, inputs: inputs, classes: classes)
+      let points = attribution.pathPoints ?? []
+      let counts = Dictionary(grouping: points, by: { $0 }).mapValues(\.count)
+      print(completenessSummary(attribution, attribution.convergenceDelta ?? []))
+      print(
+        String(
+          format: "  %@: points per image %@, mean %.0f, %.0f s",
+          tolerance == nil ? "fixed" : "doubling to 1%",
+          counts.keys.sorted().map { "\($0): \(counts[$0]!)" }.joined(separator: ", "),
+          Double(points.reduce(0, +)) / Double(max(points.count, 1)),
+          Date().timeIntervalSince(start)))
+    }
+  }
+
   /// How far Integrated Gradients' attributions are from f(x) - f(baseline), relatively.
   func completenessSummary(_ attribution: Attribution, _ deltas: [Float]) -> String {
     let size = attribution.values.count / deltas.count
@@ -174,7 +273,7 @@ struct ExplainSanity: ParsableCommand {
     let within = relative.filter { $0 <= 0.01 }.count
     return String(
       format:
-        "integrated gradients, 50 steps: |delta| / |f(x) - f(baseline)| median %.4f, 90th percentile %.4f, max %.4f; within 1%%: %d of %d",
+        "integrated gradients: |delta| / |f(x) - f(baseline)| median %.4f, 90th percentile %.4f, max %.4f; within 1%%: %d of %d",
       relative[relative.count / 2], relative[relative.count * 9 / 10], relative.last!, within,
       relative.count)
   }

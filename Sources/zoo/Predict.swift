@@ -4,7 +4,7 @@ import Zoo
 import ZooData
 import ZooTensor
 
-struct Predict: ParsableCommand {
+struct Predict: ParsableCommand, ImageListCommand {
   static let configuration = CommandConfiguration(
     abstract:
       "Classify images with a trained model, or segment them with a segmentation model.",
@@ -92,19 +92,7 @@ struct Predict: ParsableCommand {
         )
       }
       let shape = ImageShape(trained.inputShape)
-      var pixels: [UInt8] = []
-      var readable: [String] = []
-      var failures = 0
-      for path in images {
-        do {
-          let image = try ImageCodec.decode(contentsOf: URL(fileURLWithPath: path))
-          pixels += ImageTransforms.prepare(image, for: shape)
-          readable.append(path)
-        } catch let error as ImageError {
-          report(error)
-          failures += 1
-        }
-      }
+      let (pixels, readable, failures) = try readImages(for: shape)
       let batch = LabeledImages(
         channels: shape.channels, height: shape.height, width: shape.width, pixels: pixels,
         labels: Array(repeating: 0, count: readable.count), classNames: trained.classNames)
@@ -123,18 +111,5 @@ struct Predict: ParsableCommand {
       }
       try endRun(failures: failures, couldNotBe: "read")
     }
-  }
-
-  /// Prints an image's error as a line of its own; the other images are still processed.
-  func report(_ error: LocalizedError) {
-    FileHandle.standardError.write(Data("Error: \(error.errorDescription ?? "\(error)")\n".utf8))
-  }
-
-  /// Ends the run with status 1 if any image failed: one image's own line says it all, several
-  /// are followed by a count.
-  func endRun(failures: Int, couldNotBe verb: String) throws {
-    guard failures > 0 else { return }
-    if images.count == 1 { throw ExitCode.failure }
-    throw ValidationErrorLine(message: "\(failures) of \(images.count) images could not be \(verb)")
   }
 }

@@ -32,6 +32,14 @@ struct ExplainFixture: Decodable {
   let integratedGradientsDelta: [Double]
   /// How far Captum's float32 attributions are from the same sum in float64.
   let integratedGradientsFloat32Error: Double
+  /// An input whose path points all sit clear of every kink, Captum's attributions for it
+  /// (float32) and the same sum in float64.
+  let smoothInput: [Float]
+  let integratedGradientsSmooth: [Double]
+  let integratedGradientsSmoothDelta: [Double]
+  let integratedGradientsSmoothFloat64: [Double]
+  /// The largest float32 vs float64 gradient difference at a path point, per input.
+  let pathPointGradientError: [String: Double]
 
   enum CodingKeys: String, CodingKey {
     case formula, classes, layer, steps, gradcam, saliency
@@ -41,6 +49,11 @@ struct ExplainFixture: Decodable {
     case integratedGradients = "integrated_gradients"
     case integratedGradientsDelta = "integrated_gradients_delta"
     case integratedGradientsFloat32Error = "integrated_gradients_float32_error"
+    case smoothInput = "smooth_input"
+    case integratedGradientsSmooth = "integrated_gradients_smooth"
+    case integratedGradientsSmoothDelta = "integrated_gradients_smooth_delta"
+    case integratedGradientsSmoothFloat64 = "integrated_gradients_smooth_float64"
+    case pathPointGradientError = "path_point_gradient_error"
   }
 
   static func load() throws -> ExplainFixture {
@@ -116,5 +129,40 @@ func maxDifference(_ ours: [Float], _ reference: [Double]) -> Double {
     #expect(difference <= fixture.integratedGradientsFloat32Error)
     #expect(winograd <= fixture.integratedGradientsFloat32Error)
     #expect(delta <= 1e-4)
+  }
+
+  /// On an input whose 50 path points all sit clear of every ReLU and max-pool kink (the
+  /// fixture script checks that Captum's float32 and float64 gradients agree within 1e-5 at
+  /// each, and its float32 attributions equal the float64 sum within 6e-8), the attributions
+  /// should equal Captum's within 1e-4. They do not yet: the zoo differs by 6.2e-4 with
+  /// im2col convolutions and 9.8e-5 with Winograd's, so the gap is not float32 rounding at
+  /// kinks (Docs/Explain.md). The known issue is recorded; the bound below catches it growing.
+  @Test func integratedGradientsMatchCaptumAwayFromKinks() throws {
+    #expect(fixture.pathPointGradientError["smooth"]! <= 1e-5)
+    let smooth = Tensor(shape: fixture.inputShape, scalars: fixture.smoothInput)
+    let method = IntegratedGradients(steps: fixture.steps, batchSize: 25)
+    for winograd in [false, true] {
+      let attribution = try Winograd.$isEnabled.withValue(winograd) {
+        try method.attribute(model, inputs: smooth, classes: fixture.classes)
+      }
+      let captum = maxDifference(attribution.values.scalars, fixture.integratedGradientsSmooth)
+      let float64 = maxDifference(
+        attribution.values.scalars, fixture.integratedGradientsSmoothFloat64)
+      let delta = maxDifference(
+        try #require(attribution.convergenceDelta), fixture.integratedGradientsSmoothDelta)
+      let scale = fixture.integratedGradientsSmooth.map(abs).max()!
+      print(
+        "integrated gradients away from kinks (Winograd \(winograd)): max difference from Captum \(captum), from float64 \(float64) (largest attribution \(scale)), convergence delta \(delta)"
+      )
+      #expect(captum <= 1e-3 && float64 <= 1e-3 && delta <= 1e-3)
+      // Intermittent: with Winograd the gap (9.8e-5) sits just under the bound.
+      withKnownIssue(
+        "the zoo's IG differs from Captum's by more than 1e-4 away from kinks",
+        isIntermittent: true
+      ) {
+        #expect(captum <= 1e-4)
+        #expect(delta <= 1e-4)
+      }
+    }
   }
 }
