@@ -3,7 +3,7 @@ import Testing
 import ZooTensor
 
 /// The eight-lane exp and sigmoid against the C library's scalar ones, over the whole float
-/// range: every 509th bit pattern of each sign (about 17 million values, subnormals, overflow,
+/// range: every 509th bit pattern of both signs (about 8.4 million values, subnormals, overflow,
 /// infinities and NaN among them).
 @Suite struct VectorExpTests {
   /// Distance in units in the last place; both finite or equal infinities, same sign.
