@@ -18,10 +18,10 @@ public func convBatchNorm(_ conv: Conv2d, _ bn: BatchNorm, _ x: Tensor, relu: Bo
     let y = try bn(conv(x))
     return relu ? ZooTensor.relu(y) : y
   }
-  return try foldedConvolution(conv, folded, x, relu: relu)
+  return try foldedConvolution(conv, folded, x, activation: relu ? .relu : nil)
 }
 
-/// Runs `layers` in order, each Conv2d-BatchNorm pair (and a ReLU right after it) folded
+/// Runs `layers` in order, each Conv2d-BatchNorm pair (and an activation right after it) folded
 /// when `convBatchNorm` would fold it, else every layer as itself (so traces see each one).
 public func runFoldingBatchNorm(_ layers: [Module], _ x: Tensor) throws -> Tensor {
   var out = x
@@ -30,9 +30,9 @@ public func runFoldingBatchNorm(_ layers: [Module], _ x: Tensor) throws -> Tenso
     if let conv = layers[index] as? Conv2d, index + 1 < layers.count,
       let bn = layers[index + 1] as? BatchNorm, let folded = foldedParameters(conv, bn)
     {
-      let relu = index + 2 < layers.count && layers[index + 2] is ReLU
-      out = try foldedConvolution(conv, folded, out, relu: relu)
-      index += relu ? 3 : 2
+      let activation = index + 2 < layers.count ? fusableActivation(layers[index + 2]) : nil
+      out = try foldedConvolution(conv, folded, out, activation: activation)
+      index += activation == nil ? 2 : 3
     } else {
       out = try layers[index](out)
       index += 1
@@ -41,19 +41,29 @@ public func runFoldingBatchNorm(_ layers: [Module], _ x: Tensor) throws -> Tenso
   return out
 }
 
-/// `conv` with the folded weight and bias, then ReLU when `relu` is true.
+/// The activation a layer applies, when it is one that a folded convolution applies in place.
+private func fusableActivation(_ layer: Module) -> TracedOp.Activation? {
+  switch layer {
+  case is ReLU: .relu
+  case is ReLU6: .relu6
+  case is SiLU: .silu
+  case is Hardswish: .hardSwish
+  default: nil
+  }
+}
+
+/// `conv` with the folded weight and bias, then `activation`, if any.
 private func foldedConvolution(
-  _ conv: Conv2d, _ folded: (weight: Tensor, bias: Tensor), _ x: Tensor, relu: Bool
+  _ conv: Conv2d, _ folded: (weight: Tensor, bias: Tensor), _ x: Tensor,
+  activation: TracedOp.Activation?
 ) throws -> Tensor {
   let y = try conv2d(
     x, weight: folded.weight, bias: folded.bias, stride: conv.stride, padding: conv.padding,
     dilation: conv.dilation, groups: conv.groups)
-  guard relu else { return y }
-  // Only x can need a gradient here; without one, y is ours alone to rectify in place.
-  if y.requiresGrad { return ZooTensor.relu(y) }
-  y.scalars.withUnsafeMutableBufferPointer { values in
-    for i in values.indices { values[i] = max(values[i], 0) }
-  }
+  guard let activation else { return y }
+  // Only x can need a gradient here; without one, y is ours alone to change in place.
+  guard !y.requiresGrad else { return activate(y, activation) }
+  activateInPlace(y, activation)
   return y
 }
 

@@ -51,7 +51,8 @@ import ZooTestSupport
 
   /// Large enough to be split across threads.
   @Test func largeTensorMatchesReference() throws {
-    for (name, function, op) in Self.cases where name == "relu" || name == "gelu" {
+    for (name, function, op) in Self.cases where ["relu", "gelu", "sigmoid", "silu"].contains(name)
+    {
       let x = Self.input(seed: 4, shape: [1 << 16])
       var g = SeededGenerator(seed: 5)
       let dy = Tensor.normal(shape: x.shape, generator: &g)
@@ -62,6 +63,29 @@ import ZooTestSupport
       try y.backward(seed: dy)
       let dx = ActivationReference.backward(function, x: x, dy: dy)
       #expect(relativeDifference(x.grad!.scalars, dx.scalars) < 1e-5, "\(name)")
+    }
+  }
+
+  /// `activateInPlace` and `activate` compute each activation's own function: on a tensor
+  /// split across threads, with a length that leaves a partial group of eight.
+  @Test func inPlaceAndByNameMatchTheFunctions() {
+    let activations: [TracedOp.Activation] = [
+      .relu, .relu6, .sigmoid, .silu, .hardSigmoid, .hardSwish, .tanh, .leakyRelu(slope: 0.2),
+      .gelu(.exact), .gelu(.tanh), .softplus(beta: 2, threshold: 20),
+    ]
+    let x = Self.input(seed: 6, shape: [(1 << 16) + 5])
+    x.requiresGrad = false
+    let functions: [(Tensor) -> Tensor] = [
+      { relu($0) }, { relu6($0) }, { sigmoid($0) }, { silu($0) }, { hardSigmoid($0) },
+      { hardSwish($0) }, { tanh($0) }, { leakyRelu($0, negativeSlope: 0.2) }, { gelu($0) },
+      { gelu($0, approximate: .tanh) }, { softplus($0, beta: 2) },
+    ]
+    for (activation, function) in zip(activations, functions) {
+      let expected = function(x).scalars
+      #expect(activate(x, activation).scalars == expected, "\(activation)")
+      let copy = Tensor(shape: x.shape, scalars: x.scalars)
+      activateInPlace(copy, activation)
+      #expect(copy.scalars == expected, "\(activation) in place")
     }
   }
 

@@ -14,6 +14,13 @@ let groupedConvCases: [ConvCase] = [
   // Enough planes to run in parallel: MobileNet's 3x3 at stride 1 and 2.
   ConvCase(n: 4, c: 16, o: 16, h: 20, w: 19, kh: 3, kw: 3, padding: 1, groups: 16),
   ConvCase(n: 4, c: 16, o: 16, h: 21, w: 20, kh: 3, kw: 3, stride: 2, padding: 1, groups: 16),
+  // The eight-lane forward: rows shorter than eight, a partial last group, 5x5 and 7x7
+  // kernels (EfficientNet, ConvNeXt), stride 2 with dilation.
+  ConvCase(n: 2, c: 5, o: 5, h: 7, w: 7, kh: 5, kw: 5, padding: 2, groups: 5),
+  ConvCase(n: 2, c: 4, o: 4, h: 14, w: 17, kh: 5, kw: 5, stride: 2, padding: 2, groups: 4),
+  ConvCase(n: 1, c: 3, o: 3, h: 9, w: 13, kh: 7, kw: 7, padding: 3, groups: 3),
+  ConvCase(
+    n: 2, c: 3, o: 3, h: 11, w: 19, kh: 3, kw: 3, stride: 2, padding: 1, dilation: 2, groups: 3),
   // A channel multiplier (two kernels per input channel), and groups of several channels.
   ConvCase(n: 2, c: 3, o: 6, h: 6, w: 5, kh: 3, kw: 3, padding: 1, groups: 3),
   ConvCase(n: 2, c: 6, o: 4, h: 7, w: 7, kh: 3, kw: 3, stride: 2, padding: 1, groups: 2),

@@ -20,6 +20,19 @@ import ZooTestSupport
     #expect(relativeDifference(b.grad!.scalars, reference.dBias.scalars) < 1e-6)
   }
 
+  /// Classifier-sized weights at small batches take the few-rows kernel: partial groups of
+  /// four rows and of eight features, output blocks that do not divide the outputs.
+  @Test(arguments: [(1, true), (3, false), (4, true), (5, true), (8, false)])
+  func fewRowsMatchReference(rows: Int, withBias: Bool) throws {
+    var g = SeededGenerator(seed: 3)
+    let x = Tensor.normal(shape: [rows, 1030], generator: &g)
+    let w = Tensor.normal(shape: [1100, 1030], std: 0.03, generator: &g)
+    let b = withBias ? Tensor.normal(shape: [1100], generator: &g) : nil
+    let y = try linear(x, weight: w, bias: b)
+    let expected = LinearReference.forward(x: x, weight: w, bias: b)
+    #expect(relativeDifference(y.scalars, expected.scalars) < 1e-5)
+  }
+
   @Test func gradientsMatchFiniteDifferences() throws {
     var g = SeededGenerator(seed: 2)
     let x = Tensor.normal(shape: [4, 6], generator: &g, requiresGrad: true)

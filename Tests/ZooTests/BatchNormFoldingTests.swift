@@ -21,6 +21,25 @@ import ZooTestSupport
     }
   }
 
+  /// With conv's and bn's parameters frozen, `folded` (which may fold, x needing a gradient)
+  /// gives `expected`'s values and the input gradient `expected` gives x.
+  private func expectFrozenFoldMatches(
+    _ expected: Tensor, _ x: Tensor, _ conv: Conv2d, _ bn: BatchNorm,
+    generator g: inout SeededGenerator, _ folded: () throws -> Tensor
+  ) throws {
+    let dy = Tensor.normal(shape: expected.shape, generator: &g)
+    try expected.backward(seed: dy)
+    let unfoldedGradient = x.grad!.scalars
+    x.zeroGrad()
+    for parameter in [conv.weight, conv.bias, bn.weight, bn.bias].compactMap({ $0 }) {
+      parameter.requiresGrad = false
+    }
+    let foldedWithGradient = try folded()
+    #expect(relativeDifference(foldedWithGradient.scalars, expected.scalars) < 1e-5)
+    try foldedWithGradient.backward(seed: dy)
+    #expect(relativeDifference(x.grad!.scalars, unfoldedGradient) < 1e-5)
+  }
+
   @Test(arguments: [(true, true), (false, true), (true, false)])
   func foldedLayerMatchesConvolutionThenBatchNorm(convBias: Bool, relu: Bool) throws {
     let conv = Conv2d(
@@ -38,17 +57,33 @@ import ZooTestSupport
     #expect(relativeDifference(folded.scalars, expected.scalars) < 1e-5)
 
     // The input's gradient through the folded layer (frozen parameters) equals the unfolded one.
-    let dy = Tensor.normal(shape: expected.shape, generator: &g)
-    try expected.backward(seed: dy)
-    let unfoldedGradient = x.grad!.scalars
-    x.zeroGrad()
-    for parameter in [conv.weight, conv.bias, bn.weight, bn.bias].compactMap({ $0 }) {
-      parameter.requiresGrad = false
+    try expectFrozenFoldMatches(expected, x, conv, bn, generator: &g) {
+      try convBatchNorm(conv, bn, x, relu: relu)
     }
-    let foldedWithGradient = try convBatchNorm(conv, bn, x, relu: relu)
-    #expect(relativeDifference(foldedWithGradient.scalars, expected.scalars) < 1e-5)
-    try foldedWithGradient.backward(seed: dy)
-    #expect(relativeDifference(x.grad!.scalars, unfoldedGradient) < 1e-5)
+  }
+
+  /// The activation after a folded pair runs on the folded output (in place when nothing
+  /// needs a gradient), giving the unfolded layers' outputs and input gradients.
+  @Test(arguments: ["ReLU6", "SiLU", "Hardswish"])
+  func activationAfterFoldedPairMatchesUnfoldedLayers(_ name: String) throws {
+    let activation: Module =
+      switch name {
+      case "ReLU6": ReLU6()
+      case "SiLU": SiLU()
+      default: Hardswish()
+      }
+    let conv = Conv2d(4, 6, kernelSize: 3, padding: 1, rng: RandomStream(seed: 7))
+    let bn = BatchNorm(6)
+    randomizeBatchNorms(bn, seed: 8)
+    let block = Sequential([conv, bn, activation])
+    block.setTraining(false)
+    var g = SeededGenerator(seed: 9)
+    let x = Tensor.normal(shape: [2, 4, 11, 10], std: 3, generator: &g, requiresGrad: true)
+    let expected = try activation(bn(conv(x)))
+    let folded = try withoutGradients { try block(x) }
+    #expect(relativeDifference(folded.scalars, expected.scalars) < 1e-5, "\(name)")
+
+    try expectFrozenFoldMatches(expected, x, conv, bn, generator: &g) { try block(x) }
   }
 
   @Test func resnetInferenceFoldsInvisibly() throws {

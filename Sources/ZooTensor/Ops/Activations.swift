@@ -83,10 +83,73 @@ public func softplus(_ x: Tensor, beta: Float = 1, threshold: Float = 20) -> Ten
   }
 }
 
+/// `activation` applied to `x` by its own function (`relu`, `silu`, ...), recorded as usual.
+public func activate(_ x: Tensor, _ activation: TracedOp.Activation) -> Tensor {
+  switch activation {
+  case .relu: relu(x)
+  case .relu6: relu6(x)
+  case .sigmoid: sigmoid(x)
+  case .silu: silu(x)
+  case .hardSigmoid: hardSigmoid(x)
+  case .hardSwish: hardSwish(x)
+  case .tanh: tanh(x)
+  case .leakyRelu(let slope): leakyRelu(x, negativeSlope: slope)
+  case .gelu(let approximation): gelu(x, approximate: approximation)
+  case .softplus(let beta, let threshold): softplus(x, beta: beta, threshold: threshold)
+  }
+}
+
+/// Applies `activation` to `x`'s values in place and records nothing: for a tensor just
+/// computed that nothing takes a gradient of (a folded convolution's output in inference), so
+/// the values need no second buffer and no second pass through memory.
+public func activateInPlace(_ x: Tensor, _ activation: TracedOp.Activation) {
+  precondition(
+    !x.requiresGrad, "activateInPlace: \(activation) on a tensor that records a gradient")
+  typealias K = ActivationKernels
+  switch activation {
+  case .relu: K.forward(inPlace: &x.scalars, K.ReLU())
+  case .relu6: K.forward(inPlace: &x.scalars, K.ReLU6())
+  case .sigmoid: K.forward(inPlace: &x.scalars, K.Sigmoid())
+  case .silu: K.forward(inPlace: &x.scalars, K.SiLU())
+  case .hardSigmoid: K.forward(inPlace: &x.scalars, K.HardSigmoid())
+  case .hardSwish: K.forward(inPlace: &x.scalars, K.HardSwish())
+  case .tanh: K.forward(inPlace: &x.scalars, K.Tanh())
+  case .leakyRelu(let slope): K.forward(inPlace: &x.scalars, K.LeakyReLU(slope: slope))
+  case .gelu(.exact): K.forward(inPlace: &x.scalars, K.GELU())
+  case .gelu(.tanh): K.forward(inPlace: &x.scalars, K.GELUTanh())
+  case .softplus(let beta, let threshold):
+    K.forward(inPlace: &x.scalars, K.Softplus(beta: beta, threshold: threshold))
+  }
+}
+
 /// A scalar function with its derivative, which may use the input or the output.
 protocol ScalarActivation {
   func value(_ x: Float) -> Float
   func derivative(x: Float, y: Float) -> Float
+  /// `y[i] = value(x[i])` for `i < count`; a kernel of eight lanes replaces the plain loop
+  /// where the compiler cannot vectorise `value` (it calls `expf`).
+  func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int)
+}
+
+extension ScalarActivation {
+  func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for i in 0..<count { y[i] = value(x[i]) }
+  }
+}
+
+/// Activations computed on eight lanes at a time by `lanes`, which must equal `value` in each
+/// lane up to float rounding.
+protocol LaneActivation: ScalarActivation {
+  func lanes(_ x: SIMD8<Float>) -> SIMD8<Float>
+}
+
+extension LaneActivation {
+  func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    for k in stride(from: 0, to: count, by: 8) {
+      let left = count - k
+      Lanes.store(lanes(Lanes.load(x, k, left)), y, k, left)
+    }
+  }
 }
 
 /// Applies `activation` to every element and records the matching backward. Generic, so each
@@ -124,8 +187,9 @@ enum ActivationKernels {
     func derivative(x: Float, y: Float) -> Float { x > 0 ? 1 : slope }
   }
 
-  struct Sigmoid: ScalarActivation {
+  struct Sigmoid: LaneActivation {
     func value(_ x: Float) -> Float { stableSigmoid(x) }
+    func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorExp.sigmoid(x) }
     func derivative(x: Float, y: Float) -> Float { y * (1 - y) }
   }
 
@@ -158,8 +222,9 @@ enum ActivationKernels {
     }
   }
 
-  struct SiLU: ScalarActivation {
+  struct SiLU: LaneActivation {
     func value(_ x: Float) -> Float { x * stableSigmoid(x) }
+    func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { x * VectorExp.sigmoid(x) }
     func derivative(x: Float, y: Float) -> Float {
       let s = stableSigmoid(x)
       return s * (1 + x * (1 - s))
@@ -202,9 +267,19 @@ enum ActivationKernels {
   static func forward<F: ScalarActivation>(y: inout [Float], x: [Float], _ f: F) {
     y.withUnsafeMutableBufferPointer { y in
       x.withUnsafeBufferPointer { x in
+        guard let yp = y.baseAddress, let xp = x.baseAddress else { return }
         Parallel.forRanges(y.count) { range in
-          for i in range { y[i] = f.value(x[i]) }
+          f.apply(yp + range.lowerBound, xp + range.lowerBound, count: range.count)
         }
+      }
+    }
+  }
+
+  static func forward<F: ScalarActivation>(inPlace values: inout [Float], _ f: F) {
+    values.withUnsafeMutableBufferPointer { values in
+      guard let p = values.baseAddress else { return }
+      Parallel.forRanges(values.count) { range in
+        f.apply(p + range.lowerBound, p + range.lowerBound, count: range.count)
       }
     }
   }

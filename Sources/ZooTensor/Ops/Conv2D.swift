@@ -200,6 +200,20 @@ enum Conv2DKernels {
     _ yp: UnsafeMutablePointer<Float>, batch n: Int, outChannels o: Int, _ g: Im2Col.Geometry
   ) {
     let (k, area) = (g.rows, g.outArea)
+    if n >= Parallel.threadCount {
+      // A sample per task: one hand-off for the batch instead of one per sample's product,
+      // whose columns on small maps (7x7) are too few to split well.
+      Parallel.forEach(n, costPerItem: o * k * area) { s in
+        let target = yp + s * o * area
+        if let bias {
+          Im2Col.fill(target, bias: bias, channels: o, batch: 1, area: area, parallel: false)
+        }
+        BLAS.serialGemm(
+          m: o, n: area, k: k, a: wp, lda: k, b: xp + s * k * area, ldb: area,
+          beta: bias == nil ? 0 : 1, c: target, ldc: area)
+      }
+      return
+    }
     for s in 0..<n {
       BLAS.gemm(
         m: o, n: area, k: k, a: wp, lda: k, b: xp + s * k * area, ldb: area,

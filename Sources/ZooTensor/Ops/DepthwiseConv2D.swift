@@ -5,8 +5,8 @@
 
 /// Direct kernels for a depthwise `conv2d`; gradients are accumulated (`+=`). Each task copies
 /// its plane into a zero-padded one (a few KiB, in L1), so every tap is a plain loop over a
-/// whole output row, with no bounds to test; 3-wide kernels (MobileNet's) sum a kernel row's
-/// three taps in one pass.
+/// whole output row, with no bounds to test; in the backward pass 3-wide kernels (MobileNet's)
+/// sum a kernel row's three taps in one pass.
 enum DepthwiseConv2DKernels {
   /// Copies one image plane into `padded` (paddedHeight x paddedWidth), zeros around it.
   @inline(__always)
@@ -21,46 +21,73 @@ enum DepthwiseConv2DKernels {
   }
 
   // y[n, c] = bias[c] + sum over taps of weight[c, ki, kj] * x[n, c] shifted
+  //
+  // Eight outputs of a row at a time, summed over all taps in registers (but for 3-wide
+  // stride-1 kernels). The plane is copied into padded rows split by column into
+  // `strideWidth` phases (`Im2Col.fillPaddedRows`), so every tap, strided or not, reads eight
+  // contiguous floats.
   static func forward(
     _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
     _ yp: UnsafeMutablePointer<Float>, batch n: Int, _ g: Im2Col.Geometry
   ) {
     let (c, kw, taps, area) = (g.channels, g.kernelWidth, g.kernelHeight * g.kernelWidth, g.outArea)
-    let (outWidth, stride, dilation) = (g.outWidth, g.strideWidth, g.dilation)
-    Parallel.forEach(n * c, costPerItem: taps * area) { plane in
-      let channel = plane % c
-      let (ys, kernel) = (yp + plane * area, wp + channel * taps)
-      Scratch.withBuffer(g.paddedArea) { padded in
-        pad(xp + plane * g.imageArea, into: padded, g)
-        ys.update(repeating: bias?[channel] ?? 0, count: area)
-        for oy in 0..<g.outHeight {
-          let target = ys + oy * outWidth
-          for ki in 0..<g.kernelHeight {
-            let row = padded + (oy * g.strideHeight + ki * dilation) * g.paddedWidth
-            let weights = kernel + ki * kw
-            if kw == 3 && dilation == 1 {
-              let (w0, w1, w2) = (weights[0], weights[1], weights[2])
-              if stride == 1 {
-                for ox in 0..<outWidth {
-                  target[ox] += w0 * row[ox] + w1 * row[ox + 1] + w2 * row[ox + 2]
-                }
-              } else {
-                for ox in 0..<outWidth {
-                  let i = ox * stride
-                  target[ox] += w0 * row[i] + w1 * row[i + 1] + w2 * row[i + 2]
+    let (outWidth, rowWidth, dilation) = (g.outWidth, g.phasedRowWidth, g.dilation)
+    let planes = n * c
+    // Where each tap's run starts in a phased row: the column, then its phase's offset.
+    let columns = (0..<kw).map { kj in
+      (kj * dilation) % g.strideWidth * g.phaseWidth + kj * dilation / g.strideWidth
+    }
+    let threeWide = kw == 3 && g.strideWidth == 1 && dilation == 1
+    // Runs of planes, a few per core, each with one scratch buffer; an eight-float load may
+    // run up to seven floats past the last padded row.
+    let runs = min(planes, 4 * Parallel.threadCount)
+    Parallel.forEach(runs, costPerItem: planes / max(runs, 1) * taps * area) { run in
+      Scratch.withBuffer(g.paddedHeight * rowWidth + 8) { padded in
+        for plane in (planes * run / runs)..<(planes * (run + 1) / runs) {
+          let channel = plane % c
+          let (ys, kernel) = (yp + plane * area, wp + channel * taps)
+          Im2Col.fillPaddedRows(
+            xp + plane * g.imageArea, g, top: 0, count: g.paddedHeight, into: padded)
+          if threeWide {
+            rowsOfThree(padded, kernel, bias?[channel] ?? 0, ys, g)
+            continue
+          }
+          let start = SIMD8<Float>(repeating: bias?[channel] ?? 0)
+          for oy in 0..<g.outHeight {
+            for ox in stride(from: 0, to: outWidth, by: 8) {
+              var sum = start
+              for ki in 0..<g.kernelHeight {
+                let row = padded + (oy * g.strideHeight + ki * dilation) * rowWidth + ox
+                let weights = kernel + ki * kw
+                for kj in 0..<kw {
+                  sum += weights[kj] * Lanes.load(row, columns[kj], 8)
                 }
               }
-              continue
-            }
-            for kj in 0..<kw {
-              let (weight, from) = (weights[kj], row + kj * dilation)
-              if stride == 1 {
-                for ox in 0..<outWidth { target[ox] += weight * from[ox] }
-              } else {
-                for ox in 0..<outWidth { target[ox] += weight * from[ox * stride] }
-              }
+              Lanes.store(sum, ys + oy * outWidth, ox, outWidth - ox)
             }
           }
+        }
+      }
+    }
+  }
+
+  /// One plane of a 3-wide stride-1 kernel (MobileNet's), a pass over each output row per
+  /// kernel row with its three taps summed: fewer instructions than eight lanes over all taps,
+  /// whose weights do not all fit in registers.
+  @inline(__always)
+  private static func rowsOfThree(
+    _ padded: UnsafePointer<Float>, _ kernel: UnsafePointer<Float>, _ bias: Float,
+    _ ys: UnsafeMutablePointer<Float>, _ g: Im2Col.Geometry
+  ) {
+    let outWidth = g.outWidth
+    ys.update(repeating: bias, count: g.outArea)
+    for oy in 0..<g.outHeight {
+      let target = ys + oy * outWidth
+      for ki in 0..<g.kernelHeight {
+        let row = padded + (oy * g.strideHeight + ki) * g.paddedWidth
+        let (w0, w1, w2) = (kernel[ki * 3], kernel[ki * 3 + 1], kernel[ki * 3 + 2])
+        for ox in 0..<outWidth {
+          target[ox] += w0 * row[ox] + w1 * row[ox + 1] + w2 * row[ox + 2]
         }
       }
     }

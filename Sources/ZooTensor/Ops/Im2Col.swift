@@ -193,7 +193,7 @@ public enum Im2Col {
   /// run instead of running a strided scalar loop, which made a 7x7 stride-2 layer's columns
   /// cost half as much as its GEMM.
   @inline(__always)
-  private static func fillPaddedRows(
+  static func fillPaddedRows(
     _ plane: UnsafePointer<Float>, _ g: Geometry, top: Int, count: Int,
     into padded: UnsafeMutablePointer<Float>
   ) {
