@@ -53,7 +53,9 @@ struct PretrainedSource {
 
   /// The same architecture from random weights with a head for `classCount` classes (an
   /// autoencoder's: its encoder under the head contract), for training from scratch.
-  func untrainedClassifier(classCount: Int, rng: RandomStream) throws -> Classifier {
+  func untrainedClassifier(
+    classCount: Int, encoderFeatures: EncoderFeatures = .code, rng: RandomStream
+  ) throws -> Classifier {
     guard entry.task == .generation else {
       return try entry.buildClassifier(classCount: classCount, rng: rng)
     }
@@ -61,19 +63,20 @@ struct PretrainedSource {
     guard let model = entry.build(classCount: latent, rng: rng) as? ConvAutoencoder else {
       throw ValidationErrorLine(message: "\(entry.name) has no encoder to train")
     }
-    return EncoderClassifier(model, classCount: classCount, rng: rng)
+    return EncoderClassifier(model, classCount: classCount, features: encoderFeatures, rng: rng)
   }
 
   /// A fresh copy of the pretrained classifier, with its original head; for an autoencoder or
-  /// a VAE, its encoder with a head of no classes (the code as output) for a head swap.
-  func classifier() throws -> Classifier {
+  /// a VAE, its encoder with a head of no classes on `encoderFeatures` (the code unless given),
+  /// for a head swap.
+  func classifier(encoderFeatures: EncoderFeatures = .code) throws -> Classifier {
     if entry.task == .generation {
       let model = entry.build(classCount: weights.metadata.classCount, inputChannels: inputShape[0])
       try namingWeightFile(url.path) { try weights.load(into: model) }
       guard let autoencoder = model as? ConvAutoencoder else {
         throw ValidationErrorLine(message: "\(entry.name) has no encoder to fine-tune")
       }
-      return EncoderClassifier(autoencoder, classCount: 0)
+      return EncoderClassifier(autoencoder, classCount: 0, features: encoderFeatures)
     }
     let model = try entry.buildClassifier(classCount: weights.metadata.classCount)
     try namingWeightFile(url.path) { try weights.load(into: model) }

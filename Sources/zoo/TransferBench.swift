@@ -6,6 +6,8 @@ import ZooData
 import ZooNN
 import ZooTensor
 
+extension EncoderFeatures: ExpressibleByArgument {}
+
 struct TransferBench: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "transfer-bench",
@@ -35,6 +37,12 @@ struct TransferBench: ParsableCommand {
   var arms = "head,two-stage,scratch"
 
   @OptionGroup var recipe: FineTuneArguments
+
+  @Option(
+    help: ArgumentHelp(
+      "The layer the new head reads when the source is an autoencoder or a VAE: code (the latent code or posterior mean) or map (the 1,568-wide convolutional map before it); training from scratch trains the same model.",
+      valueName: "layer"))
+  var encoderFeatures: EncoderFeatures = .code
 
   @Option(help: "Epochs for training from scratch.")
   var scratchEpochs = 60
@@ -131,6 +139,12 @@ struct TransferBench: ParsableCommand {
       let (shotCounts, seedList, armList) = (shotList!, seedList!, armList!)
       let source = try PretrainedSource(source)
       print("source: \(source.summary)")
+      guard encoderFeatures == .code || source.entry.task == .generation else {
+        throw ValidationErrorLine(
+          message:
+            "--encoder-features needs an autoencoder or a VAE as the source, got \(source.entry.name); leave it out for a classifier"
+        )
+      }
       let loadStart = Date()
       let data = try DataSource(parsing: data).load(
         DataOptions(
@@ -202,6 +216,9 @@ struct TransferBench: ParsableCommand {
         recipe["unfreeze_epochs"] = "\(self.recipe.unfreezeEpochs ?? 10)"
         recipe["weight_decay"] = "\(FineTuneConfiguration().weightDecay)"
         recipe["scratch_epochs"] = "\(scratchEpochs)"
+        if source.entry.task == .generation {
+          recipe["encoder_features"] = encoderFeatures.rawValue
+        }
         recipe["scratch_lr"] = "\(scratchLr)"
         let report = Report(
           source: source.url.path, architecture: source.entry.name, data: self.data,
@@ -223,7 +240,7 @@ struct TransferBench: ParsableCommand {
   {
     switch arm {
     case .head, .twoStage:
-      let model = try source.classifier()
+      let model = try source.classifier(encoderFeatures: encoderFeatures)
       model.replaceHead(
         classCount: classCount, hidden: recipe.hidden, rng: RandomStream(seed: seed))
       let configuration = recipe.configuration(
@@ -232,7 +249,7 @@ struct TransferBench: ParsableCommand {
       return (model, configuration)
     case .scratch:
       let model = try source.untrainedClassifier(
-        classCount: classCount, rng: RandomStream(seed: seed))
+        classCount: classCount, encoderFeatures: encoderFeatures, rng: RandomStream(seed: seed))
       var configuration = recipe.configuration(freeze: .none, seed: seed, unfreezeEpochs: 0)
       configuration.headEpochs = scratchEpochs
       configuration.learningRate = scratchLr

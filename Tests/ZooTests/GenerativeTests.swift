@@ -73,6 +73,28 @@ import ZooTensor
     #expect(try classifier.features(x).scalars == (try model.encode(x).mean.scalars))
   }
 
+  @Test func aHeadCanReadTheConvolutionalMapBeforeTheCode() throws {
+    let model = ConvAutoencoder(.variational, latentSize: 6, rng: RandomStream(seed: 0))
+    let classifier = EncoderClassifier(model, classCount: 5, features: .map)
+    #expect(classifier.featureCount == 32 * 7 * 7)
+    #expect(classifier.stateDict().first { $0.path == "fc.weight" }?.tensor.shape == [5, 1568])
+    let x = Tensor(shape: [2, 1, 28, 28], repeating: 0.5)
+    #expect(try classifier.features(x).shape == [2, 1568])
+    #expect(try classifier(x).shape == [2, 5])
+    // The code is the latent layer applied to that map.
+    let state = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.path, $0.tensor) })
+    let (weight, bias) = (state["encoder.latent.weight"]!.scalars, state["encoder.latent.bias"]!)
+    let map = try classifier.features(x).scalars
+    let code = try model.encode(x).mean.scalars
+    for n in 0..<2 {
+      for j in 0..<6 {
+        var sum = bias.scalars[j]
+        for i in 0..<1568 { sum += weight[j * 1568 + i] * map[n * 1568 + i] }
+        #expect(abs(sum - code[n * 6 + j]) <= 1e-4 * max(1, abs(sum)))
+      }
+    }
+  }
+
   @Test func areaUnderROCIsThePairwiseProbability() {
     #expect(areaUnderROC(scores: [1, 2, 3, 4], positives: [false, false, true, true]) == 1)
     #expect(areaUnderROC(scores: [1, 2, 3, 4], positives: [true, true, false, false]) == 0)

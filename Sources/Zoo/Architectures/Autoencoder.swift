@@ -41,8 +41,13 @@ public final class ConvEncoder: Module {
 
   /// The code or posterior mean (N, L), and the log-variance (N, L) of a VAE.
   func encode(_ x: Tensor) throws -> (mean: Tensor, logVariance: Tensor?) {
-    let map = try relu(conv2(relu(conv1(x)))).flattened()
+    let map = try convolutionalMap(x)
     return (try latent(map), try logVariance?(map))
+  }
+
+  /// The 32x7x7 map the dense layers read, flattened (N, 1,568) in CHW order.
+  func convolutionalMap(_ x: Tensor) throws -> Tensor {
+    try relu(conv2(relu(conv1(x)))).flattened()
   }
 
   /// The code or posterior mean, which a classifier head reads.
