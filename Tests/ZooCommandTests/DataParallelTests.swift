@@ -23,6 +23,7 @@ import ZooTensor
     _ arguments: [String], rankOptions: [String] = [], in given: URL? = nil
   ) throws -> (one: [String: Tensor], two: [String: Tensor]) {
     let folder = try given ?? Self.temporaryFolder()
+    defer { if given == nil { try? FileManager.default.removeItem(at: folder) } }
     for (name, ranks) in [("one", false), ("two", true)] {
       let run = try train(
         arguments + (ranks ? rankOptions : []) + ["--out", "\(name).h5"], ranks: ranks, in: folder
@@ -36,6 +37,7 @@ import ZooTensor
     try WeightFile.read(contentsOf: folder.appendingPathComponent("\(name).h5")).tensors
   }
 
+  /// A fresh folder for one test's files; the test removes it when it ends.
   static func temporaryFolder() throws -> URL {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "zoo-mpi-\(UUID().uuidString)")
@@ -98,6 +100,7 @@ import ZooTensor
       "--epochs", "1",
     ]
     let folder = try Self.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     for (name, lr, ranks) in [
       ("one", "0.001", false), ("nudged", "0.0010000002", false), ("two", "0.001", true),
     ] {
@@ -115,6 +118,7 @@ import ZooTensor
 
   @Test func twoRanksFineTuneAsOneProcess() throws {
     let folder = try Self.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     var summaries: [String] = []
     for (name, ranks) in [("one", false), ("two", true)] {
       let run = try ZooProcess(
@@ -136,6 +140,7 @@ import ZooTensor
   /// The draws spread over the ranks give the table and runs of one process (times aside).
   @Test func transferBenchOverTwoRanksGivesOneProcesssTable() throws {
     let folder = try Self.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     var tables: [String] = []
     var runs: [[[String: String]]] = []
     for (name, ranks) in [("one", false), ("two", true)] {
@@ -166,6 +171,7 @@ import ZooTensor
   /// which turns rounding into whole steps (3.4e-6 after one).
   @Test func twoRanksOfUNetTrainAsOneProcess() throws {
     let folder = try Self.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     let data = folder.appendingPathComponent("data")
     for (split, indices) in [("train", 0..<8), ("val", 8..<10)] {
       for i in indices {
@@ -200,6 +206,7 @@ import ZooTensor
   /// finishes with the uninterrupted run's weights.
   @Test func aKilledRankOrCtrlCStopsTheJobAndResumeFinishes() throws {
     let folder = try Self.temporaryFolder()
+    defer { try? FileManager.default.removeItem(at: folder) }
     let arguments = Self.lenet + ["--epochs", "12", "--seed", "5", "--out", "run.h5"]
     let checkpoint = folder.appendingPathComponent("run.checkpoint.json")
     let job = try Self.train(arguments, ranks: true, in: folder)
