@@ -19,15 +19,27 @@ Tests/ExplainTests/Fixtures/explain_resnet18.json with:
                                  how closely two float32 implementations can be asked to agree
                                  on this input
     integrated_gradients_smooth      the same on `smooth_input` (standard normal values from
-                                 NumPy's generator, seed SMOOTH_SEED, stored here), an input
-                                 whose path points all sit clear of every kink: at each of the
-                                 50 points the float32 and float64 gradients agree within
-                                 1e-5 (the script checks it and stops if not), so two float32
-                                 implementations must agree to rounding; with its float64 sum
+                                 NumPy's generator, seed SMOOTH_SEED, stored here), an input on
+                                 which Captum's float32 gradient equals the float64 one within
+                                 1e-5 at each of the 50 path points (the script checks it and
+                                 stops if not), with its float64 sum
                                  (`integrated_gradients_smooth_float64`) and
                                  `path_point_gradient_error`, the largest float32 vs float64
                                  gradient difference at a path point, for the sine input (some
                                  points flip at max-pool ties) and for this one
+    integrated_gradients_smooth_configurations
+                                 Captum's attributions and delta for the smooth input with
+                                 PyTorch's other CPU convolutions: oneDNN off (im2col and GEMM,
+                                 as the zoo's), each with and without every batch norm folded
+                                 into its convolution by `fuse_conv_bn_eval`. That input is not
+                                 clear of kinks at float32 resolution: some path points hold a
+                                 ReLU input within a few 1e-6 of 0 (`smooth_kink_margin`, the
+                                 smallest |ReLU input| over the path in float64, per image),
+                                 below the rounding of its 576-term sum, so these equally valid
+                                 float32 computations put it on either side and their
+                                 attributions differ by up to 6.2e-4. Arrays are stored for the
+                                 configurations that differ from the default by more than 1e-5;
+                                 `configuration_differences` gives each one's largest difference
 
 Computed on one CPU thread; running the script twice gives identical files.
 
@@ -35,6 +47,7 @@ Usage: python3 Tools/make_explain_fixtures.py [--out DIR]
 """
 
 import argparse
+import copy
 import json
 import os
 import sys
@@ -45,6 +58,7 @@ import torchvision
 from captum.attr import IntegratedGradients, Saliency
 from pytorch_grad_cam import GradCAM, GradCAMPlusPlus
 from pytorch_grad_cam.utils.model_targets import ClassifierOutputTarget
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from make_torchvision_fixtures import FORMULA, deterministic_input, deterministic_value  # noqa: E402
@@ -80,6 +94,52 @@ def cams(method, model, x):
     gradients = cam.activations_and_grads.gradients[0].cpu().numpy()
     raw = np.maximum(cam.get_cam_image(x, LAYER, targets, activations, gradients, False), 0)
     return {"heatmap": flat(heatmap), "raw": flat(raw), "raw_shape": list(raw.shape)}
+
+
+def fused(model):
+    """A copy of `model` with every batch norm folded into the convolution before it."""
+    model = copy.deepcopy(model)
+    model.conv1, model.bn1 = fuse_conv_bn_eval(model.conv1, model.bn1), torch.nn.Identity()
+    for stage in [model.layer1, model.layer2, model.layer3, model.layer4]:
+        for block in stage:
+            block.conv1, block.bn1 = fuse_conv_bn_eval(block.conv1, block.bn1), torch.nn.Identity()
+            block.conv2, block.bn2 = fuse_conv_bn_eval(block.conv2, block.bn2), torch.nn.Identity()
+            if block.downsample is not None:
+                block.downsample = fuse_conv_bn_eval(*block.downsample)
+    return model.eval()
+
+
+def captum_configurations(model, x, target):
+    """Captum's attributions and delta for `x` with each of PyTorch's CPU convolution
+    configurations: oneDNN on or off, batch norms folded or not."""
+    results = {}
+    for onednn in [True, False]:
+        for fold in [False, True]:
+            with torch.backends.mkldnn.flags(enabled=onednn):
+                ig, delta = IntegratedGradients(fused(model) if fold else model).attribute(
+                    x, baselines=torch.zeros_like(x), target=target, n_steps=STEPS,
+                    return_convergence_delta=True)
+            name = ("onednn" if onednn else "onednn_off") + ("_fused" if fold else "")
+            results[name] = (ig.detach(), delta.detach())
+    return results
+
+
+def kink_margins(float64, x):
+    """Per image, the smallest |input| of any ReLU at any of the path points, in float64."""
+    alphas = 0.5 * (np.polynomial.legendre.leggauss(STEPS)[0] + 1)
+    smallest = []
+
+    def record(_, inputs):
+        smallest.append(inputs[0].abs().flatten(1).min(1)[0])
+
+    hooks = [
+        m.register_forward_pre_hook(record)
+        for m in float64.modules() if isinstance(m, torch.nn.ReLU)]
+    with torch.no_grad():
+        float64(torch.cat([alpha * x.double() for alpha in alphas]))
+    for hook in hooks:
+        hook.remove()
+    return torch.stack(smallest).min(0)[0].view(STEPS, -1).min(0)[0].tolist()
 
 
 def float64_integrated_gradients(model, float64, x, target):
@@ -125,7 +185,12 @@ def main():
         return_convergence_delta=True)
     smooth_total, smooth_point_error = float64_integrated_gradients(model, float64, smooth, target)
     if smooth_point_error > 1e-5:
-        sys.exit(f"a path point of the smooth input sits near a kink ({smooth_point_error:.3g})")
+        sys.exit(f"Captum's float32 gradient at a path point of the smooth input differs from "
+                 f"the float64 one by {smooth_point_error:.3g}")
+    configurations = captum_configurations(model, smooth, target)
+    default = configurations.pop("onednn")[0]
+    differences = {
+        name: (ig - default).abs().max().item() for name, (ig, _) in configurations.items()}
     fixture = {
         "model": "resnet18",
         "torch": torch.__version__,
@@ -149,6 +214,12 @@ def main():
         "integrated_gradients_smooth_delta": flat(smooth_delta.detach()),
         "integrated_gradients_smooth_float64": [
             float(f"{v:.10g}") for v in (smooth_total * smooth.double()).reshape(-1).tolist()],
+        "integrated_gradients_smooth_configurations": {
+            name: {"attributions": flat(ig), "delta": flat(delta)}
+            for name, (ig, delta) in configurations.items() if differences[name] > 1e-5},
+        "configuration_differences": {
+            name: float(f"{d:.8g}") for name, d in differences.items()},
+        "smooth_kink_margin": [float(f"{m:.8g}") for m in kink_margins(float64, smooth)],
         "path_point_gradient_error": {
             "sine": float(f"{point_error:.8g}"), "smooth": float(f"{smooth_point_error:.8g}")},
     }

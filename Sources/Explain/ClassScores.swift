@@ -78,25 +78,31 @@ func withFrozenParameters<T>(_ model: Module, _ body: () throws -> T) rethrows -
   return try body()
 }
 
-/// The model's outputs for `inputs`, `batchSize` rows at a time, without recording gradients.
+/// The model's outputs for `inputs`, `batchSize` rows at a time, without recording gradients,
+/// in inference as the gradients are taken (in training, batch norms would normalise by each
+/// batch's statistics and update their running ones).
 func outputs(_ model: Module, _ inputs: Tensor, batchSize: Int) throws -> Tensor {
   var scalars: [Float] = []
   var shape: [Int] = []
-  for range in chunks(inputs.shape[0], batchSize) {
-    let out = try withoutGradients { try model(rows(inputs, range)) }
-    scalars += out.scalars
-    shape = out.shape
+  try withFrozenParameters(model) {
+    for range in chunks(inputs.shape[0], batchSize) {
+      let out = try withoutGradients { try model(rows(inputs, range)) }
+      scalars += out.scalars
+      shape = out.shape
+    }
   }
   shape[0] = inputs.shape[0]
   return Tensor(shape: shape, scalars: scalars)
 }
 
-/// Each row's score for its class, `batchSize` rows at a time.
+/// Each row's score for its class, `batchSize` rows at a time, in inference as `outputs`.
 func scores(_ model: Module, _ inputs: Tensor, classes: [Int], batchSize: Int) throws -> [Float] {
   var result: [Float] = []
-  for range in chunks(inputs.shape[0], batchSize) {
-    let out = try withoutGradients { try model(rows(inputs, range)) }
-    result += try classScores(out, classes: Array(classes[range]))
+  try withFrozenParameters(model) {
+    for range in chunks(inputs.shape[0], batchSize) {
+      let out = try withoutGradients { try model(rows(inputs, range)) }
+      result += try classScores(out, classes: Array(classes[range]))
+    }
   }
   return result
 }

@@ -7,6 +7,12 @@ import ZooTensor
 // The layers' own parameters are never changed: the folded ones are made for each call, so
 // saved weights, training mode and gradients see the layers as they are.
 
+/// Whether inference may fold batch norms into convolutions; tests turn it off to compare the
+/// two roundings. Scoped with `$isEnabled.withValue`.
+public enum BatchNormFolding {
+  @TaskLocal public static var isEnabled = true
+}
+
 /// `bn(conv(x))`, then ReLU when `relu` is true: one convolution with the batch norm folded in
 /// when `bn` uses its running statistics and no parameter of either layer needs a gradient
 /// (inference, a frozen backbone), else the two layers as usual. Results equal the unfolded
@@ -73,7 +79,8 @@ private func foldedConvolution(
 /// layer's output, or shapes that do not match (the unfolded layers then report the error).
 private func foldedParameters(_ conv: Conv2d, _ bn: BatchNorm) -> (weight: Tensor, bias: Tensor)? {
   let parameters = [conv.weight, bn.weight, bn.bias] + (conv.bias.map { [$0] } ?? [])
-  guard ModuleTrace.current == nil, !OpTrace.isRecording, ActivationCapture.current == nil,
+  guard BatchNormFolding.isEnabled, ModuleTrace.current == nil, !OpTrace.isRecording,
+    ActivationCapture.current == nil,
     !bn.usesBatchStatistics,
     !GradientRecording.needsRecording(parameters)
   else { return nil }

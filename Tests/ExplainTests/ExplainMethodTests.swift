@@ -281,6 +281,30 @@ func exactShapley(players: Int, value: ([[Bool]]) throws -> [Double]) throws -> 
     #expect(model.child(at: "conv2")!.isTraining)
   }
 
+  /// Integrated Gradients' end points and the perturbation methods' scores come from the model
+  /// in inference, as every gradient does, whatever mode it is in: in training its batch norms
+  /// would normalise by the batch's statistics and update their running ones.
+  @Test func scoresAreTakenInInference() throws {
+    let model = try ModelRegistry.entry(named: "resnet18").build(classCount: 4)
+    var generator = SeededGenerator(seed: 5)
+    let input = Tensor(
+      shape: [2, 3, 32, 32], scalars: (0..<6144).map { _ in generator.nextNormal() })
+    let methods: [any AttributionMethod] = [
+      IntegratedGradients(steps: 4), Occlusion(window: 8, stride: 8), KernelSHAP(grid: 2),
+    ]
+    for method in methods {
+      model.setTraining(false)
+      let reference = try method.attribute(model, inputs: input, classes: [1, 2])
+      model.setTraining(true)
+      let buffers = model.namedBuffers().map(\.tensor.scalars)
+      let attribution = try method.attribute(model, inputs: input, classes: [1, 2])
+      #expect(attribution.values.scalars == reference.values.scalars, "\(method.name)")
+      #expect(attribution.convergenceDelta == reference.convergenceDelta, "\(method.name)")
+      #expect(model.namedBuffers().map(\.tensor.scalars) == buffers, "\(method.name)")
+      #expect(model.isTraining)
+    }
+  }
+
   @Test func theDefaultLayerIsTheLastConvolutionalStage() throws {
     let resnet = try ModelRegistry.entry(named: "resnet18").build(classCount: 4)
     #expect(try TargetLayer(nil, in: resnet, inputShape: [3, 32, 32]).path == "layer4")

@@ -103,6 +103,12 @@ import ZooTestSupport
     let unfolded = try model(x)
     let folded = try withoutGradients { try model(x) }
     #expect(relativeDifference(folded.scalars, unfolded.scalars) < 1e-5)
+    // Switched off, inference runs each layer as itself: the reference's values exactly.
+    let asIs = try BatchNormFolding.$isEnabled.withValue(false) {
+      try withoutGradients { try model(x) }
+    }
+    #expect(asIs.scalars == unfolded.scalars)
+    #expect(folded.scalars != unfolded.scalars)
     // Nothing saved or exported changed.
     #expect(model.stateDict().map { $0.tensor.scalars } == state)
 
