@@ -53,6 +53,8 @@ let avgPoolCases: [PoolCase] = [
 let adaptiveCases: [[Int]] = [
   [1, 2, 7, 7, 1, 1], [3, 2, 7, 5, 3, 2], [1, 1, 5, 9, 3, 4], [3, 2, 4, 4, 6, 5],
   [1, 2, 6, 6, 6, 6], [3, 1, 10, 7, 4, 3],
+  // Global pooling of planes larger than a group of sixteen lanes, with a partial group.
+  [2, 3, 13, 11, 1, 1],
 ]
 
 private func gradientSeed(_ shape: [Int], seed: UInt64) -> Tensor {

@@ -64,6 +64,19 @@ import ZooTensor
     #expect(nanKept)
   }
 
+  /// Against SiLU in Double rounded once, from -88 up; below -88 (clamped) only near 0.
+  @Test func siluWithinThreeUlpOfDouble() {
+    let (ulps, at, nanKept) = Self.worst(
+      { x in VectorExp.silu(x).replacing(with: 0, where: x .< -88) },
+      { x in x < -88 ? 0 : Float(Double(x) / (1 + Foundation.exp(-Double(x)))) })
+    #expect(ulps <= 3, "worst \(ulps) ulp at \(at)")
+    #expect(nanKept)
+    let tail = VectorExp.silu(
+      SIMD8(-88.5, -90, -100, -1000, -1e30, -.greatestFiniteMagnitude, -.infinity, 100))
+    #expect((0..<7).allSatisfy { tail[$0] <= 0 && tail[$0] > -1e-36 }, "\(tail)")
+    #expect(tail[7] == 100)
+  }
+
   @Test func limits() {
     let x = SIMD8<Float>(0, 1, -1, 88.8, -104, .infinity, -.infinity, 89.5)
     let e = VectorExp.exp(x)

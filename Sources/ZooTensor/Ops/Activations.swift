@@ -145,9 +145,14 @@ protocol LaneActivation: ScalarActivation {
 
 extension LaneActivation {
   func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
-    for k in stride(from: 0, to: count, by: 8) {
-      let left = count - k
-      Lanes.store(lanes(Lanes.load(x, k, left)), y, k, left)
+    // Whole groups in a loop of their own: with the partial group's branch inside it, the
+    // compiler split the eight lanes across scalar and vector registers.
+    let whole = count - count % 8
+    for k in stride(from: 0, to: whole, by: 8) {
+      Lanes.store(lanes(Lanes.load(x, k, 8)), y, k, 8)
+    }
+    if whole < count {
+      Lanes.store(lanes(Lanes.load(x, whole, count - whole)), y, whole, count - whole)
     }
   }
 }
@@ -224,7 +229,7 @@ enum ActivationKernels {
 
   struct SiLU: LaneActivation {
     func value(_ x: Float) -> Float { x * stableSigmoid(x) }
-    func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { x * VectorExp.sigmoid(x) }
+    func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorExp.silu(x) }
     func derivative(x: Float, y: Float) -> Float {
       let s = stableSigmoid(x)
       return s * (1 + x * (1 - s))

@@ -369,9 +369,16 @@ private func windowMean(
     y.scalars.withUnsafeMutableBufferPointer { yBuffer in
       scales.withUnsafeBufferPointer { scales in
         let (xp, yp) = (xBuffer.baseAddress!, yBuffer.baseAddress!)
+        // One window over the whole plane (global pooling, as squeeze-and-excitation's):
+        // summed in lanes, not as one serial chain of adds.
+        let global = rowRanges == [0..<p.height] && columnRanges == [0..<p.width]
         Parallel.forEach(p.planes, costPerItem: cost) { plane in
           let source = xp + plane * p.area
           let target = yp + plane * p.outArea
+          if global {
+            target[0] = Lanes.sum(source, p.area) * scales[0]
+            return
+          }
           for oy in 0..<p.outHeight {
             for ox in 0..<p.outWidth {
               var sum: Float = 0
