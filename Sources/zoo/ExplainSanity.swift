@@ -32,7 +32,7 @@ struct ExplainSanity: ParsableCommand {
       (up to 800) until it is within 1%.
 
       --cost instead times Grad-CAM of --cost-model at --cost-size px against one forward and \
-      backward pass (training's, with weight gradients).
+      backward pass with weight gradients, both in inference mode as Grad-CAM runs.
       """)
 
   @Argument(help: "A weight file trained on Fashion-MNIST, or a shipped weight file's name.")
@@ -280,7 +280,8 @@ struct ExplainSanity: ParsableCommand {
 
   func mean(_ values: [Double]) -> Double { values.reduce(0, +) / Double(max(values.count, 1)) }
 
-  /// Median seconds of Grad-CAM and of a training forward and backward pass, batch of one.
+  /// Median seconds of Grad-CAM and of a forward and backward pass with weight gradients,
+  /// batch of one, both in inference mode (batch norm on running statistics) as Grad-CAM runs.
   func measureCost() throws {
     let entry = try ModelRegistry.entry(named: costModel)
     let network = entry.build(rng: RandomStream(seed: 0))

@@ -105,7 +105,7 @@ final class LockedData: @unchecked Sendable {
   }
 }
 
-/// A fresh temporary folder, removed by `remove()`.
+/// A fresh temporary folder; the test removes it when done.
 func temporaryFolder(_ name: String = #function) throws -> URL {
   let url = FileManager.default.temporaryDirectory.appendingPathComponent(
     "zoo-command-\(name.filter(\.isLetter))-\(UUID().uuidString)")
