@@ -74,7 +74,7 @@ import ZooIO
   func writesRawMapsAsHDF5() throws {
     let folder = try temporaryFolder()
     defer { try? FileManager.default.removeItem(at: folder) }
-    let (result, out) = try explainTwoImages(in: folder, ["--raw", "h5"])
+    let (_, out) = try explainTwoImages(in: folder, ["--raw", "h5"])
     let model = repositoryRoot.appendingPathComponent("zoo/lenet5.h5")
     let files = try FileManager.default.contentsOfDirectory(atPath: out.path)
     #expect(!files.contains { $0.hasSuffix(".csv") })
