@@ -30,7 +30,10 @@ let package = Package(
     // libjpeg with an error manager that returns instead of calling exit().
     .target(name: "CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
 
-    .target(name: "ZooTensor", dependencies: ["CBLAS"]),
+    // The engine's AVX2 and FMA kernels, chosen at run time by a CPU check (no compiler flags).
+    .target(name: "CKernels"),
+
+    .target(name: "ZooTensor", dependencies: ["CBLAS", "CKernels"]),
     .target(name: "ZooNN", dependencies: ["ZooTensor"]),
     .target(name: "ZooData", dependencies: ["ZooTensor", "CZlib", "CJPEG", "CPNG"]),
     .target(name: "ZooIO", dependencies: ["CHDF5", "ZooNN", "ZooTensor"]),
@@ -62,8 +65,9 @@ let package = Package(
     // Gradient checks and comparisons shared by the test targets.
     .target(name: "ZooTestSupport", dependencies: ["ZooTensor", "ZooNN"]),
     .testTarget(
-      // ZooNN for the modules checked against torch (squeeze-and-excitation).
-      name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN", "ZooTestSupport"],
+      // ZooNN for the modules checked against torch (squeeze-and-excitation); CKernels for the
+      // AVX2 kernels' bounds.
+      name: "ZooTensorTests", dependencies: ["ZooTensor", "ZooNN", "ZooTestSupport", "CKernels"],
       resources: [.copy("Fixtures")]),
     .testTarget(
       name: "ZooNNTests", dependencies: ["ZooNN", "ZooTestSupport"], resources: [.copy("Fixtures")]),

@@ -28,8 +28,13 @@ let groupedConvCases: [ConvCase] = [
 ]
 
 @Suite struct GroupedConvolutionTests {
-  @Test(arguments: groupedConvCases)
-  func groupedConv2dMatchesReference(_ k: ConvCase) throws {
+  /// With the AVX2/FMA kernels (`wide`, where the CPU has them) and with the portable ones.
+  @Test(arguments: groupedConvCases, [true, false])
+  func groupedConv2dMatchesReference(_ k: ConvCase, wide: Bool) throws {
+    try WideKernels.$isEnabled.withValue(wide) { try checkAgainstReference(k) }
+  }
+
+  private func checkAgainstReference(_ k: ConvCase) throws {
     let (x, weight, bias) = k.inputs(transposed: false, seed: 81)
     #expect(weight.shape == [k.o, k.c / k.groups, k.kh, k.kw])
     let y = try conv2d(

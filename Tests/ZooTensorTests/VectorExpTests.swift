@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Testing
 import ZooTensor
@@ -66,12 +67,31 @@ import ZooTensor
 
   /// Against SiLU in Double rounded once, from -88 up; below -88 (clamped) only near 0.
   @Test func siluWithinThreeUlpOfDouble() {
+    Self.expectSiLUBounds(VectorExp.silu)
+  }
+
+  /// The AVX2/FMA kernel the SiLU op runs on a CPU that has them, to the same bounds.
+  @Test(.enabled(if: WideKernels.isSupported)) func wideSiLUWithinThreeUlpOfDouble() {
+    Self.expectSiLUBounds { x in
+      var y = SIMD8<Float>()
+      withUnsafeBytes(of: x) { xs in
+        withUnsafeMutableBytes(of: &y) { ys in
+          zoo_silu_avx2(
+            xs.assumingMemoryBound(to: Float.self).baseAddress,
+            ys.assumingMemoryBound(to: Float.self).baseAddress, 8)
+        }
+      }
+      return y
+    }
+  }
+
+  private static func expectSiLUBounds(_ silu: (SIMD8<Float>) -> SIMD8<Float>) {
     let (ulps, at, nanKept) = Self.worst(
-      { x in VectorExp.silu(x).replacing(with: 0, where: x .< -88) },
+      { x in silu(x).replacing(with: 0, where: x .< -88) },
       { x in x < -88 ? 0 : Float(Double(x) / (1 + Foundation.exp(-Double(x)))) })
     #expect(ulps <= 3, "worst \(ulps) ulp at \(at)")
     #expect(nanKept)
-    let tail = VectorExp.silu(
+    let tail = silu(
       SIMD8(-88.5, -90, -100, -1000, -1e30, -.greatestFiniteMagnitude, -.infinity, 100))
     #expect((0..<7).allSatisfy { tail[$0] <= 0 && tail[$0] > -1e-36 }, "\(tail)")
     #expect(tail[7] == 100)

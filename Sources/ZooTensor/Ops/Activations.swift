@@ -1,5 +1,6 @@
 // Element-wise activations: y = f(x) for every element, any shape.
 
+import CKernels
 import Foundation
 
 /// `max(x, 0)`.
@@ -145,6 +146,10 @@ protocol LaneActivation: ScalarActivation {
 
 extension LaneActivation {
   func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+    applyLanes(y, x, count: count)
+  }
+
+  func applyLanes(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
     // Whole groups in a loop of their own: with the partial group's branch inside it, the
     // compiler split the eight lanes across scalar and vector registers.
     let whole = count - count % 8
@@ -228,8 +233,13 @@ enum ActivationKernels {
   }
 
   struct SiLU: LaneActivation {
+    /// AVX2 and FMA (`zoo_silu_avx2`, the same steps as `VectorExp.silu`) where the CPU has them.
+    var wide = WideKernels.active
     func value(_ x: Float) -> Float { x * stableSigmoid(x) }
     func lanes(_ x: SIMD8<Float>) -> SIMD8<Float> { VectorExp.silu(x) }
+    func apply(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, count: Int) {
+      if wide { zoo_silu_avx2(x, y, count) } else { applyLanes(y, x, count: count) }
+    }
     func derivative(x: Float, y: Float) -> Float {
       let s = stableSigmoid(x)
       return s * (1 + x * (1 - s))

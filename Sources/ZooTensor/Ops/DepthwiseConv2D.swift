@@ -3,6 +3,8 @@
 // It does kh*kw multiply-adds per value it moves, so memory bounds it: direct loops over
 // channel planes in parallel, not im2col + GEMM, whose columns move the input kh*kw times.
 
+import CKernels
+
 /// Direct kernels for a depthwise `conv2d`; gradients are accumulated (`+=`). Each task copies
 /// its plane into a zero-padded one (a few KiB, in L1), so every tap is a plain loop over a
 /// whole output row, with no bounds to test; in the backward pass 3-wide kernels (MobileNet's)
@@ -25,7 +27,8 @@ enum DepthwiseConv2DKernels {
   // Eight outputs of a row at a time, summed over all taps in registers (but for 3-wide
   // stride-1 kernels). The plane is copied into padded rows split by column into
   // `strideWidth` phases (`Im2Col.fillPaddedRows`), so every tap, strided or not, reads eight
-  // contiguous floats.
+  // contiguous floats. On a CPU with AVX2 and FMA the plane's sums run in C
+  // (`zoo_depthwise_plane_avx2`), four groups of eight outputs at once.
   static func forward(
     _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?,
     _ yp: UnsafeMutablePointer<Float>, batch n: Int, _ g: Im2Col.Geometry
@@ -48,6 +51,13 @@ enum DepthwiseConv2DKernels {
           let (ys, kernel) = (yp + plane * area, wp + channel * taps)
           Im2Col.fillPaddedRows(
             xp + plane * g.imageArea, g, top: 0, count: g.paddedHeight, into: padded)
+          if g.wide {
+            zoo_depthwise_plane_avx2(
+              padded, rowWidth, kernel, Int32(g.kernelHeight), Int32(kw), columns,
+              Int32(g.strideHeight), Int32(dilation), bias?[channel] ?? 0, ys,
+              Int32(g.outHeight), Int32(outWidth))
+            continue
+          }
           if threeWide {
             rowsOfThree(padded, kernel, bias?[channel] ?? 0, ys, g)
             continue

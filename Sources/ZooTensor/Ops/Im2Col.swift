@@ -1,6 +1,8 @@
 // Batched im2col / col2im for NCHW images with padding, stride and dilation. The column matrix
 // is (C*kh*kw, N*OH*OW): row (c, ki, kj), column (n, oy, ox), so a batch makes one GEMM.
 
+import CKernels
+
 /// The column-matrix kernels shared by the convolutions.
 public enum Im2Col {
   /// The largest column matrix, in floats, a convolution builds at once; larger batches are
@@ -88,6 +90,8 @@ public enum Im2Col {
     var dilation: Int
     var outHeight: Int
     var outWidth: Int
+    /// Whether the op's kernels use AVX2 and FMA: decided where the op starts.
+    var wide = WideKernels.active
 
     var imageArea: Int { height * width }
     var paddedWidth: Int { width + 2 * paddingWidth }
@@ -209,8 +213,15 @@ public enum Im2Col {
       let (stride, padding) = (g.strideWidth, g.paddingWidth)
       if stride == 1 {
         zero(to, count: padding)
-        for x in 0..<g.width { to[padding + x] = from[x] }
+        // A copy, not an element loop: that one ran scalar, with an overflow check per float.
+        (to + padding).update(from: from, count: g.width)
         zero(to + padding + g.width, count: padding)
+      } else if stride == 2 && g.wide {
+        zero(to, count: width)
+        // Image column x is padded column x + padding: phase (x + padding) % 2.
+        zoo_split_phases2_avx2(
+          from, g.width, to + padding % 2 * g.phaseWidth + padding / 2,
+          to + (padding + 1) % 2 * g.phaseWidth + (padding + 1) / 2)
       } else {
         zero(to, count: width)
         for phase in 0..<stride {

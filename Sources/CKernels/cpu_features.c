@@ -1,0 +1,10 @@
+#include "zoo_kernels.h"
+
+int zoo_kernels_have_avx2_fma(void) {
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return 0;
+#endif
+}
