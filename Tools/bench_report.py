@@ -55,7 +55,8 @@ def main():
     folder = sys.argv[1]
     zoo, torch = load(folder, "zoo-*.json"), load(folder, "torch-*.json")
     print(f"machine: {platform.processor() or platform.machine()}, passes: {len(zoo)}, "
-          f"torch {torch[0].get('torch_version', '?')}, threads 2")
+          f"torch {torch[0].get('torch_version', '?')}, threads 2, "
+          f"OpenBLAS kernels {zoo[0].get('blas_kernels', '?')}")
     sgemm = median(zoo, "sgemm")
     print("| workload | zoo | PyTorch | zoo/PyTorch | onnxruntime | zoo/onnxruntime | zoo GFLOP/s | of sgemm |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

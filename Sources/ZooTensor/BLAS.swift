@@ -16,6 +16,10 @@ public enum BLAS {
 
   private static let singleThreaded: Void = openblas_set_num_threads(1)
 
+  /// The kernels OpenBLAS chose for this CPU when it loaded ("Haswell", "SkylakeX", ...), or
+  /// those the environment variable `OPENBLAS_CORETYPE` named; benchmarks report it.
+  public static var kernelName: String { String(cString: openblas_get_corename()) }
+
   /// `C = alpha * op(A) * op(B) + beta * C`, row-major; `op(A)` is m x k, `op(B)` is k x n.
   public static func gemm(
     transposeA: Bool = false, transposeB: Bool = false, m: Int, n: Int, k: Int,

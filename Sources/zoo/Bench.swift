@@ -63,6 +63,7 @@ struct Bench: ParsableCommand {
       BLAS.threadCount = threads
       Parallel.threadCount = threads
       let suite = BenchWorkloads(repeats: repeats, data: URL(fileURLWithPath: data))
+      if !json { print("OpenBLAS kernels: \(BLAS.kernelName)") }
       if layers || scaling {
         let profiles = BenchProfiles(repeats: repeats)
         if layers {
@@ -90,6 +91,7 @@ struct Bench: ParsableCommand {
           result.gflops.map { "\"\(result.key)_gflops\": \(String(format: "%.2f", $0))" }
         }
         fields.append("\"threads\": \(threads)")
+        fields.append("\"blas_kernels\": \"\(BLAS.kernelName)\"")
         if let peak { fields.append("\"peak_rss_mib\": \(String(format: "%.1f", peak))") }
         print("{" + fields.joined(separator: ", ") + "}")
       } else if let peak {
