@@ -24,6 +24,25 @@ void zoo_depthwise_plane_avx2(const float *padded, ptrdiff_t row_width, const fl
                               int stride_height, int dilation, float bias, float *out,
                               int out_height, int out_width);
 
+// The shapes of a depthwise convolution's plane, for its backward pass.
+typedef struct {
+  int height, width;
+  int out_height, out_width;
+  int kernel_height, kernel_width;
+  int stride_height, stride_width;
+  int padding_height, padding_width;
+  int dilation;
+} zoo_depthwise_geometry;
+
+// One channel's gradients over a batch (planes sample * channels + channel), as
+// DepthwiseConv2DKernels.backward computes them: dx += the input gradient and dw[tap] += the
+// weight gradient, each skipped when its pointer is NULL. `scratch` holds
+// 2 * padded area + taps * out_width floats.
+void zoo_depthwise_backward_channel_avx2(const zoo_depthwise_geometry *g, int batch, int channels,
+                                         int channel, const float *dy, const float *x,
+                                         const float *kernel, float *dx, float *dw,
+                                         float *scratch);
+
 // even[m] = from[2m] and odd[m] = from[2m + 1] for 2m < count, 2m + 1 < count: one row split
 // into the two column phases of a stride-2 convolution.
 void zoo_split_phases2_avx2(const float *from, size_t count, float *even, float *odd);

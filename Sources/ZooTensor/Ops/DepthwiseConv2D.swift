@@ -112,6 +112,7 @@ enum DepthwiseConv2DKernels {
     _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, batch n: Int,
     _ g: Im2Col.Geometry
   ) {
+    if g.wide { return wideBackward(dyp, xp, wp, dx, dw, batch: n, g) }
     let (c, kw, taps, area) = (g.channels, g.kernelWidth, g.kernelHeight * g.kernelWidth, g.outArea)
     let (outWidth, stride, dilation, paddedArea) = (
       g.outWidth, g.strideWidth, g.dilation, g.paddedArea
@@ -176,6 +177,30 @@ enum DepthwiseConv2DKernels {
           var total = 0.0
           for ox in 0..<outWidth { total += Double(sums[tap * outWidth + ox]) }
           dw[channel * taps + tap] += Float(total)
+        }
+      }
+    }
+  }
+
+  /// `backward` in AVX2 with FMA (`zoo_depthwise_backward_channel_avx2`), the same steps and
+  /// order of sums, one task per channel.
+  private static func wideBackward(
+    _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>,
+    _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, batch n: Int,
+    _ g: Im2Col.Geometry
+  ) {
+    let shape = zoo_depthwise_geometry(
+      height: Int32(g.height), width: Int32(g.width), out_height: Int32(g.outHeight),
+      out_width: Int32(g.outWidth), kernel_height: Int32(g.kernelHeight),
+      kernel_width: Int32(g.kernelWidth), stride_height: Int32(g.strideHeight),
+      stride_width: Int32(g.strideWidth), padding_height: Int32(g.paddingHeight),
+      padding_width: Int32(g.paddingWidth), dilation: Int32(g.dilation))
+    let taps = g.kernelHeight * g.kernelWidth
+    Parallel.forEach(g.channels, costPerItem: n * taps * g.outArea) { channel in
+      Scratch.withBuffer(2 * g.paddedArea + taps * g.outWidth) { scratch in
+        withUnsafePointer(to: shape) { shape in
+          zoo_depthwise_backward_channel_avx2(
+            shape, Int32(n), Int32(g.channels), Int32(channel), dyp, xp, wp, dx, dw, scratch)
         }
       }
     }
