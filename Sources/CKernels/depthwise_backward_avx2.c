@@ -47,6 +47,27 @@ WIDE static inline void add_products3(float *sum, int out_width, const float *d,
   }
 }
 
+// One padded row of an image, in `stride` column phases (Im2Col.fillPaddedRows's layout): padded
+// column p at (p % stride) * phase_width + p / stride; the padding stays zero.
+WIDE static inline void fill_phased_row(float *to, const float *from, int width, int padding,
+                                        int stride, int phase_width) {
+  memset(to, 0, sizeof(float) * stride * phase_width);
+  if (stride == 1) {
+    memcpy(to + padding, from, sizeof(float) * width);
+  } else if (stride == 2) {
+    zoo_split_phases2_avx2(from, width, to + padding % 2 * phase_width + padding / 2,
+                           to + (padding + 1) % 2 * phase_width + (padding + 1) / 2);
+  } else {
+    for (int phase = 0; phase < stride; phase++) {
+      for (int j = 0, x = phase - padding; j < phase_width; j++, x += stride) {
+        if (x >= 0 && x < width) to[phase * phase_width + j] = from[x];
+      }
+    }
+  }
+}
+
+// Rows of x and of the gradient of x are held padded and split into column phases, so a strided
+// tap reads (and adds into) a contiguous run, as in the forward pass.
 WIDE void zoo_depthwise_backward_channel_avx2(const zoo_depthwise_geometry *g, int batch,
                                               int channels, int channel, const float *dy,
                                               const float *x, const float *kernel, float *dx,
@@ -54,13 +75,20 @@ WIDE void zoo_depthwise_backward_channel_avx2(const zoo_depthwise_geometry *g, i
   const int kh = g->kernel_height, kw = g->kernel_width, taps = kh * kw;
   const int out_width = g->out_width, area = g->out_height * out_width;
   const int stride = g->stride_width, dilation = g->dilation;
-  const int padded_width = g->width + 2 * g->padding_width;
-  const int padded_area = (g->height + 2 * g->padding_height) * padded_width;
+  const int padded_height = g->height + 2 * g->padding_height;
+  const int phase_width = (g->width + 2 * g->padding_width + stride - 1) / stride;
+  const int row_width = stride * phase_width, padded_area = padded_height * row_width;
   const int image_area = g->height * g->width;
   const int rows_of_three = kw == 3 && dilation == 1;
   float *padded = scratch, *gradient_plane = scratch + padded_area;
   float *sums = scratch + 2 * padded_area;
   const float *weights = kernel + (ptrdiff_t)channel * taps;
+  // Where tap column c starts in a phased row.
+  ptrdiff_t columns[kw];
+  for (int kj = 0; kj < kw; kj++) {
+    const int c = kj * dilation;
+    columns[kj] = (ptrdiff_t)(c % stride) * phase_width + c / stride;
+  }
   if (dw) memset(sums, 0, sizeof(float) * taps * out_width);
   for (int s = 0; s < batch; s++) {
     const ptrdiff_t plane = (ptrdiff_t)s * channels + channel;
@@ -68,60 +96,45 @@ WIDE void zoo_depthwise_backward_channel_avx2(const zoo_depthwise_geometry *g, i
     if (dw) {
       memset(padded, 0, sizeof(float) * padded_area);
       for (int y = 0; y < g->height; y++) {
-        memcpy(padded + (ptrdiff_t)(y + g->padding_height) * padded_width + g->padding_width,
-               x + plane * image_area + (ptrdiff_t)y * g->width, sizeof(float) * g->width);
+        fill_phased_row(padded + (ptrdiff_t)(y + g->padding_height) * row_width,
+                        x + plane * image_area + (ptrdiff_t)y * g->width, g->width,
+                        g->padding_width, stride, phase_width);
       }
     }
     if (dx) memset(gradient_plane, 0, sizeof(float) * padded_area);
     for (int oy = 0; oy < g->out_height; oy++) {
       const float *gradient = dys + (ptrdiff_t)oy * out_width;
       for (int ki = 0; ki < kh; ki++) {
-        const ptrdiff_t offset = (ptrdiff_t)(oy * g->stride_height + ki * dilation) * padded_width;
-        if (dw && rows_of_three) {
-          float *sum = sums + ki * 3 * out_width;
-          const float *from = padded + offset;
-          if (stride == 1) {
-            add_products3(sum, out_width, gradient, from);
-          } else {
-            for (int ox = 0; ox < out_width; ox++) {
-              const float d = gradient[ox];
-              const float *at = from + ox * stride;
-              sum[ox] += d * at[0];
-              sum[out_width + ox] += d * at[1];
-              sum[2 * out_width + ox] += d * at[2];
-            }
-          }
+        const ptrdiff_t offset = (ptrdiff_t)(oy * g->stride_height + ki * dilation) * row_width;
+        if (dw && rows_of_three && stride == 1) {
+          add_products3(sums + ki * 3 * out_width, out_width, gradient, padded + offset);
         }
         for (int kj = 0; kj < kw; kj++) {
           const int tap = ki * kw + kj;
-          const ptrdiff_t column = offset + kj * dilation;
-          if (dw && !rows_of_three) {
-            float *sum = sums + tap * out_width;
-            const float *from = padded + column;
-            if (stride == 1) {
-              add_products(sum, gradient, from, out_width);
-            } else {
-              for (int ox = 0; ox < out_width; ox++) sum[ox] += gradient[ox] * from[ox * stride];
-            }
+          const ptrdiff_t column = offset + columns[kj];
+          if (dw && !(rows_of_three && stride == 1)) {
+            add_products(sums + tap * out_width, gradient, padded + column, out_width);
           }
-          if (dx) {
-            float *to = gradient_plane + column;
-            if (stride == 1) {
-              add_scaled(to, weights[tap], gradient, out_width);
-            } else {
-              for (int ox = 0; ox < out_width; ox++) to[ox * stride] += weights[tap] * gradient[ox];
-            }
-          }
+          if (dx) add_scaled(gradient_plane + column, weights[tap], gradient, out_width);
         }
       }
     }
     if (!dx) continue;
     float *dxs = dx + plane * image_area;
     for (int y = 0; y < g->height; y++) {
-      add_scaled(dxs + (ptrdiff_t)y * g->width, 1.0f,
-                 gradient_plane + (ptrdiff_t)(y + g->padding_height) * padded_width +
-                     g->padding_width,
-                 g->width);
+      const float *from = gradient_plane + (ptrdiff_t)(y + g->padding_height) * row_width;
+      float *to = dxs + (ptrdiff_t)y * g->width;
+      if (stride == 1) {
+        add_scaled(to, 1.0f, from + g->padding_width, g->width);
+      } else {
+        // Phase by phase: no division per element.
+        for (int phase = 0; phase < stride; phase++) {
+          const float *run = from + phase * phase_width;
+          for (int j = 0, x = phase - g->padding_width; j < phase_width; j++, x += stride) {
+            if (x >= 0 && x < g->width) to[x] += run[j];
+          }
+        }
+      }
     }
   }
   if (!dw) return;

@@ -35,9 +35,10 @@ typedef struct {
 } zoo_depthwise_geometry;
 
 // One channel's gradients over a batch (planes sample * channels + channel), as
-// DepthwiseConv2DKernels.backward computes them: dx += the input gradient and dw[tap] += the
-// weight gradient, each skipped when its pointer is NULL. `scratch` holds
-// 2 * padded area + taps * out_width floats.
+// DepthwiseConv2DKernels.backward computes them (the same products, summed in the same order):
+// dx += the input gradient and dw[tap] += the weight gradient, each skipped when its pointer is
+// NULL. `scratch` holds 2 * padded height * phased row width (Im2Col.Geometry's
+// phasedRowWidth) + taps * out_width floats.
 void zoo_depthwise_backward_channel_avx2(const zoo_depthwise_geometry *g, int batch, int channels,
                                          int channel, const float *dy, const float *x,
                                          const float *kernel, float *dx, float *dw,

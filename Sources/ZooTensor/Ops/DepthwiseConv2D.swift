@@ -182,8 +182,9 @@ enum DepthwiseConv2DKernels {
     }
   }
 
-  /// `backward` in AVX2 with FMA (`zoo_depthwise_backward_channel_avx2`), the same steps and
-  /// order of sums, one task per channel.
+  /// `backward` in AVX2 with FMA (`zoo_depthwise_backward_channel_avx2`), the same products
+  /// and order of sums, one task per channel; rows split into column phases as in `forward`,
+  /// so strided taps run eight lanes too.
   private static func wideBackward(
     _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>,
     _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, batch n: Int,
@@ -197,7 +198,7 @@ enum DepthwiseConv2DKernels {
       padding_width: Int32(g.paddingWidth), dilation: Int32(g.dilation))
     let taps = g.kernelHeight * g.kernelWidth
     Parallel.forEach(g.channels, costPerItem: n * taps * g.outArea) { channel in
-      Scratch.withBuffer(2 * g.paddedArea + taps * g.outWidth) { scratch in
+      Scratch.withBuffer(2 * g.paddedHeight * g.phasedRowWidth + taps * g.outWidth) { scratch in
         withUnsafePointer(to: shape) { shape in
           zoo_depthwise_backward_channel_avx2(
             shape, Int32(n), Int32(g.channels), Int32(channel), dyp, xp, wp, dx, dw, scratch)
