@@ -4,6 +4,7 @@ import Zoo
 import ZooData
 import ZooNN
 import ZooTensor
+import ZooTestSupport
 
 /// The autoencoders: their objective trains, their outputs have the documented shapes, their
 /// encoder serves as a backbone, and the anomaly score's AUROC is the pairwise probability.
@@ -44,9 +45,10 @@ import ZooTensor
     let b = Tensor.uniform(shape: [1, 1, 28, 28], low: 0, high: 1, generator: &g)
     let walk = try model.interpolate(from: a, to: b, steps: 6)
     #expect(walk.shape == [6, 1, 28, 28])
-    // The ends of the walk are the reconstructions of the two images.
+    // The ends of the walk are the reconstructions of the two images: up to rounding, as the
+    // walk decodes six codes in one batch and the GEMM kernels may round by batch size.
     let ends = try withoutGradients { sigmoid(try model(a)) }
-    #expect(Array(walk.scalars[0..<784]) == ends.scalars)
+    #expect(relativeDifference(Array(walk.scalars[0..<784]), ends.scalars) < 1e-6)
     #expect(try model.latentPlane(side: 4).shape == [16, 1, 28, 28])
     let wide = ConvAutoencoder(.variational, latentSize: 3, rng: RandomStream(seed: 0))
     #expect(
