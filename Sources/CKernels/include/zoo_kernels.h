@@ -32,17 +32,18 @@ typedef struct {
   int stride_height, stride_width;
   int padding_height, padding_width;
   int dilation;
+  int phase_width;  // Im2Col.Geometry's phaseWidth: a padded row is stride_width phases of it
 } zoo_depthwise_geometry;
 
-// One channel's gradients over a batch (planes sample * channels + channel), as
-// DepthwiseConv2DKernels.backward computes them (the same products, summed in the same order):
-// dx += the input gradient and dw[tap] += the weight gradient, each skipped when its pointer is
-// NULL. `scratch` holds 2 * padded height * phased row width (Im2Col.Geometry's
-// phasedRowWidth) + taps * out_width floats.
-void zoo_depthwise_backward_channel_avx2(const zoo_depthwise_geometry *g, int batch, int channels,
-                                         int channel, const float *dy, const float *x,
-                                         const float *kernel, float *dx, float *dw,
-                                         float *scratch);
+// One plane's share of a depthwise convolution's gradients, as DepthwiseConv2DKernels.backward
+// computes them (the same products, summed in the same order), `columns` as in
+// zoo_depthwise_plane_avx2. With `sums` (taps * out_width running sums, tap-major), adds
+// dy * x for every tap and output column, x read from `padded` (Im2Col.fillPaddedRows's rows).
+// With `gradient` (scratch of padded height * stride_width * phase_width floats), adds the
+// input gradient to the plane `dx`. Either may be NULL.
+void zoo_depthwise_backward_plane_avx2(const zoo_depthwise_geometry *g, const ptrdiff_t *columns,
+                                       const float *dy, const float *padded, const float *kernel,
+                                       float *sums, float *gradient, float *dx);
 
 // even[m] = from[2m] and odd[m] = from[2m + 1] for 2m < count, 2m + 1 < count: one row split
 // into the two column phases of a stride-2 convolution.

@@ -36,10 +36,7 @@ enum DepthwiseConv2DKernels {
     let (c, kw, taps, area) = (g.channels, g.kernelWidth, g.kernelHeight * g.kernelWidth, g.outArea)
     let (outWidth, rowWidth, dilation) = (g.outWidth, g.phasedRowWidth, g.dilation)
     let planes = n * c
-    // Where each tap's run starts in a phased row: the column, then its phase's offset.
-    let columns = (0..<kw).map { kj in
-      (kj * dilation) % g.strideWidth * g.phaseWidth + kj * dilation / g.strideWidth
-    }
+    let columns = phasedColumns(g)
     let threeWide = kw == 3 && g.strideWidth == 1 && dilation == 1
     // Runs of planes, a few per core, each with one scratch buffer; an eight-float load may
     // run up to seven floats past the last padded row.
@@ -78,6 +75,25 @@ enum DepthwiseConv2DKernels {
           }
         }
       }
+    }
+  }
+
+  /// Where each tap column's run starts in a row of `Im2Col.fillPaddedRows`: the column's
+  /// phase, then its offset in the phase.
+  private static func phasedColumns(_ g: Im2Col.Geometry) -> [Int] {
+    (0..<g.kernelWidth).map { kj in
+      (kj * g.dilation) % g.strideWidth * g.phaseWidth + kj * g.dilation / g.strideWidth
+    }
+  }
+
+  /// dw[tap] += the sum of tap's `outWidth` running sums, in Double.
+  private static func addTotals(
+    _ sums: UnsafePointer<Float>, taps: Int, outWidth: Int, to dw: UnsafeMutablePointer<Float>
+  ) {
+    for tap in 0..<taps {
+      var total = 0.0
+      for ox in 0..<outWidth { total += Double(sums[tap * outWidth + ox]) }
+      dw[tap] += Float(total)
     }
   }
 
@@ -173,18 +189,14 @@ enum DepthwiseConv2DKernels {
           }
         }
         guard let dw else { return }
-        for tap in 0..<taps {
-          var total = 0.0
-          for ox in 0..<outWidth { total += Double(sums[tap * outWidth + ox]) }
-          dw[channel * taps + tap] += Float(total)
-        }
+        addTotals(sums, taps: taps, outWidth: outWidth, to: dw + channel * taps)
       }
     }
   }
 
-  /// `backward` in AVX2 with FMA (`zoo_depthwise_backward_channel_avx2`), the same products
-  /// and order of sums, one task per channel; rows split into column phases as in `forward`,
-  /// so strided taps run eight lanes too.
+  /// `backward` in AVX2 with FMA (`zoo_depthwise_backward_plane_avx2`), the same products
+  /// and order of sums, one task per channel; x and its gradient are held in column phases as
+  /// in `forward`, so strided taps run eight lanes too.
   private static func wideBackward(
     _ dyp: UnsafePointer<Float>, _ xp: UnsafePointer<Float>, _ wp: UnsafePointer<Float>,
     _ dx: UnsafeMutablePointer<Float>?, _ dw: UnsafeMutablePointer<Float>?, batch n: Int,
@@ -195,14 +207,28 @@ enum DepthwiseConv2DKernels {
       out_width: Int32(g.outWidth), kernel_height: Int32(g.kernelHeight),
       kernel_width: Int32(g.kernelWidth), stride_height: Int32(g.strideHeight),
       stride_width: Int32(g.strideWidth), padding_height: Int32(g.paddingHeight),
-      padding_width: Int32(g.paddingWidth), dilation: Int32(g.dilation))
-    let taps = g.kernelHeight * g.kernelWidth
-    Parallel.forEach(g.channels, costPerItem: n * taps * g.outArea) { channel in
-      Scratch.withBuffer(2 * g.paddedHeight * g.phasedRowWidth + taps * g.outWidth) { scratch in
-        withUnsafePointer(to: shape) { shape in
-          zoo_depthwise_backward_channel_avx2(
-            shape, Int32(n), Int32(g.channels), Int32(channel), dyp, xp, wp, dx, dw, scratch)
+      padding_width: Int32(g.paddingWidth), dilation: Int32(g.dilation),
+      phase_width: Int32(g.phaseWidth))
+    let (c, taps, columns) = (g.channels, g.kernelHeight * g.kernelWidth, phasedColumns(g))
+    let paddedArea = g.paddedHeight * g.phasedRowWidth
+    Parallel.forEach(c, costPerItem: n * taps * g.outArea) { channel in
+      Scratch.withBuffer(2 * paddedArea + taps * g.outWidth) { padded in
+        let (gradient, sums) = (padded + paddedArea, padded + 2 * paddedArea)
+        sums.update(repeating: 0, count: taps * g.outWidth)
+        for s in 0..<n {
+          let plane = s * c + channel
+          if dw != nil {
+            Im2Col.fillPaddedRows(
+              xp + plane * g.imageArea, g, top: 0, count: g.paddedHeight, into: padded)
+          }
+          withUnsafePointer(to: shape) { shape in
+            zoo_depthwise_backward_plane_avx2(
+              shape, columns, dyp + plane * g.outArea, padded, wp + channel * taps,
+              dw == nil ? nil : sums, dx == nil ? nil : gradient,
+              dx.map { $0 + plane * g.imageArea })
+          }
         }
+        if let dw { addTotals(sums, taps: taps, outWidth: g.outWidth, to: dw + channel * taps) }
       }
     }
   }
