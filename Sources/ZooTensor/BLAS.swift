@@ -8,9 +8,6 @@ import Dispatch
 /// between calls, which on small products (LeNet, small images) cost more than they gain and
 /// compete with the engine's parallel kernels; blocks of our own keep every core busy instead.
 public enum BLAS {
-  /// Cores a large product is split over.
-  nonisolated(unsafe) public static var threadCount = Parallel.threadCount
-
   /// Products below this many multiply-adds run on the calling thread.
   static let parallelThreshold = 1 << 18
 
@@ -28,7 +25,7 @@ public enum BLAS {
   ) {
     guard m > 0, n > 0 else { return }
     _ = singleThreaded
-    let threads = min(threadCount, max(m, n) / 16)
+    let threads = min(Parallel.threadCount, max(m, n) / 16)
     if threads <= 1 || m * n * k < parallelThreshold {
       sgemm(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
       return

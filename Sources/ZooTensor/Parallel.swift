@@ -7,13 +7,17 @@ import Synchronization
 public enum Parallel {
   /// Cores to use; 1 runs everything on the calling thread. Defaults to `ZOO_THREADS` from
   /// the environment (as `OMP_NUM_THREADS` does for OpenMP programs), else every active core.
-  /// Any thread may read or set it (tests set it while other tests run kernels).
+  /// Setting it changes the count for the whole process; `$scopedThreadCount` overrides it.
   public static var threadCount: Int {
-    get { threadCountLock.withLock { storedThreadCount } }
+    get { scopedThreadCount ?? threadCountLock.withLock { storedThreadCount } }
     set { threadCountLock.withLock { storedThreadCount = newValue } }
   }
   nonisolated(unsafe) private static var storedThreadCount = defaultThreadCount
   private static let threadCountLock = NSLock()
+
+  /// A thread count for the kernels started inside `$scopedThreadCount.withValue(n) { }` only,
+  /// helpers included: tests compare counts while other tests run kernels with the process's.
+  @TaskLocal public static var scopedThreadCount: Int?
 
   static var defaultThreadCount: Int {
     if let value = ProcessInfo.processInfo.environment["ZOO_THREADS"], let count = Int(value),
@@ -67,6 +71,12 @@ public enum Parallel {
 
   /// Calls `body(t)` for `t` in `0..<tasks`, spread over the caller's thread and helpers.
   static func run(_ tasks: Int, _ body: (Int) -> Void) {
+    guard let scoped = scopedThreadCount else { return runTasks(tasks, body) }
+    // Helper threads see no task-local values: each task carries the caller's count along.
+    runTasks(tasks) { t in $scopedThreadCount.withValue(scoped) { body(t) } }
+  }
+
+  private static func runTasks(_ tasks: Int, _ body: (Int) -> Void) {
     if #available(macOS 15, *) {
       // A nested or concurrent call finds the pool busy: the cores are taken, run here.
       if !WorkerPool.shared.run(tasks, body) {

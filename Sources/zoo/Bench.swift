@@ -60,7 +60,6 @@ struct Bench: ParsableCommand {
 
   func run() throws {
     try reportingErrors {
-      BLAS.threadCount = threads
       Parallel.threadCount = threads
       let suite = BenchWorkloads(repeats: repeats, data: URL(fileURLWithPath: data))
       if !json { print("OpenBLAS kernels: \(BLAS.kernelName)") }

@@ -56,7 +56,6 @@ struct DataParallelRun {
       let threads = max(
         1, ProcessInfo.processInfo.activeProcessorCount / MPIGroup.ranksOnThisHost)
       Parallel.threadCount = threads
-      BLAS.threadCount = threads
     }
     if group.rank != 0 {
       _ = freopen("/dev/null", "w", stdout)

@@ -7,9 +7,10 @@ import ZooTensor
   /// The largest difference of C = A B from a plain loop, computed over a C that starts as
   /// NaN (beta 0 must overwrite it); infinity where an element was left NaN.
   func worstDifference(m: Int, n: Int, k: Int, threads: Int) -> Float {
-    let saved = BLAS.threadCount
-    defer { BLAS.threadCount = saved }
-    BLAS.threadCount = threads
+    Parallel.$scopedThreadCount.withValue(threads) { worstDifference(m: m, n: n, k: k) }
+  }
+
+  func worstDifference(m: Int, n: Int, k: Int) -> Float {
     let a = (0..<(m * k)).map { Float(($0 * 7) % 13) / 13 - 0.5 }
     let b = (0..<(k * n)).map { Float(($0 * 5) % 11) / 11 - 0.5 }
     var c = [Float](repeating: .nan, count: m * n)

@@ -6,9 +6,10 @@ import ZooTensor
 @Suite(.serialized) struct DeterminismTests {
   /// Forward values and every gradient of a LeNet-like conv, ReLU, pool stack.
   private func run(threads: Int) throws -> [[Float]] {
-    let saved = Parallel.threadCount
-    Parallel.threadCount = threads
-    defer { Parallel.threadCount = saved }
+    try Parallel.$scopedThreadCount.withValue(threads) { try run() }
+  }
+
+  private func run() throws -> [[Float]] {
     var g = SeededGenerator(seed: 61)
     let x = Tensor.normal(shape: [37, 2, 14, 14], generator: &g, requiresGrad: true)
     let weight = Tensor.normal(shape: [5, 2, 5, 5], std: 0.3, generator: &g, requiresGrad: true)

@@ -25,15 +25,33 @@ import ZooTensor
   }
 
   @Test func forEachVisitsEveryIndexOnce() {
-    let saved = Parallel.threadCount
-    defer { Parallel.threadCount = saved }
     for threads in [1, 2, 3, 5] {
-      Parallel.threadCount = threads
-      for count in [0, 1, 2, 3, 7, 64, 129] {
-        #expect(visits(count) == [Int](repeating: 1, count: count), "\(threads) threads")
-        #expect(visits(count, nested: true) == [Int](repeating: 1, count: count))
+      Parallel.$scopedThreadCount.withValue(threads) {
+        for count in [0, 1, 2, 3, 7, 64, 129] {
+          #expect(visits(count) == [Int](repeating: 1, count: count), "\(threads) threads")
+          #expect(visits(count, nested: true) == [Int](repeating: 1, count: count))
+        }
       }
     }
+  }
+
+  /// A scoped count holds for the kernels started in its scope, on the helpers too, and
+  /// leaves the process's count, which other tests' kernels read meanwhile, as it was.
+  @Test func scopedThreadCountReachesHelpersOnly() {
+    let processCount = Parallel.threadCount
+    let outside = processCount == 7 ? 6 : 7
+    var seen = [Int](repeating: 0, count: 4)
+    Parallel.$scopedThreadCount.withValue(outside) {
+      seen.withUnsafeMutableBufferPointer { seen in
+        Parallel.forEach(4, costPerItem: 1 << 20) { task in
+          // Long enough that helpers claim tasks before the caller has run them all.
+          usleep(20_000)
+          seen[task] = Parallel.threadCount
+        }
+      }
+    }
+    #expect(seen == [Int](repeating: outside, count: 4))
+    #expect(Parallel.threadCount == processCount)
   }
 
   @Test func concurrentCallersAllFinish() {
