@@ -26,18 +26,10 @@ CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", 
 
 def auroc(scores, positives):
     """Probability that a positive scores above a negative, ties counting half (Mann-Whitney)."""
-    order = np.argsort(scores, kind="stable")
-    ranks = np.empty(len(scores))
-    sorted_scores = scores[order]
-    start = 0
-    while start < len(scores):
-        end = start
-        while end + 1 < len(scores) and sorted_scores[end + 1] == sorted_scores[start]:
-            end += 1
-        ranks[order[start:end + 1]] = (start + end) / 2 + 1
-        start = end + 1
-    p, n = positives.sum(), (~positives).sum()
-    return (ranks[positives].sum() - p * (p + 1) / 2) / (p * n)
+    negatives = np.sort(scores[~positives])
+    below = np.searchsorted(negatives, scores[positives], side="left")
+    not_above = np.searchsorted(negatives, scores[positives], side="right")
+    return (below + not_above).sum() / 2 / (len(negatives) * positives.sum())
 
 
 def main():
